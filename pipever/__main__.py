@@ -1,0 +1,3 @@
+from pipever.cli.app import main
+
+raise SystemExit(main())

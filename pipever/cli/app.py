@@ -1,0 +1,105 @@
+"""The ``pv`` program: the typer app, global flags, and THE error boundary (``main``).
+
+Command modules only register thin commands; each imports its ops lazily inside the command, so
+start-up stays small (no gitpython, fsspec, networkx or rich unless the command needs them).
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from typing import Optional
+
+import click
+import typer
+
+from pipever import __version__
+from pipever.cli import context
+
+COMMAND_MODULES = ("data",)
+
+app = typer.Typer(
+    name="pv",
+    help="pipever: version data, models and pipelines next to your code in Git.",
+    add_completion=False,
+    no_args_is_help=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    pretty_exceptions_enable=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"pipever {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _global(
+    verbose: bool = typer.Option(False, "-v", "--verbose", help="Debug log; show tracebacks."),
+    quiet: bool = typer.Option(False, "-q", "--quiet", help="Errors only."),
+    wait: bool = typer.Option(False, "--wait", help="Wait for another pv process's repo lock instead of failing."),
+    version: Optional[bool] = typer.Option(  # noqa: UP007 - typer needs Optional on 3.10
+        None, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    context.STATE.verbose = verbose or context.STATE.verbose
+    context.STATE.quiet = quiet or context.STATE.quiet
+    context.STATE.wait = wait
+
+
+for _name in COMMAND_MODULES:
+    importlib.import_module(f"pipever.cli.{_name}").register(app)
+
+
+def _pre_parse(argv: list[str]) -> None:
+    """-v is accepted anywhere on the line (``pv add -v x``), as in DVC."""
+    context.STATE.verbose = "-v" in argv or "--verbose" in argv
+    argv[:] = [a for a in argv if a not in ("-v", "--verbose")]
+    context.STATE.command = ("pv " + " ".join(argv))[:200]
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    _pre_parse(args)
+    command = typer.main.get_command(app)
+    try:
+        rv = command.main(args=args, prog_name="pv", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        return int(exc.exit_code)
+    except click.exceptions.Abort:
+        _err("interrupted")
+        return 130
+    except KeyboardInterrupt:
+        _err("interrupted")
+        return 130
+    except click.exceptions.ClickException as exc:  # usage errors
+        exc.show()
+        return 2
+    except BrokenPipeError:
+        return 1
+    except Exception as exc:  # noqa: BLE001 - this is the boundary
+        from pipever.errors import PvError
+
+        if context.STATE.verbose:
+            import traceback
+
+            traceback.print_exc()
+        if isinstance(exc, PvError):
+            _err(exc.render())
+        else:
+            _err(f"unexpected {type(exc).__name__}: {exc} — rerun with -v and report it")
+        return 1
+    finally:
+        context.close_repo()
+    return rv if isinstance(rv, int) else 0
+
+
+def _err(text: str) -> None:
+    sys.stderr.write(f"ERROR: {text}\n")
+    sys.stderr.flush()
+
+
+if os.environ.get("PV_DEBUG_IMPORTS"):  # pragma: no cover - a developer aid
+    print(sorted(m for m in sys.modules if m.split(".")[0] in {"git", "fsspec", "networkx", "rich"}), file=sys.stderr)

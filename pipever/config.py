@@ -1,0 +1,189 @@
+"""Configuration: three YAML files merged with precedence local > repo > global.
+
+- global: ``$XDG_CONFIG_HOME/pipever/config.yaml`` (``pv config --global``)
+- repo:   ``.pv/config.yaml`` (committed: comes from anyone's commit)
+- local:  ``.pv/config.local.yaml`` (git-ignored: credentials, per-machine settings)
+
+Because the repo file is untrusted, remote options that can run programs or weaken security are
+honoured only from the local or global file (``UNSAFE_REMOTE_OPTIONS``).
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pipever import yamlio
+from pipever.errors import ConfigError
+from pipever.fsutil import atomic_write_text
+
+LEVELS = ("global", "repo", "local")
+SECTIONS: dict[str, set[str] | None] = {
+    "core": {"remote", "autostage", "no_scm", "hardlink_lock", "check_update", "interactive", "quiet"},
+    "cache": {"type", "dir", "protected", "shared"},
+    "state": {"enabled"},
+    "hooks": {"pre_commit_warn_only"},
+    "remote": None,  # remote.NAME.OPTION: free-form options passed to fsspec
+}
+# remote options honoured only from local/global config (never from a commit)
+UNSAFE_REMOTE_OPTIONS = {
+    "proxy_command", "proxycommand", "known_hosts", "known_hosts_file", "server_host_key_algs",
+    "host_key_check", "disable_host_key_check", "strict_host_key_checking", "client_keys",
+    "use_ssl", "verify", "ssl_verify", "client_kwargs", "config_kwargs", "anon_insecure",
+}
+SECRET_OPTIONS = {
+    "secret_access_key", "secret", "password", "token", "session_token", "account_key",
+    "sas_token", "credentials", "passphrase", "key_secret", "client_secret", "connection_string",
+}
+
+
+def global_config_path() -> Path:
+    base = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
+    return Path(base) / "pipever" / "config.yaml"
+
+
+def is_secret(option: str) -> bool:
+    o = option.lower()
+    return o in SECRET_OPTIONS or o.endswith(("_secret", "password", "_token"))
+
+
+def mask(option: str, value: Any) -> Any:
+    return "******" if is_secret(option) and value not in (None, "") else value
+
+
+@dataclass
+class Config:
+    files: dict[str, Path]
+    levels: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, pv_dir: Path | None) -> Config:
+        files = {"global": global_config_path()}
+        if pv_dir is not None:
+            files["repo"] = pv_dir / "config.yaml"
+            files["local"] = pv_dir / "config.local.yaml"
+        cfg = cls(files)
+        for level, path in files.items():
+            cfg.levels[level] = _read(path)
+        return cfg
+
+    # -- reading --------------------------------------------------------------------------------
+    @property
+    def merged(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for level in LEVELS:
+            _deep_merge(out, self.levels.get(level, {}))
+        return out
+
+    def get(self, key: str, default: Any = None, *, level: str | None = None) -> Any:
+        node: Any = self.levels.get(level, {}) if level else self.merged
+        for part in key.split("."):
+            if not isinstance(node, Mapping) or part not in node:
+                return default
+            node = node[part]
+        return node
+
+    def remote_names(self) -> list[str]:
+        remotes = self.get("remote", {}) or {}
+        return sorted(remotes)
+
+    def remote_options(self, name: str) -> dict[str, Any]:
+        """Options of remote ``name`` merged across levels; unsafe ones only from local/global."""
+        out: dict[str, Any] = {}
+        for level in LEVELS:
+            opts = (self.levels.get(level, {}).get("remote") or {}).get(name)
+            if not isinstance(opts, Mapping):
+                continue
+            for k, v in opts.items():
+                if level == "repo" and str(k).lower() in UNSAFE_REMOTE_OPTIONS:
+                    continue
+                out[str(k)] = v
+        return out
+
+    # -- writing --------------------------------------------------------------------------------
+    def set(self, level: str, key: str, value: Any) -> None:
+        parts = _check_key(key)
+        data = copy.deepcopy(self.levels.get(level, {}))
+        node = data
+        for part in parts[:-1]:
+            child = node.get(part)
+            if not isinstance(child, dict):
+                child = node[part] = {}
+            node = child
+        node[parts[-1]] = value
+        self._write(level, data)
+
+    def unset(self, level: str, key: str) -> None:
+        parts = _check_key(key)
+        data = copy.deepcopy(self.levels.get(level, {}))
+        node = data
+        chain = []
+        for part in parts[:-1]:
+            if not isinstance(node.get(part), dict):
+                raise ConfigError(f"'{key}' is not set in the {level} config", hint="see 'pv config --list'")
+            chain.append((node, part))
+            node = node[part]
+        if parts[-1] not in node:
+            raise ConfigError(f"'{key}' is not set in the {level} config", hint="see 'pv config --list'")
+        del node[parts[-1]]
+        for parent, part in reversed(chain):  # drop emptied sections
+            if not parent[part]:
+                del parent[part]
+        self._write(level, data)
+
+    def _write(self, level: str, data: dict[str, Any]) -> None:
+        path = self.files.get(level)
+        if path is None:
+            raise ConfigError(f"there is no {level} config outside a repository", hint="run it inside a pv repository or use --global")
+        atomic_write_text(path, yamlio.dump(data) if data else "")
+        self.levels[level] = data
+
+
+def _check_key(key: str) -> list[str]:
+    parts = key.split(".")
+    if len(parts) < 2 or not all(parts):
+        raise ConfigError(f"invalid config key '{key}'", hint="use SECTION.OPTION, e.g. 'core.autostage' or 'remote.NAME.url'")
+    section = parts[0]
+    if section not in SECTIONS:
+        raise ConfigError(f"unknown config section '{section}'", hint="sections are " + ", ".join(sorted(SECTIONS)))
+    allowed = SECTIONS[section]
+    if allowed is not None and (len(parts) != 2 or parts[1] not in allowed):
+        raise ConfigError(f"unknown config option '{key}'", hint=f"options of '{section}' are " + ", ".join(sorted(allowed)))
+    if section == "remote" and len(parts) != 3:
+        raise ConfigError(f"invalid remote option '{key}'", hint="use remote.NAME.OPTION")
+    return parts
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return {}
+    data = yamlio.load(text, str(path))
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"'{path}' must hold a mapping of sections", hint="fix or delete it")
+    for section, body in data.items():
+        if section not in SECTIONS:
+            raise ConfigError(f"unknown config section '{section}' in '{path}'", hint="sections are " + ", ".join(sorted(SECTIONS)))
+        if not isinstance(body, dict):
+            raise ConfigError(f"config section '{section}' in '{path}' must be a mapping", hint="fix or delete it")
+        allowed = SECTIONS[section]
+        if allowed is not None:
+            bad = sorted(set(body) - allowed)
+            if bad:
+                raise ConfigError(f"unknown option(s) {', '.join(bad)} in section '{section}' of '{path}'", hint="options are " + ", ".join(sorted(allowed)))
+    return data
+
+
+def _deep_merge(dst: dict[str, Any], src: Mapping[str, Any]) -> None:
+    for k, v in src.items():
+        if isinstance(v, Mapping) and isinstance(dst.get(k), dict):
+            _deep_merge(dst[k], v)
+        else:
+            dst[k] = copy.deepcopy(v) if isinstance(v, (dict, list)) else v

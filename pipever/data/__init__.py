@@ -1,0 +1,1 @@
+"""Pointer files (*.pv), .gitignore edits and .pvignore matching."""

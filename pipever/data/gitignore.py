@@ -1,0 +1,49 @@
+"""Entries pv adds to the ``.gitignore`` next to tracked data (``/name``), edited atomically."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pipever.fsutil import atomic_write_text
+from pipever.paths import parent
+
+
+def _entry(rel: str) -> tuple[str, str]:
+    d = parent(rel)
+    name = rel.rsplit("/", 1)[-1]
+    return d, "/" + name.replace("\\", "\\\\").replace("*", "\\*").replace("?", "\\?").replace("[", "\\[")
+
+
+def gitignore_rel(rel: str) -> str:
+    d = parent(rel)
+    return ".gitignore" if d == "." else f"{d}/.gitignore"
+
+
+def add_entry(root: Path, rel: str) -> str | None:
+    """Ensure ``/name`` is in the sibling .gitignore; returns that file's repo path if it changed."""
+    d, entry = _entry(rel)
+    path = root / gitignore_rel(rel)
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    if entry in text.splitlines():
+        return None
+    if text and not text.endswith("\n"):
+        text += "\n"
+    atomic_write_text(path, text + entry + "\n")
+    return gitignore_rel(rel)
+
+
+def remove_entry(root: Path, rel: str) -> str | None:
+    """Remove ``/name`` from the sibling .gitignore (deleting the file if it becomes empty)."""
+    _d, entry = _entry(rel)
+    path = root / gitignore_rel(rel)
+    if not path.exists():
+        return None
+    lines = path.read_text(encoding="utf-8").splitlines()
+    kept = [ln for ln in lines if ln != entry]
+    if len(kept) == len(lines):
+        return None
+    if any(ln.strip() for ln in kept):
+        atomic_write_text(path, "\n".join(kept) + "\n")
+    else:
+        path.unlink()
+    return gitignore_rel(rel)

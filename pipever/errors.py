@@ -1,0 +1,225 @@
+"""The one error tree of pipever.
+
+Every error a user can cause is a ``PvError``: ``message`` says what is wrong, ``hint`` says what
+to do. Only ``pipever.cli.app.main`` turns them into ``ERROR: <message> — <hint>`` and exit 1.
+
+PvError
+├── NotARepoError, NotAGitRepoError, AlreadyInitializedError
+├── PathOutsideRepoError            a path escapes the work tree or enters .git/.pv
+├── PointerError(pointer_path)      an unreadable or invalid *.pv file
+├── ManifestError                   a directory manifest that is corrupt or escapes
+├── SchemaError(file, line)         invalid YAML / unknown keys in pv.yaml, config, ...
+├── ConfigError
+├── TargetError                     a target that is missing, tracked by Git, inside a tracked dir
+├── CycleError(cycle), DuplicateOutError, OverlappingOutError, MissingDepError, StageError
+├── RemoteNotFoundError, RemoteError, MissingExtraError(extra)
+├── TransferError(failed)
+├── CorruptObjectError(oid)
+├── ObjectNotFoundError(oid)
+├── CheckoutConflictError(paths)
+├── RepoLockedError(pid, command)
+├── GitError
+└── RegistryError
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+
+class PvError(Exception):
+    """Root of every user-facing error."""
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def render(self) -> str:
+        """The text after ``ERROR: `` on stderr."""
+        return f"{self.message} — {self.hint}" if self.hint else self.message
+
+
+class NotARepoError(PvError):
+    def __init__(self, where: str) -> None:
+        super().__init__(
+            f"'{where}' is not inside a pipever repository", hint="run 'pv init' first"
+        )
+
+
+class NotAGitRepoError(PvError):
+    def __init__(self, where: str) -> None:
+        super().__init__(
+            f"'{where}' is not inside a Git work tree",
+            hint="run 'git init' first, or 'pv init --no-scm' for a plain directory",
+        )
+
+
+class AlreadyInitializedError(PvError):
+    def __init__(self, where: str) -> None:
+        super().__init__(
+            f"'{where}' is already a pipever repository", hint="use 'pv init --force' to reinitialize"
+        )
+
+
+class PathOutsideRepoError(PvError):
+    def __init__(self, path: str, *, reason: str = "is outside the repository", source: str | None = None) -> None:
+        where = f" (in '{source}')" if source else ""
+        super().__init__(
+            f"path '{path}'{where} {reason}",
+            hint="use a path inside the work tree, not in .git or .pv",
+        )
+        self.path = path
+        self.source = source
+
+
+class PointerError(PvError):
+    def __init__(self, pointer_path: str, problem: str) -> None:
+        super().__init__(
+            f"invalid pointer file '{pointer_path}': {problem}",
+            hint="fix or restore it (e.g. 'git checkout -- " + pointer_path + "')",
+        )
+        self.pointer_path = pointer_path
+
+
+class ManifestError(PvError):
+    def __init__(self, what: str, problem: str) -> None:
+        super().__init__(
+            f"invalid directory manifest {what}: {problem}",
+            hint="run 'pv fsck' and re-add or re-fetch the directory",
+        )
+
+
+class SchemaError(PvError):
+    def __init__(self, file: str, problem: str, *, line: int | None = None, hint: str | None = None) -> None:
+        loc = f"{file}:{line}" if line is not None else file
+        super().__init__(f"{loc}: {problem}", hint=hint or f"fix '{file}'")
+        self.file = file
+        self.line = line
+
+
+class ConfigError(PvError):
+    pass
+
+
+class TargetError(PvError):
+    pass
+
+
+class StageError(PvError):
+    pass
+
+
+class CycleError(PvError):
+    def __init__(self, cycle: Sequence[str]) -> None:
+        super().__init__(
+            "pipeline has a cycle: " + " -> ".join([*cycle, cycle[0]]),
+            hint="remove a dependency so that no stage depends on its own outputs",
+        )
+        self.cycle = list(cycle)
+
+
+class DuplicateOutError(PvError):
+    def __init__(self, out: str, stages: Sequence[str]) -> None:
+        super().__init__(
+            f"output '{out}' is produced by more than one stage: " + ", ".join(f"'{s}'" for s in stages),
+            hint="give each output to exactly one stage",
+        )
+        self.out = out
+        self.stages = list(stages)
+
+
+class OverlappingOutError(PvError):
+    def __init__(self, inner: str, outer: str, stages: Sequence[str]) -> None:
+        super().__init__(
+            f"output '{inner}' is inside output '{outer}' (stages " + ", ".join(f"'{s}'" for s in stages) + ")",
+            hint="outputs must not overlap; track the enclosing directory only",
+        )
+
+
+class MissingDepError(PvError):
+    def __init__(self, dep: str, stage: str) -> None:
+        super().__init__(
+            f"dependency '{dep}' of stage '{stage}' does not exist and no stage produces it",
+            hint="create it, 'pv pull' it, or fix the stage's deps",
+        )
+        self.dep = dep
+        self.stage = stage
+
+
+class RemoteNotFoundError(PvError):
+    def __init__(self, name: str | None) -> None:
+        if name is None:
+            super().__init__("no remote given and no default remote set", hint="run 'pv remote add -d NAME URL' or pass -r NAME")
+        else:
+            super().__init__(f"remote '{name}' does not exist", hint="see 'pv remote list'")
+        self.name = name
+
+
+class RemoteError(PvError):
+    pass
+
+
+class MissingExtraError(PvError):
+    def __init__(self, scheme: str, extra: str) -> None:
+        super().__init__(
+            f"the '{scheme}' remote support is not installed",
+            hint=f"run pip install 'pipever[{extra}]'",
+        )
+        self.extra = extra
+
+
+class TransferError(PvError):
+    def __init__(self, verb: str, failed: Sequence[str], *, done: int = 0, first_error: str | None = None) -> None:
+        shown = ", ".join(failed[:10]) + (f" and {len(failed) - 10} more" if len(failed) > 10 else "")
+        why = f" ({first_error})" if first_error else ""
+        super().__init__(
+            f"failed to {verb} {len(failed)} object(s){why}: {shown}",
+            hint=f"{done} other object(s) were transferred; rerun the command to retry the rest",
+        )
+        self.failed = list(failed)
+
+
+class CorruptObjectError(PvError):
+    def __init__(self, oid: str, where: str = "cache") -> None:
+        super().__init__(
+            f"object '{oid}' in the {where} is corrupt (its content does not match its hash)",
+            hint="run 'pv fsck --repair', or 'pv fetch' to get a good copy",
+        )
+        self.oid = oid
+
+
+class ObjectNotFoundError(PvError):
+    def __init__(self, oid: str, path: str | None = None) -> None:
+        what = f"'{path}' ({oid})" if path else f"'{oid}'"
+        super().__init__(f"object {what} is not in the cache", hint="run 'pv pull' to fetch it")
+        self.oid = oid
+
+
+class CheckoutConflictError(PvError):
+    def __init__(self, paths: Sequence[str]) -> None:
+        shown = ", ".join(f"'{p}'" for p in paths[:10]) + (f" and {len(paths) - 10} more" if len(paths) > 10 else "")
+        super().__init__(
+            f"{len(paths)} file(s) changed in the workspace are not in the cache and would be lost: {shown}",
+            hint="'pv add'/'pv commit' them to keep them, or rerun with --force to discard the changes",
+        )
+        self.paths = list(paths)
+
+
+class RepoLockedError(PvError):
+    def __init__(self, pid: int | None, command: str | None) -> None:
+        holder = f"process {pid} ('{command}')" if pid else "another pv process"
+        super().__init__(
+            f"the repository is locked by {holder}",
+            hint="wait for it to finish, or rerun with --wait",
+        )
+        self.pid = pid
+        self.command = command
+
+
+class GitError(PvError):
+    pass
+
+
+class RegistryError(PvError):
+    pass

@@ -1,0 +1,127 @@
+"""Filesystem primitives: atomic writes, read-only marking, links, removal. Stdlib only."""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import shutil
+import stat
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+TMP_SUFFIX = ".pvtmp"
+
+
+def tmp_name(path: Path) -> Path:
+    """A unique temporary sibling of ``path`` (same directory, so rename is atomic)."""
+    return path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}{TMP_SUFFIX}")
+
+
+def atomic_write(path: Path, data: bytes, *, fsync: bool = False, mode: int | None = None) -> None:
+    """Write ``data`` to ``path`` through a temp file and ``os.replace``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = tmp_name(path)
+    try:
+        with open(tmp, "wb") as f:
+            f.write(data)
+            if fsync:
+                f.flush()
+                os.fsync(f.fileno())
+        if mode is not None:
+            os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def atomic_write_text(path: Path, text: str, *, fsync: bool = False) -> None:
+    atomic_write(path, text.encode("utf-8"), fsync=fsync)
+
+
+def make_readonly(path: Path | str) -> None:
+    mode = os.stat(path).st_mode
+    os.chmod(path, stat.S_IMODE(mode) & ~(stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))
+
+
+def make_writable(path: Path | str) -> None:
+    mode = os.stat(path).st_mode
+    os.chmod(path, stat.S_IMODE(mode) | stat.S_IWUSR)
+
+
+def is_executable(mode: int) -> bool:
+    return bool(mode & stat.S_IXUSR)
+
+
+def set_executable(path: Path | str, executable: bool) -> None:
+    """Set (x where r is set) or clear every execute bit."""
+    mode = stat.S_IMODE(os.stat(path).st_mode)
+    new = mode | ((mode & 0o444) >> 2) if executable else mode & ~0o111
+    if new != mode:
+        os.chmod(path, new)
+
+
+FICLONE = 0x40049409
+
+
+def reflink(src: Path, dst: Path) -> None:
+    """Copy-on-write clone (btrfs, xfs, apfs-like filesystems); OSError where unsupported."""
+    import fcntl
+
+    with open(src, "rb") as s:
+        fd = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        try:
+            fcntl.ioctl(fd, FICLONE, s.fileno())
+        except OSError:
+            os.close(fd)
+            os.unlink(dst)
+            raise
+        os.close(fd)
+
+
+def copy_file(src: Path, dst: Path) -> None:
+    """Copy bytes (kernel-side where possible) into a new file ``dst``."""
+    shutil.copyfile(src, dst)
+
+
+def remove(path: Path) -> None:
+    """Remove a file, link or directory tree; missing is fine. Read-only entries are removed too."""
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return
+    if stat.S_ISDIR(st.st_mode):
+        def onerror(func, p, exc):  # type: ignore[no-untyped-def]
+            with contextlib.suppress(OSError):
+                os.chmod(os.path.dirname(p), 0o755)
+            func(p)
+
+        shutil.rmtree(path, onerror=onerror)
+    else:
+        os.unlink(path)
+
+
+def remove_empty_parents(path: Path, stop: Path) -> None:
+    """Remove empty directories from ``path`` upwards, never ``stop`` itself."""
+    cur = path
+    while cur != stop and stop in cur.parents:
+        try:
+            os.rmdir(cur)
+        except OSError:
+            return
+        cur = cur.parent
+
+
+def cleanup_tmp_files(directory: Path) -> Iterator[Path]:
+    """Yield leftover temp files (from a killed process) below ``directory``."""
+    for dirpath, _dirs, files in os.walk(directory):
+        for name in files:
+            if name.endswith(TMP_SUFFIX):
+                yield Path(dirpath) / name
+
+
+def is_enospc(exc: OSError) -> bool:
+    return exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)

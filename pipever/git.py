@@ -1,0 +1,139 @@
+"""Git access: the only module that imports gitpython (lazily, it costs ~0.15 s to import).
+
+Plain porcelain calls (ls-files, add) run the ``git`` binary directly; reading files at a revision
+goes through gitpython's object database without checking the revision out. Git failures become
+``GitError`` here.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Iterable, Iterator, Sequence
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from pipever.errors import GitError
+
+WORKSPACE = None  # a "revision" meaning the work tree
+
+
+def find_git_root(start: Path) -> Path | None:
+    """The top of the Git work tree containing ``start`` (None outside Git)."""
+    cur = start.resolve()
+    for d in (cur, *cur.parents):
+        if (d / ".git").exists():
+            return d
+    return None
+
+
+class Git:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    # -- porcelain through the git binary ------------------------------------------------------
+    def run(self, *args: str, input: bytes | None = None, check: bool = True) -> bytes:
+        try:
+            proc = subprocess.run(
+                ["git", "-C", str(self.root), *args], input=input, capture_output=True, check=False
+            )
+        except FileNotFoundError as exc:
+            raise GitError("the 'git' program was not found", hint="install Git") from exc
+        if check and proc.returncode != 0:
+            msg = proc.stderr.decode(errors="replace").strip().splitlines()
+            raise GitError(f"git {args[0]} failed: {msg[-1] if msg else proc.returncode}", hint="see 'git status'")
+        return proc.stdout
+
+    def tracked(self, paths: Sequence[str]) -> list[str]:
+        """Which of ``paths`` (files or directories) Git tracks files at or below."""
+        if not paths:
+            return []
+        out = self.run("ls-files", "-z", "--cached", "--", *[":(literal)" + p for p in paths])
+        files = [f for f in out.decode().split("\0") if f]
+        hit = []
+        for p in paths:
+            if any(f == p or f.startswith(p + "/") for f in files):
+                hit.append(p)
+        return hit
+
+    def add(self, paths: Iterable[str]) -> None:
+        items = sorted(set(paths))
+        if items:
+            self.run("add", "--", *[":(literal)" + p for p in items])
+
+    def ls_pointer_files(self, suffix: str) -> list[str]:
+        """Pointer files in the index and untracked-not-ignored in the work tree."""
+        out = self.run("ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", f"*{suffix}")
+        return sorted({f for f in out.decode().split("\0") if f.endswith(suffix)})
+
+    # -- history through gitpython -------------------------------------------------------------
+    @cached_property
+    def repo(self) -> Any:
+        import git
+
+        try:
+            return git.Repo(self.root)
+        except (git.InvalidGitRepositoryError, git.NoSuchPathError) as exc:
+            raise GitError(f"'{self.root}' is not a Git repository", hint="run 'git init'") from exc
+
+    def resolve(self, rev: str) -> str:
+        import git
+
+        try:
+            return str(self.repo.commit(rev).hexsha)
+        except (git.BadName, ValueError, git.GitCommandError) as exc:
+            raise GitError(f"unknown revision '{rev}'", hint="use a branch, tag or commit that exists ('git log')") from exc
+
+    def has_commits(self) -> bool:
+        try:
+            self.repo.head.commit  # noqa: B018
+        except ValueError:
+            return False
+        return True
+
+    def read_file(self, rev: str, path: str) -> bytes | None:
+        """Bytes of ``path`` at ``rev`` (None when it does not exist there)."""
+        import git
+
+        commit = self.repo.commit(self.resolve(rev))
+        try:
+            blob = commit.tree / path
+        except KeyError:
+            return None
+        if blob.type != "blob":
+            return None
+        try:
+            return bytes(blob.data_stream.read())
+        except git.GitCommandError as exc:
+            raise GitError(f"cannot read '{path}' at '{rev}'", hint="check the repository with 'git fsck'") from exc
+
+    def files_at(self, rev: str, suffix: str | None = None, names: Sequence[str] = ()) -> Iterator[tuple[str, bytes]]:
+        """(path, bytes) of every blob at ``rev`` whose name ends with ``suffix`` or is in ``names``."""
+        commit = self.repo.commit(self.resolve(rev))
+        for item in commit.tree.traverse():
+            if item.type != "blob":
+                continue
+            name = os.path.basename(item.path)
+            if (suffix and name.endswith(suffix)) or name in names:
+                yield item.path, bytes(item.data_stream.read())
+
+    def revisions(self, *, all_branches: bool, all_tags: bool, all_commits: bool) -> list[str]:
+        """Commit shas selected by -a/-T/-A (HEAD is not included: callers add the workspace)."""
+        shas: set[str] = set()
+        if all_commits:
+            out = self.run("rev-list", "--all")
+            shas.update(out.decode().split())
+        if all_branches:
+            for head in self.repo.heads:
+                shas.add(head.commit.hexsha)
+        if all_tags:
+            for tag in self.repo.tags:
+                shas.add(tag.commit.hexsha)
+        return sorted(shas)
+
+    def current_branch(self) -> str | None:
+        try:
+            return str(self.repo.active_branch.name)
+        except TypeError:
+            return None

@@ -1,0 +1,57 @@
+"""The repo lock: one pv process writes a repository at a time.
+
+An ``flock`` on ``.pv/tmp/lock``: the kernel releases it when the holder dies, so a lock left by a
+dead process (kill -9) is taken over automatically. The holder's PID and command are written
+next to it so a second process can name them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from pipever.errors import RepoLockedError
+
+TIMEOUT = 2.5
+
+
+@contextlib.contextmanager
+def repo_lock(tmp_dir: Path, *, command: str, wait: bool = False, timeout: float = TIMEOUT) -> Iterator[None]:
+    tmp_dir.mkdir(parents=True, exist_ok=True)
+    path = tmp_dir / "lock"
+    info = tmp_dir / "lock.info"
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    pid, cmd = _holder(info)
+                    raise RepoLockedError(pid, cmd) from None
+                time.sleep(0.1)
+        with contextlib.suppress(OSError):
+            info.write_text(json.dumps({"pid": os.getpid(), "command": command}))
+        try:
+            yield
+        finally:
+            with contextlib.suppress(OSError):
+                info.unlink()
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+
+
+def _holder(info: Path) -> tuple[int | None, str | None]:
+    try:
+        data = json.loads(info.read_text())
+        return int(data["pid"]), str(data["command"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None, None

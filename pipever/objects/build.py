@@ -1,0 +1,157 @@
+"""Turn workspace files and directories into oids and manifests, reusing the state db.
+
+Symlinks inside a directory are followed only when they resolve inside the work tree (or into the
+cache, for links that pv itself made); anything else is refused, so adding a directory never reads
+files from outside the repository.
+"""
+
+from __future__ import annotations
+
+import os
+import stat as statmod
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipever.errors import PathOutsideRepoError, TargetError
+from pipever.fsutil import is_executable
+from pipever.objects.hashing import hash_file
+from pipever.objects.manifest import Entry, Manifest
+from pipever.objects.oid import Oid, oid_from_relpath
+from pipever.objects.state import StateDB
+
+# ignore(repo_relative_path, is_dir) -> True to leave the path out of a directory
+Ignore = Callable[[str, bool], bool]
+
+
+@dataclass(frozen=True, slots=True)
+class FileStat:
+    rel: str  # repo-relative path of the file
+    st: os.stat_result  # stat of the content (the link target for safe symlinks)
+    cached_oid: Oid | None = None  # known from a symlink into the cache
+
+
+@dataclass(frozen=True, slots=True)
+class Hashed:
+    rel: str
+    st: os.stat_result
+    oid: Oid
+    fresh: bool  # hashed now (not from the state db)
+
+
+class Workspace:
+    """Read access to the work tree at ``root`` with the cache at ``cache_root``."""
+
+    def __init__(self, root: Path, cache_root: Path, state: StateDB) -> None:
+        self.root = root
+        self.real_root = os.path.realpath(root)
+        self.cache_root = os.path.realpath(cache_root)
+        self.state = state
+
+    # -- stat ---------------------------------------------------------------------------------
+    def stat_file(self, rel: str) -> FileStat | None:
+        """Stat one file (None when it does not exist); refuses symlinks that leave the repo."""
+        abspath = os.path.join(self.root, rel)
+        try:
+            st = os.lstat(abspath)
+        except FileNotFoundError:
+            return None
+        if statmod.S_ISLNK(st.st_mode):
+            return self._follow(rel, abspath)
+        return FileStat(rel, st)
+
+    def _follow(self, rel: str, abspath: str) -> FileStat | None:
+        real = os.path.realpath(abspath)
+        if real.startswith(self.cache_root + os.sep):
+            parsed = oid_from_relpath(real[len(self.cache_root) + 1:].replace(os.sep, "/"))
+            try:
+                st = os.stat(real)
+            except FileNotFoundError:
+                return None
+            return FileStat(rel, st, parsed[0] if parsed and not parsed[1] else None)
+        inside = real.startswith(self.real_root + os.sep)
+        rel_real = real[len(self.real_root) + 1:] if inside else ""
+        top = rel_real.split(os.sep, 1)[0]
+        if not inside or top in (".git", ".pv"):
+            raise PathOutsideRepoError(rel, reason=f"is a symlink to '{real}', outside the work tree")
+        try:
+            st = os.stat(real)
+        except FileNotFoundError:
+            return None
+        if statmod.S_ISDIR(st.st_mode):
+            raise TargetError(f"'{rel}' is a symlink to a directory", hint="pipever does not follow directory symlinks; replace it with the directory or remove it")
+        return FileStat(rel, st)
+
+    def walk(self, rel_dir: str, ignore: Ignore | None = None) -> list[FileStat]:
+        """Every regular file below ``rel_dir`` (repo-relative paths), sorted."""
+        out: list[FileStat] = []
+        stack = [rel_dir]
+        while stack:
+            cur = stack.pop()
+            try:
+                it = os.scandir(os.path.join(self.root, cur))
+            except NotADirectoryError:
+                continue
+            with it:
+                for entry in it:
+                    rel = f"{cur}/{entry.name}"
+                    if entry.is_dir(follow_symlinks=False):
+                        if entry.name == ".git" or (ignore and ignore(rel, True)):
+                            continue
+                        stack.append(rel)
+                        continue
+                    if ignore and ignore(rel, False):
+                        continue
+                    if entry.is_symlink():
+                        fs = self._follow(rel, entry.path)
+                        if fs is not None:
+                            out.append(fs)
+                    elif entry.is_file(follow_symlinks=False):
+                        out.append(FileStat(rel, entry.stat(follow_symlinks=False)))
+        out.sort(key=lambda f: f.rel)
+        return out
+
+    # -- hash ---------------------------------------------------------------------------------
+    def hash_files(self, files: Sequence[FileStat], *, jobs: int = 0, on_hashed: Callable[[int], None] | None = None) -> list[Hashed]:
+        """Oids of ``files``: from the state db when unchanged, hashed otherwise (in parallel)."""
+        results: list[Hashed | None] = [None] * len(files)
+        todo: list[int] = []
+        for i, f in enumerate(files):
+            oid = f.cached_oid or self.state.get(f.rel, f.st)
+            if oid is not None:
+                results[i] = Hashed(f.rel, f.st, oid, False)
+            else:
+                todo.append(i)
+
+        def work(i: int) -> Hashed:
+            f = files[i]
+            oid = hash_file(os.path.join(self.root, f.rel))
+            after = os.stat(os.path.join(self.root, f.rel))
+            if (after.st_size, after.st_mtime_ns) != (f.st.st_size, f.st.st_mtime_ns):
+                from pipever.objects.odb import ChangedWhileReadingError
+
+                raise ChangedWhileReadingError(f.rel)
+            if on_hashed:
+                on_hashed(f.st.st_size)
+            return Hashed(f.rel, f.st, oid, True)
+
+        if len(todo) > 16 and jobs != 1:
+            with ThreadPoolExecutor(max_workers=jobs or min(8, (os.cpu_count() or 1) * 2)) as pool:
+                for i, h in zip(todo, pool.map(work, todo)):
+                    results[i] = h
+        else:
+            for i in todo:
+                results[i] = work(i)
+        for h in results:
+            assert h is not None
+            if h.fresh:
+                self.state.set(h.rel, h.st, h.oid)
+        return [h for h in results if h is not None]
+
+
+def manifest_of(rel_dir: str, hashed: Sequence[Hashed]) -> Manifest:
+    n = len(rel_dir) + 1
+    return Manifest.build(
+        Entry(h.rel[n:], h.oid, h.st.st_size, is_executable(h.st.st_mode)) for h in hashed
+    )

@@ -1,0 +1,218 @@
+"""Materialize cache objects in the workspace: plan (pure, what to create/replace/delete and what
+would be lost) and apply (links or copies through temp names and renames).
+
+A workspace file is replaced or deleted only when its current content is in the cache (so it can
+be checked out again), unless ``force``. Every object is verified against its oid before it is
+linked; a corrupt object is reported and never linked.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+
+from pipever import fsutil
+from pipever.errors import ConfigError, CorruptObjectError
+from pipever.objects.hashing import hash_file
+from pipever.objects.odb import ObjectDB
+from pipever.objects.oid import Oid
+from pipever.objects.state import StateDB
+
+LINK_TYPES = ("reflink", "hardlink", "symlink", "copy")
+
+
+class Action(Enum):
+    CREATE = "create"
+    REPLACE = "replace"
+    DELETE = "delete"
+    RELINK = "relink"
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    rel: str  # repo-relative
+    action: Action
+    oid: Oid | None = None  # None for DELETE
+    isexec: bool = False
+
+
+@dataclass
+class CheckoutPlan:
+    changes: list[Change] = field(default_factory=list)
+    conflicts: list[str] = field(default_factory=list)  # would lose data not in the cache
+    missing: list[str] = field(default_factory=list)  # target objects not in the cache
+    remove_dirs: list[str] = field(default_factory=list)  # type changes: a dir where a file goes
+
+
+def parse_link_types(value: object) -> list[str]:
+    if isinstance(value, str):
+        items = [v.strip() for v in value.split(",") if v.strip()]
+    elif isinstance(value, list) and all(isinstance(v, str) for v in value):
+        items = list(value)
+    else:
+        raise ConfigError(f"cache.type must be a list or comma-separated string, got {value!r}", hint="e.g. 'pv config cache.type reflink,copy'")
+    bad = [v for v in items if v not in LINK_TYPES]
+    if bad or not items:
+        raise ConfigError(f"unknown cache.type {bad or items!r}", hint="use reflink, hardlink, symlink or copy")
+    return items
+
+
+class Linker:
+    """Links verified cache objects into the workspace with the first link type that works."""
+
+    def __init__(self, root: Path, odb: ObjectDB, state: StateDB, link_types: Iterable[str]) -> None:
+        self.root = root
+        self.odb = odb
+        self.state = state
+        self.types = list(link_types)
+        self.used: dict[str, int] = {}
+        self._verified: set[Oid] = set()
+
+    @property
+    def protected(self) -> bool:
+        """True when workspace files are shared with the cache (hardlink/symlink) and read-only."""
+        return bool(self.types) and self.types[0] in ("hardlink", "symlink")
+
+    def verify(self, oid: Oid) -> None:
+        """CorruptObjectError unless the cache object still hashes to ``oid`` (cached by stat)."""
+        if oid in self._verified:
+            return
+        src = self.odb.path(oid)
+        st = os.stat(src)
+        key = "\x00cache/" + oid.hex
+        if self.state.get(key, st) != oid:
+            if hash_file(src) != oid:
+                raise CorruptObjectError(str(oid))
+            self.state.set_trusted(key, st, oid)
+        self._verified.add(oid)
+
+    def link(self, oid: Oid, rel: str, *, isexec: bool = False, only: str | None = None) -> None:
+        src = self.odb.path(oid)
+        dst = self.root / rel
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        tmp = fsutil.tmp_name(dst)
+        last: OSError | None = None
+        for kind in [only] if only else list(self.types):
+            try:
+                self._make(kind, src, tmp, isexec)
+            except OSError as exc:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
+                if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EROFS) and kind == "copy":
+                    raise
+                last = exc
+                if only:
+                    raise
+                if len(self.types) > 1:
+                    self.types.remove(kind)  # this kind does not work here: don't try it again
+                continue
+            try:
+                os.replace(tmp, dst)
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
+                raise
+            self.used[kind] = self.used.get(kind, 0) + 1
+            st = os.stat(dst)
+            self.state.set(rel, st, oid)
+            return
+        assert last is not None
+        raise last
+
+    def link_in_place(self, oid: Oid, rel: str) -> None:
+        """After add: replace a workspace file whose content is ``oid`` with a link to the cache
+        object, when a link type before 'copy' works (a plain copy is already there)."""
+        for kind in list(self.types):
+            if kind == "copy":
+                return
+            try:
+                self.link(oid, rel, only=kind)
+                return
+            except OSError:
+                if len(self.types) > 1:
+                    self.types.remove(kind)
+
+    @staticmethod
+    def _make(kind: str, src: Path, tmp: Path, isexec: bool) -> None:
+        if kind == "copy":
+            fsutil.copy_file(src, tmp)
+            os.chmod(tmp, 0o755 if isexec else 0o644)
+        elif kind == "reflink":
+            fsutil.reflink(src, tmp)
+            os.chmod(tmp, 0o755 if isexec else 0o644)
+        elif kind == "hardlink":
+            os.link(src, tmp)
+        elif kind == "symlink":
+            os.symlink(src, tmp)
+
+
+def apply(plan: CheckoutPlan, linker: Linker, *, on_done: Callable[[Change], None] | None = None) -> list[str]:
+    """Carry out ``plan``; returns the paths whose object turned out corrupt (not linked)."""
+    corrupt: list[str] = []
+    root = linker.root
+    for rel in plan.remove_dirs:
+        fsutil.remove(root / rel)
+    # deletions first: a file 'a' may have to go before a file 'a/b' can be created
+    ordered = sorted(plan.changes, key=lambda c: c.action is not Action.DELETE)
+    for ch in ordered:
+        if ch.action is Action.DELETE:
+            p = root / ch.rel
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(p)
+            fsutil.remove_empty_parents(p.parent, root)
+        else:
+            assert ch.oid is not None
+            try:
+                linker.verify(ch.oid)
+            except CorruptObjectError:
+                corrupt.append(ch.rel)
+                continue
+            linker.link(ch.oid, ch.rel, isexec=ch.isexec)
+        if on_done:
+            on_done(ch)
+    return corrupt
+
+
+def plan_file(
+    plan: CheckoutPlan, rel: str, target: Oid, current: Oid | None, *,
+    in_cache: Callable[[Oid], bool], force: bool, relink: bool, isexec: bool = False,
+) -> None:
+    """Add to ``plan`` what makes file ``rel`` hold ``target`` (``current``: its oid now, or None)."""
+    if not in_cache(target):
+        plan.missing.append(rel)
+        return
+    if current is None:
+        plan.changes.append(Change(rel, Action.CREATE, target, isexec))
+    elif current == target:
+        if relink:
+            plan.changes.append(Change(rel, Action.RELINK, target, isexec))
+    elif force or in_cache(current):
+        plan.changes.append(Change(rel, Action.REPLACE, target, isexec))
+    else:
+        plan.conflicts.append(rel)
+
+
+def plan_dir(
+    plan: CheckoutPlan, rel_dir: str, entries: Iterable[tuple[str, Oid, bool]],
+    current: dict[str, Oid], *, in_cache: Callable[[Oid], bool], force: bool, relink: bool,
+) -> None:
+    """Add to ``plan`` what makes directory ``rel_dir`` hold exactly ``entries`` (path relative to
+    the directory, oid, isexec). ``current`` maps the repo-relative paths of files there now to
+    their oids. Files the new version no longer has are deleted when they are safe in the cache."""
+    wanted: set[str] = set()
+    for sub, oid, isexec in entries:
+        rel = f"{rel_dir}/{sub}"
+        wanted.add(rel)
+        plan_file(plan, rel, oid, current.get(rel), in_cache=in_cache, force=force, relink=relink, isexec=isexec)
+    for rel, oid in sorted(current.items()):
+        if rel in wanted:
+            continue
+        if force or in_cache(oid):
+            plan.changes.append(Change(rel, Action.DELETE))
+        else:
+            plan.conflicts.append(rel)

@@ -1,0 +1,39 @@
+"""BLAKE3 hashing of bytes and files: streamed, multi-threaded for large files, bounded memory."""
+
+from __future__ import annotations
+
+import mmap
+import os
+from pathlib import Path
+
+from blake3 import blake3
+
+from pipever.objects.oid import Oid
+
+SMALL = 1 << 20  # read whole
+WINDOW = 32 << 20  # mmap window for large files: memory stays bounded, all cores hash
+
+
+def hash_bytes(data: bytes) -> Oid:
+    return Oid(blake3(data).hexdigest())
+
+
+def hash_file(path: str | os.PathLike[str]) -> Oid:
+    """Hash a file's bytes. Large files are hashed in mmap windows on all cores; each window is
+    unmapped before the next, so resident memory does not grow with the file size."""
+    with open(path, "rb") as f:
+        size = os.fstat(f.fileno()).st_size
+        if size <= SMALL:
+            return Oid(blake3(f.read()).hexdigest())
+        h = blake3(max_threads=blake3.AUTO)
+        off = 0
+        while off < size:
+            length = min(WINDOW, size - off)
+            try:
+                with mmap.mmap(f.fileno(), length, access=mmap.ACCESS_READ, offset=off) as mm:
+                    h.update(mm)
+            except ValueError:  # file shrank while hashing: hash what is there, caller re-stats
+                break
+            off += length
+        # the file may have grown meanwhile; the caller compares stat before/after
+        return Oid(h.hexdigest())

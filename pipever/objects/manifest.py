@@ -1,0 +1,105 @@
+"""Directory manifests: the sorted list of a directory's files; identity from canonical bytes.
+
+Canonical bytes are compact UTF-8 JSON, one object per entry with keys in the fixed order
+``path, oid, size, isexec``, entries sorted by path. ``from_bytes`` treats input as untrusted:
+every entry path must be a plain relative POSIX path that stays inside the directory.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from pipever.errors import ManifestError, PathOutsideRepoError
+from pipever.objects.hashing import hash_bytes
+from pipever.objects.oid import Oid, parse_oid
+from pipever.paths import check_relpath
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    path: str  # relative to the directory, POSIX
+    oid: Oid
+    size: int
+    isexec: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Manifest:
+    entries: tuple[Entry, ...]
+
+    @staticmethod
+    def build(entries: Iterable[Entry]) -> Manifest:
+        ordered = tuple(sorted(entries, key=lambda e: e.path))
+        _check_tree(ordered, "(new)")
+        return Manifest(ordered)
+
+    @property
+    def size(self) -> int:
+        return sum(e.size for e in self.entries)
+
+    @property
+    def nfiles(self) -> int:
+        return len(self.entries)
+
+    def __iter__(self) -> Iterator[Entry]:
+        return iter(self.entries)
+
+    def by_path(self) -> dict[str, Entry]:
+        return {e.path: e for e in self.entries}
+
+
+def to_bytes(manifest: Manifest) -> bytes:
+    parts = [
+        '{"path":%s,"oid":"%s","size":%d,"isexec":%s}'
+        % (json.dumps(e.path, ensure_ascii=False), e.oid, e.size, "true" if e.isexec else "false")
+        for e in manifest.entries
+    ]
+    return ("[" + ",".join(parts) + "]").encode("utf-8")
+
+
+def manifest_oid(manifest: Manifest) -> Oid:
+    return hash_bytes(to_bytes(manifest))
+
+
+def from_bytes(data: bytes, *, what: str = "") -> Manifest:
+    """Parse (untrusted) manifest bytes; ManifestError on anything malformed or escaping."""
+    try:
+        raw = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ManifestError(what, f"not valid JSON ({exc})") from exc
+    if not isinstance(raw, list):
+        raise ManifestError(what, "expected a list of entries")
+    entries = []
+    for item in raw:
+        if not isinstance(item, dict) or set(item) != {"path", "oid", "size", "isexec"}:
+            raise ManifestError(what, f"bad entry {item!r}")
+        try:
+            path = check_relpath(item["path"], source=f"manifest {what}")
+        except PathOutsideRepoError as exc:
+            raise ManifestError(what, f"entry {exc.message}") from exc
+        try:
+            oid = parse_oid(item["oid"])
+        except ValueError as exc:
+            raise ManifestError(what, str(exc)) from exc
+        size, isexec = item["size"], item["isexec"]
+        if not isinstance(size, int) or isinstance(size, bool) or size < 0 or not isinstance(isexec, bool):
+            raise ManifestError(what, f"bad size or isexec in {item!r}")
+        entries.append(Entry(path, oid, size, isexec))
+    ordered = tuple(entries)
+    if any(a.path >= b.path for a, b in zip(ordered, ordered[1:])):
+        raise ManifestError(what, "entries are not sorted and unique")
+    _check_tree(ordered, what)
+    return Manifest(ordered)
+
+
+def _check_tree(entries: tuple[Entry, ...], what: str) -> None:
+    """No entry may be a parent directory of another (a file 'a' and a file 'a/b')."""
+    paths = {e.path for e in entries}
+    for e in entries:
+        head = e.path
+        while "/" in head:
+            head = head.rsplit("/", 1)[0]
+            if head in paths:
+                raise ManifestError(what, f"'{head}' is both a file and a directory")

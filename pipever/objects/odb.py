@@ -1,0 +1,219 @@
+"""The content-addressed object database (the cache; remotes use the same layout).
+
+Objects live at ``<root>/blake3/xx/<62 hex>`` (manifests with ``.dir``). They are written to a
+temp name in their final directory and renamed into place, marked read-only, and never rewritten.
+Every insert is verified: bytes copied from the workspace must still match the stat taken when
+they were hashed; downloaded bytes are hashed before they are renamed into place.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import stat as statmod
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipever import fsutil
+from pipever.errors import CorruptObjectError, ObjectNotFoundError, PvError
+from pipever.objects import manifest as mf
+from pipever.objects.hashing import hash_bytes, hash_file
+from pipever.objects.oid import ALGO, Oid, oid_from_relpath
+
+
+class ChangedWhileReadingError(PvError):
+    def __init__(self, path: str) -> None:
+        super().__init__(f"'{path}' changed while it was being added", hint="rerun the command when it is no longer being written")
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectRef:
+    oid: Oid
+    is_dir: bool
+
+    @property
+    def relpath(self) -> str:
+        return self.oid.relpath(is_dir=self.is_dir)
+
+
+class ObjectDB:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._made_dirs: set[str] = set()
+
+    # -- naming ------------------------------------------------------------------------------
+    def path(self, oid: Oid, *, is_dir: bool = False) -> Path:
+        return self.root / oid.relpath(is_dir=is_dir)
+
+    def exists(self, oid: Oid, *, is_dir: bool = False) -> bool:
+        return os.path.exists(self.path(oid, is_dir=is_dir))
+
+    def _prepare_dir(self, oid: Oid) -> Path:
+        d = self.root / ALGO / oid.hex[:2]
+        key = oid.hex[:2]
+        if key not in self._made_dirs:
+            d.mkdir(parents=True, exist_ok=True)
+            self._made_dirs.add(key)
+        return d
+
+    # -- inserting ---------------------------------------------------------------------------
+    def add_file(self, src: Path, oid: Oid, *, hashed_stat: os.stat_result, display: str) -> bool:
+        """Copy workspace file ``src`` (hashed as ``oid`` when it had ``hashed_stat``) into the cache.
+
+        Returns False when the object was already there. Raises ChangedWhileReadingError when the
+        file changed between hashing and copying (nothing is inserted then).
+        """
+        dst = self.path(oid)
+        if os.path.exists(dst):
+            return False
+        self._prepare_dir(oid)
+        tmp = fsutil.tmp_name(dst)
+        try:
+            fsutil.copy_file(src, tmp)
+            _check_unchanged(src, hashed_stat, display)
+            os.chmod(tmp, 0o444)
+            os.replace(tmp, dst)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+        return True
+
+    def add_file_hashing(self, src: Path, *, hashed_stat: os.stat_result, display: str) -> Oid:
+        """Hash ``src`` and store it; for large files the copy into the cache runs while hashing.
+
+        The file must still have ``hashed_stat`` afterwards, or ChangedWhileReadingError."""
+        if hashed_stat.st_size < OVERLAP_MIN:
+            oid = hash_file(src)
+            _check_unchanged(src, hashed_stat, display)
+            self.add_file(src, oid, hashed_stat=hashed_stat, display=display)
+            return oid
+        import threading
+
+        base = self.root / ALGO
+        base.mkdir(parents=True, exist_ok=True)
+        tmp = fsutil.tmp_name(base / "incoming")
+        errors: list[BaseException] = []
+
+        def copy() -> None:
+            try:
+                fsutil.copy_file(src, tmp)
+            except BaseException as exc:  # reported below
+                errors.append(exc)
+
+        worker = threading.Thread(target=copy, daemon=True)
+        worker.start()
+        try:
+            oid = hash_file(src)
+            worker.join()
+            if errors:
+                raise errors[0]
+            _check_unchanged(src, hashed_stat, display)
+            dst = self.path(oid)
+            if not os.path.exists(dst):
+                self._prepare_dir(oid)
+                os.chmod(tmp, 0o444)
+                os.replace(tmp, dst)
+        finally:
+            worker.join()
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+        return oid
+
+    def add_bytes(self, data: bytes, *, is_dir: bool = False) -> Oid:
+        oid = hash_bytes(data)
+        dst = self.path(oid, is_dir=is_dir)
+        if not os.path.exists(dst):
+            self._prepare_dir(oid)
+            fsutil.atomic_write(dst, data, mode=0o444)
+        return oid
+
+    def add_manifest(self, manifest: mf.Manifest) -> Oid:
+        return self.add_bytes(mf.to_bytes(manifest), is_dir=True)
+
+    def insert_verified(self, tmp: Path, oid: Oid, *, is_dir: bool = False) -> None:
+        """Move a downloaded temp file into place after checking its hash; CorruptObjectError and
+        the temp file deleted otherwise."""
+        try:
+            actual = hash_file(tmp)
+            if actual != oid:
+                raise CorruptObjectError(str(oid), where="download")
+            if is_dir:
+                mf.from_bytes(tmp.read_bytes(), what=str(oid))
+            self._prepare_dir(oid)
+            os.chmod(tmp, 0o444)
+            os.replace(tmp, self.path(oid, is_dir=is_dir))
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+
+    def tmp_path_for(self, oid: Oid, *, is_dir: bool = False) -> Path:
+        """A fresh temp name next to where ``oid`` goes (for downloads)."""
+        self._prepare_dir(oid)
+        return fsutil.tmp_name(self.path(oid, is_dir=is_dir))
+
+    # -- reading -----------------------------------------------------------------------------
+    def read_manifest(self, oid: Oid) -> mf.Manifest:
+        p = self.path(oid, is_dir=True)
+        try:
+            data = p.read_bytes()
+        except FileNotFoundError:
+            raise ObjectNotFoundError(str(oid)) from None
+        if hash_bytes(data) != oid:
+            raise CorruptObjectError(str(oid))
+        return mf.from_bytes(data, what=str(oid))
+
+    def verify(self, oid: Oid, *, is_dir: bool = False) -> bool:
+        """Re-hash an object; True when it matches its name."""
+        try:
+            return hash_file(self.path(oid, is_dir=is_dir)) == oid
+        except FileNotFoundError:
+            return False
+
+    def iter_objects(self) -> Iterator[ObjectRef]:
+        base = self.root / ALGO
+        if not base.is_dir():
+            return
+        for shard in os.scandir(base):
+            if not shard.is_dir() or len(shard.name) != 2:
+                continue
+            for entry in os.scandir(shard.path):
+                parsed = oid_from_relpath(f"{ALGO}/{shard.name}/{entry.name}")
+                if parsed is not None:
+                    yield ObjectRef(*parsed)
+
+    def remove(self, oid: Oid, *, is_dir: bool = False) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.path(oid, is_dir=is_dir))
+
+    def quarantine(self, oid: Oid, bad_dir: Path, *, is_dir: bool = False) -> Path:
+        """Move a corrupt object out of the cache into ``bad_dir``."""
+        bad_dir.mkdir(parents=True, exist_ok=True)
+        dst = bad_dir / (oid.hex + (".dir" if is_dir else ""))
+        os.replace(self.path(oid, is_dir=is_dir), dst)
+        return dst
+
+    def is_cache_path(self, real: str) -> bool:
+        root = str(self.root.resolve())
+        return real.startswith(root + os.sep)
+
+    def oid_of_cache_path(self, real: str) -> tuple[Oid, bool] | None:
+        root = str(self.root.resolve())
+        if not real.startswith(root + os.sep):
+            return None
+        return oid_from_relpath(real[len(root) + 1:].replace(os.sep, "/"))
+
+
+OVERLAP_MIN = 64 << 20
+
+
+def _check_unchanged(src: Path, before: os.stat_result, display: str) -> None:
+    after = os.stat(src)
+    if (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns):
+        raise ChangedWhileReadingError(display)
+
+
+def is_regular(mode: int) -> bool:
+    return statmod.S_ISREG(mode)

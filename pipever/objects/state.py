@@ -1,0 +1,108 @@
+"""The state database: (path, inode, size, mtime_ns) -> oid, so unchanged files are never re-hashed.
+
+Kept in SQLite under ``.pv/tmp``. Paths are repo-relative. A row is trusted only when inode, size
+and mtime all match the file's current stat. Rows are written in batches at the end of a command.
+``StateNoop`` remembers nothing (read-only repositories).
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import time
+from collections.abc import Iterable
+from pathlib import Path
+
+from pipever.objects.oid import Oid
+
+Key = tuple[int, int, int]  # inode, size, mtime_ns
+RACY_NS = 50_000_000  # beyond the kernel's coarse clock tick
+RACY_COARSE_NS = 2_000_000_000
+
+
+def stat_key(st: os.stat_result) -> Key:
+    return (st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+class StateDB:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._conn: sqlite3.Connection | None = None
+        self._pending: dict[str, tuple[Key, str]] = {}
+        self._loaded: dict[str, tuple[Key, str]] | None = None
+
+    def _db(self) -> sqlite3.Connection:
+        if self._conn is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS state (path TEXT PRIMARY KEY, inode INTEGER, "
+                "size INTEGER, mtime_ns INTEGER, oid TEXT) WITHOUT ROWID"
+            )
+            self._conn = conn
+        return self._conn
+
+    def _all(self) -> dict[str, tuple[Key, str]]:
+        if self._loaded is None:
+            rows = self._db().execute("SELECT path, inode, size, mtime_ns, oid FROM state")
+            self._loaded = {p: ((i, s, m), o) for p, i, s, m, o in rows}
+        return self._loaded
+
+    def get(self, path: str, st: os.stat_result) -> Oid | None:
+        hit = self._pending.get(path) or self._all().get(path)
+        if hit is not None and hit[0] == stat_key(st):
+            return Oid(hit[1])
+        return None
+
+    def set(self, path: str, st: os.stat_result, oid: Oid) -> None:
+        # "racy" files modified within the timestamp granularity of now could change again
+        # without a new mtime: don't vouch for them, they are simply hashed again next time
+        coarse = st.st_mtime_ns % 1_000_000_000 == 0  # a filesystem with 1 s timestamps
+        if st.st_mtime_ns >= time.time_ns() - (RACY_COARSE_NS if coarse else RACY_NS):
+            return
+        self._pending[path] = (stat_key(st), oid.hex)
+
+    def set_trusted(self, path: str, st: os.stat_result, oid: Oid) -> None:
+        """Record without the racy-timestamp guard (cache objects, which nobody writes)."""
+        self._pending[path] = (stat_key(st), oid.hex)
+
+    def flush(self) -> None:
+        if not self._pending:
+            return
+        db = self._db()
+        rows = [(p, k[0], k[1], k[2], o) for p, (k, o) in self._pending.items()]
+        db.execute("BEGIN")
+        db.executemany("INSERT OR REPLACE INTO state VALUES (?, ?, ?, ?, ?)", rows)
+        db.execute("COMMIT")
+        if self._loaded is not None:
+            self._loaded.update(self._pending)
+        self._pending.clear()
+
+    def forget(self, paths: Iterable[str]) -> None:
+        db = self._db()
+        db.executemany("DELETE FROM state WHERE path = ?", [(p,) for p in paths])
+
+    def close(self) -> None:
+        self.flush()
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+
+class StateNoop(StateDB):
+    def __init__(self) -> None:
+        super().__init__(Path(os.devnull))
+
+    def get(self, path: str, st: os.stat_result) -> Oid | None:
+        return None
+
+    def flush(self) -> None:
+        self._pending.clear()
+
+    def forget(self, paths: Iterable[str]) -> None:
+        return None
+
+    def close(self) -> None:
+        return None

@@ -1,0 +1,1 @@
+"""One module per verb: ``verb(repo, *, ...) -> Result``. Ops never print and never prompt."""

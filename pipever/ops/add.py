@@ -1,0 +1,194 @@
+"""``pv add``: hash targets, store them in the cache, link them back, write pointers, autostage."""
+
+from __future__ import annotations
+
+import glob as globmod
+import os
+from dataclasses import dataclass, field, replace
+
+from pipever.data import gitignore
+from pipever.data import pointer as ptr
+from pipever.errors import PathOutsideRepoError, TargetError
+from pipever.objects.build import FileStat, Hashed, manifest_of
+from pipever.objects.oid import Oid
+from pipever.ops import tracked as trk
+from pipever.ops.progress import NO_PROGRESS, Progress
+from pipever.paths import is_inside
+from pipever.repo import Repo
+
+
+@dataclass(frozen=True)
+class Added:
+    rel: str
+    pointer: str
+    oid: Oid
+    size: int
+    nfiles: int | None
+    changed: bool  # False when the pointer already said so
+
+
+@dataclass
+class AddResult:
+    added: list[Added] = field(default_factory=list)
+    staged: list[str] = field(default_factory=list)
+
+
+def expand_targets(repo: Repo, targets: list[str], *, use_glob: bool) -> list[str]:
+    out: list[str] = []
+    for t in targets:
+        if use_glob:
+            matches = sorted(globmod.glob(t, recursive=True))
+            if not matches:
+                raise TargetError(f"'{t}' matched no files", hint="check the pattern")
+            out.extend(matches)
+        else:
+            out.append(t)
+    rels = []
+    for t in out:
+        rel = trk.resolve_target(repo, t)
+        if rel not in rels:
+            rels.append(rel)
+    return rels
+
+
+def check_target(repo: Repo, rel: str, tracked: list[trk.Tracked], stage_outs: set[str]) -> None:
+    if rel.endswith(ptr.SUFFIX):
+        raise TargetError(f"'{rel}' is a pointer file", hint=f"add the data itself: 'pv add {rel[:-len(ptr.SUFFIX)]}'")
+    full = repo.root / rel
+    if not os.path.lexists(full):
+        raise TargetError(f"'{rel}' does not exist", hint="check the path")
+    if os.path.islink(full):
+        raise TargetError(f"'{rel}' is a symlink", hint="add the file or directory it points to instead")
+    from pipever.paths import check_physical
+
+    check_physical(repo.root, rel)
+    for t in tracked:
+        if t.rel != rel and is_inside(rel, t.rel):
+            raise TargetError(
+                f"'{rel}' is inside the tracked directory '{t.rel}'",
+                hint=f"re-add the whole directory: 'pv add {t.rel}'",
+            )
+        if t.rel != rel and is_inside(t.rel, rel):
+            raise TargetError(
+                f"'{rel}' contains the tracked '{t.rel}'",
+                hint=f"stop tracking it first: 'pv remove {t.pointer.rel}'",
+            )
+    for out in stage_outs:
+        if is_inside(rel, out) or is_inside(out, rel):
+            raise TargetError(
+                f"'{rel}' is an output of a stage in pv.yaml",
+                hint="stage outputs are recorded by 'pv repro' / 'pv commit', not 'pv add'",
+            )
+
+
+def add(
+    repo: Repo, targets: list[str], *, use_glob: bool = False, jobs: int = 0,
+    progress: Progress = NO_PROGRESS,
+) -> AddResult:
+    if not targets:
+        raise TargetError("nothing to add", hint="name files or directories: 'pv add data.csv'")
+    rels = expand_targets(repo, targets, use_glob=use_glob)
+    tracked = trk.all_tracked(repo)
+    from pipever.ops.stages import stage_out_paths
+
+    stage_outs = stage_out_paths(repo)
+    for rel in rels:
+        check_target(repo, rel, tracked, stage_outs)
+    if repo.scm:
+        in_git = repo.git.tracked(rels)
+        if in_git:
+            raise TargetError(
+                f"'{in_git[0]}' is tracked by Git",
+                hint=f"run 'git rm -r --cached {in_git[0]}' first",
+            )
+    existing = {t.rel: t for t in tracked}
+    result = AddResult()
+    to_stage: list[str] = []
+    with repo.locked():
+        for rel in rels:
+            added = _add_one(repo, rel, existing.get(rel), jobs=jobs, progress=progress)
+            result.added.append(added)
+            to_stage.append(added.pointer)
+            changed_ignore = gitignore.add_entry(repo.root, rel)
+            if changed_ignore:
+                to_stage.append(changed_ignore)
+            elif os.path.exists(repo.root / gitignore.gitignore_rel(rel)):
+                to_stage.append(gitignore.gitignore_rel(rel))
+        repo.state.flush()
+        if repo.autostage:
+            repo.git.add(to_stage)
+            result.staged = sorted(set(to_stage))
+    return result
+
+
+def _add_one(repo: Repo, rel: str, prev: trk.Tracked | None, *, jobs: int, progress: Progress) -> Added:
+    ws = repo.workspace
+    linker = repo.linker()
+    if os.path.isdir(repo.root / rel):
+        files = ws.walk(rel, repo.ignore)
+        progress.start(f"Hashing {rel}", sum(f.st.st_size for f in files), unit="bytes")
+        hashed = ws.hash_files(files, jobs=jobs, on_hashed=progress.advance)
+        progress.done()
+        progress.start(f"Caching {rel}", len(hashed))
+        for h in hashed:
+            _store(repo, h)
+            progress.advance()
+        progress.done()
+        manifest = manifest_of(rel, hashed)
+        oid = repo.odb.add_manifest(manifest)
+        if linker.types[0] != "copy":
+            for h in hashed:
+                linker.link_in_place(h.oid, h.rel)
+        size, nfiles = manifest.size, manifest.nfiles
+    else:
+        fs = ws.stat_file(rel)
+        if fs is None:
+            raise TargetError(f"'{rel}' does not exist", hint="check the path")
+        progress.start(f"Adding {rel}", fs.st.st_size, unit="bytes")
+        h = _hash_and_store_file(repo, fs)
+        progress.advance(fs.st.st_size)
+        progress.done()
+        linker.link_in_place(h.oid, rel)
+        oid, size, nfiles = h.oid, fs.st.st_size, None
+    pointer_rel = ptr.pointer_rel_for(rel)
+    name = rel.rsplit("/", 1)[-1]
+    new_out = ptr.PointerOut(name, oid, size, nfiles)
+    if prev is not None:
+        old = prev.out
+        new_out = replace(new_out, path=old.path, extra=old.extra)
+        pointer = prev.pointer.with_out(prev.index, new_out)
+        changed = (old.oid, old.size, old.nfiles) != (oid, size, nfiles)
+    else:
+        pointer = ptr.Pointer(pointer_rel, (new_out,))
+        changed = True
+    from pipever.fsutil import atomic_write_text
+
+    text = ptr.dump(pointer)
+    target = repo.root / pointer.rel
+    if not target.exists() or target.read_text(encoding="utf-8") != text:
+        atomic_write_text(target, text)
+    return Added(rel, pointer.rel, oid, size, nfiles, changed)
+
+
+def _store(repo: Repo, h: Hashed) -> None:
+    if repo.odb.add_file(repo.root / h.rel, h.oid, hashed_stat=h.st, display=h.rel):
+        st = os.stat(repo.odb.path(h.oid))
+        repo.state.set_trusted("\x00cache/" + h.oid.hex, st, h.oid)
+
+
+def _hash_and_store_file(repo: Repo, fs: FileStat) -> Hashed:
+    """One file: reuse its state-db hash, or hash it (copying large files into the cache while
+    hashing, so the two overlap)."""
+    known = fs.cached_oid or repo.state.get(fs.rel, fs.st)
+    if known is not None:
+        h = Hashed(fs.rel, fs.st, known, False)
+        _store(repo, h)
+        return h
+    oid = repo.odb.add_file_hashing(repo.root / fs.rel, hashed_stat=fs.st, display=fs.rel)
+    st = os.stat(repo.odb.path(oid))
+    repo.state.set_trusted("\x00cache/" + oid.hex, st, oid)
+    repo.state.set(fs.rel, fs.st, oid)
+    return Hashed(fs.rel, fs.st, oid, True)
+
+
+__all__ = ["AddResult", "Added", "PathOutsideRepoError", "add"]

@@ -1,0 +1,51 @@
+"""``pv commit``: record the workspace state of tracked data (and stage outputs) without running
+anything."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from pipever.errors import TargetError
+from pipever.ops import add as add_op
+from pipever.ops import status as st
+from pipever.ops import tracked as trk
+from pipever.repo import Repo
+
+
+@dataclass
+class CommitResult:
+    committed: list[str] = field(default_factory=list)  # data paths whose pointer changed
+    stages: list[str] = field(default_factory=list)  # stages whose lock entry was written
+
+
+def commit(repo: Repo, targets: list[str], *, force: bool = False) -> CommitResult:
+    result = CommitResult()
+    from pipever.ops.stages import commit_stages
+
+    data_targets, stage_names = _split_targets(repo, targets)
+    staged: list[str] = []
+    with repo.locked():
+        if data_targets or not targets:
+            for t in trk.select(repo, data_targets):
+                state = st.out_state(repo, t)
+                if state == st.DELETED:
+                    raise TargetError(f"'{t.rel}' does not exist", hint="'pv checkout' it, or 'pv remove' its pointer")
+                if state is None:
+                    continue
+                added = add_op._add_one(repo, t.rel, t, jobs=0, progress=add_op.NO_PROGRESS)
+                result.committed.append(added.rel)
+                staged.append(added.pointer)
+        result.stages = commit_stages(repo, stage_names if targets else None, force=force)
+        if result.stages:
+            staged.append("pv.lock")
+        repo.state.flush()
+        if repo.autostage and staged:
+            repo.git.add(staged)
+    return result
+
+
+def _split_targets(repo: Repo, targets: list[str]) -> tuple[list[str], list[str]]:
+    from pipever.ops.stages import stage_names
+
+    names = stage_names(repo)
+    return [t for t in targets if t not in names], [t for t in targets if t in names]

@@ -1,0 +1,56 @@
+"""``pv config``: read and write the YAML config files."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pipever import yamlio
+from pipever.config import LEVELS, Config, mask
+from pipever.errors import ConfigError
+from pipever.repo import Repo
+
+
+def _config(repo: Repo | None) -> Config:
+    return repo.config if repo is not None else Config.load(None)
+
+
+def _parse_value(value: str) -> Any:
+    """'true' -> True, '3' -> 3, '[a, b]' -> list; anything else stays a string."""
+    try:
+        parsed = yamlio.load(value, "value")
+    except Exception:  # noqa: BLE001 - not YAML: a plain string
+        return value
+    return parsed if isinstance(parsed, (bool, int, float, list)) else value
+
+
+def config_get(repo: Repo | None, key: str, *, level: str | None) -> Any:
+    cfg = _config(repo)
+    val = cfg.get(key, level=level)
+    if val is None:
+        raise ConfigError(f"'{key}' is not set", hint="see 'pv config --list'")
+    return mask(key.rsplit(".", 1)[-1], val)
+
+
+def config_set(repo: Repo | None, key: str, value: str, *, level: str) -> None:
+    _config(repo).set(level, key, _parse_value(value))
+
+
+def config_unset(repo: Repo | None, key: str, *, level: str) -> None:
+    _config(repo).unset(level, key)
+
+
+def config_list(repo: Repo | None, *, level: str | None) -> list[tuple[str, str, Any]]:
+    cfg = _config(repo)
+    rows: list[tuple[str, str, Any]] = []
+    for lvl in [level] if level else LEVELS:
+        _flatten(cfg.levels.get(lvl, {}), "", lvl, rows)
+    return rows
+
+
+def _flatten(node: Any, prefix: str, level: str, rows: list[tuple[str, str, Any]]) -> None:
+    if isinstance(node, dict):
+        for k, v in node.items():
+            _flatten(v, f"{prefix}{k}.", level, rows)
+    else:
+        key = prefix[:-1]
+        rows.append((level, key, mask(key.rsplit(".", 1)[-1], node)))

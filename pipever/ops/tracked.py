@@ -1,0 +1,86 @@
+"""Which pointer files and tracked outs exist, and which of them a command's targets select."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipever.data import pointer as ptr
+from pipever.errors import PointerError, TargetError
+from pipever.paths import is_inside, to_repo_path
+from pipever.repo import Repo
+
+
+@dataclass(frozen=True)
+class Tracked:
+    pointer: ptr.Pointer
+    index: int
+    rel: str  # repo-relative path of the data
+
+    @property
+    def out(self) -> ptr.PointerOut:
+        return self.pointer.outs[self.index]
+
+
+def read_pointer(repo: Repo, rel: str) -> ptr.Pointer:
+    try:
+        data = (repo.root / rel).read_bytes()
+    except FileNotFoundError:
+        raise PointerError(rel, "file not found") from None
+    except IsADirectoryError:
+        raise PointerError(rel, "is a directory") from None
+    return ptr.parse(data, rel)
+
+
+def pointer_files(repo: Repo) -> list[str]:
+    """Repo-relative paths of every pointer file in the work tree."""
+    if repo.scm:
+        return [p for p in repo.git.ls_pointer_files(ptr.SUFFIX) if os.path.isfile(repo.root / p)]
+    found: list[str] = []
+    for dirpath, dirs, files in os.walk(repo.root):
+        rel_dir = os.path.relpath(dirpath, repo.root).replace(os.sep, "/")
+        names = set(files)
+        dirs[:] = [d for d in dirs if d not in (".git", ".pv") and d + ptr.SUFFIX not in names]
+        for name in files:
+            if name.endswith(ptr.SUFFIX) and name != ptr.SUFFIX:
+                found.append(name if rel_dir == "." else f"{rel_dir}/{name}")
+    return sorted(found)
+
+
+def all_tracked(repo: Repo) -> list[Tracked]:
+    out: list[Tracked] = []
+    for rel in pointer_files(repo):
+        p = read_pointer(repo, rel)
+        out.extend(Tracked(p, i, p.out_rel(o)) for i, o in enumerate(p.outs))
+    return out
+
+
+def resolve_target(repo: Repo, arg: str) -> str:
+    return to_repo_path(repo.root, arg)
+
+
+def select(repo: Repo, targets: list[str], *, tracked: list[Tracked] | None = None) -> list[Tracked]:
+    """Tracked outs selected by ``targets`` (data paths, pointer paths or directories holding
+    them); all of them when ``targets`` is empty."""
+    everything = tracked if tracked is not None else all_tracked(repo)
+    if not targets:
+        return everything
+    chosen: dict[tuple[str, int], Tracked] = {}
+    for arg in targets:
+        rel = resolve_target(repo, arg)
+        if rel.endswith(ptr.SUFFIX) and (repo.root / rel).is_file():
+            p = read_pointer(repo, rel)
+            for i, o in enumerate(p.outs):
+                chosen[(rel, i)] = Tracked(p, i, p.out_rel(o))
+            continue
+        hits = [t for t in everything if is_inside(t.rel, rel) or is_inside(rel, t.rel)]
+        if not hits:
+            raise TargetError(f"'{arg}' is not tracked by pipever", hint=f"run 'pv add {arg}' to track it")
+        for t in hits:
+            chosen[(t.pointer.rel, t.index)] = t
+    return sorted(chosen.values(), key=lambda t: t.rel)
+
+
+def abspath(repo: Repo, rel: str) -> Path:
+    return repo.root / rel

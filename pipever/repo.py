@@ -1,0 +1,136 @@
+"""``Repo``: where a pipever repository is, its handles (config, cache, state, Git, lock), and the
+verbs of SPEC §12 as one-line delegations to ``pipever.ops``."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pipever.config import Config
+from pipever.errors import NotARepoError
+from pipever.lock import repo_lock
+from pipever.objects.build import Workspace
+from pipever.objects.checkout import Linker, parse_link_types
+from pipever.objects.odb import ObjectDB
+from pipever.objects.state import StateDB, StateNoop
+
+if TYPE_CHECKING:
+    from pipever.data.ignore import PvIgnore
+    from pipever.git import Git
+
+PV_DIR = ".pv"
+
+
+def find_root(start: Path) -> Path | None:
+    cur = start.resolve()
+    for d in (cur, *cur.parents):
+        if (d / PV_DIR).is_dir():
+            return d
+    return None
+
+
+class Repo:
+    """A pipever repository rooted at ``root`` (the directory holding ``.pv``)."""
+
+    def __init__(self, root: str | os.PathLike[str] | None = None) -> None:
+        start = Path(root) if root is not None else Path.cwd()
+        found = find_root(start)
+        if found is None:
+            raise NotARepoError(str(start))
+        self.root = found
+        self.pv_dir = found / PV_DIR
+        self.tmp_dir = self.pv_dir / "tmp"
+        self.wait_for_lock = False
+        self.command = "pv"
+
+    # -- handles ---------------------------------------------------------------------------------
+    @cached_property
+    def config(self) -> Config:
+        return Config.load(self.pv_dir)
+
+    @property
+    def scm(self) -> bool:
+        return not self.config.get("core.no_scm", False) and (self.root / ".git").exists()
+
+    @cached_property
+    def git(self) -> Git:
+        from pipever.git import Git
+
+        return Git(self.root)
+
+    @cached_property
+    def cache_dir(self) -> Path:
+        env = os.environ.get("PV_CACHE_DIR")
+        conf = self.config.get("cache.dir")
+        if env:
+            return Path(env).resolve()
+        if conf:
+            return (self.pv_dir / str(conf)).resolve() if not os.path.isabs(str(conf)) else Path(str(conf))
+        return self.pv_dir / "cache"
+
+    @cached_property
+    def odb(self) -> ObjectDB:
+        return ObjectDB(self.cache_dir)
+
+    @cached_property
+    def state(self) -> StateDB:
+        if self.config.get("state.enabled", True) is False:
+            return StateNoop()
+        return StateDB(self.tmp_dir / "state.db")
+
+    @cached_property
+    def workspace(self) -> Workspace:
+        return Workspace(self.root, self.cache_dir, self.state)
+
+    @cached_property
+    def ignore(self) -> PvIgnore:
+        from pipever.data.ignore import PvIgnore
+
+        return PvIgnore(self.root)
+
+    def linker(self) -> Linker:
+        return Linker(self.root, self.odb, self.state, parse_link_types(self.config.get("cache.type", ["reflink", "copy"])))
+
+    @property
+    def autostage(self) -> bool:
+        return self.scm and self.config.get("core.autostage", True) is not False
+
+    @contextlib.contextmanager
+    def locked(self) -> Iterator[None]:
+        with repo_lock(self.tmp_dir, command=self.command, wait=self.wait_for_lock):
+            yield
+
+    def close(self) -> None:
+        if "state" in self.__dict__:
+            self.state.close()
+
+    def __enter__(self) -> Repo:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- verbs (SPEC §12) ------------------------------------------------------------------------
+    def add(self, targets: list[str], **kw: Any) -> Any:
+        from pipever.ops.add import add
+
+        return add(self, targets, **kw)
+
+    def status(self, targets: list[str] | None = None, **kw: Any) -> Any:
+        from pipever.ops.status import status
+
+        return status(self, targets or [], **kw)
+
+    def checkout(self, targets: list[str] | None = None, **kw: Any) -> Any:
+        from pipever.ops.checkout import checkout
+
+        return checkout(self, targets or [], **kw)
+
+    def commit(self, targets: list[str] | None = None, **kw: Any) -> Any:
+        from pipever.ops.commit import commit
+
+        return commit(self, targets or [], **kw)
