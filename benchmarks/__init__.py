@@ -1,0 +1,1 @@
+"""pipever's benchmark runner: ``python -m benchmarks [--quick] [--compare dvc]``."""

@@ -1,0 +1,131 @@
+"""Data workloads W1–W8 and start-up W11, as scenarios for the runner.
+
+Each body builds its repo untimed, then times only the command the workload is about. Commands
+are spelled the same for both tools except where ``Flavor`` says otherwise.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from benchmarks import datagen
+from benchmarks.sandbox import remove_tree
+from benchmarks.scenario import Ctx, Scenario, Step
+
+
+def add_big_file(ctx: Ctx) -> None:
+    repo = ctx.new_repo()
+    datagen.write_big_file(repo / "big.bin", ctx.sizes.big_file, seed=1)
+    ctx.time("W1", (ctx.tool.argv("add", "big.bin"), repo))
+
+
+def _repo_with_tree(ctx: Ctx) -> tuple[Path, list[datagen.TreeFile]]:
+    repo = ctx.new_repo()
+    layout = datagen.tree_layout(ctx.sizes.n_files, seed=2)
+    datagen.write_tree(repo / "data", layout, seed=2)
+    return repo, layout
+
+
+def directory_lifecycle(ctx: Ctx) -> None:
+    """W2 add a tree, W3 clean status, W4 status after edits, W5 checkout of a deleted tree."""
+    repo, layout = _repo_with_tree(ctx)
+    tool = ctx.tool
+    ctx.time("W2", (tool.argv("add", "data"), repo))
+    ctx.time("W3", (tool.argv("status"), repo))
+    datagen.change_files(repo / "data", layout, ctx.sizes.n_changed, seed=3)
+    ctx.time("W4", (tool.argv("status"), repo))
+    remove_tree(repo / "data")
+    ctx.time("W5", (tool.argv("checkout"), repo))
+
+
+STEP_IDS = {"local": ("W6", "W6-noop", "W8-local"), "s3": ("W7", "W7-noop", "W8-s3")}
+
+
+def _push_and_clone(ctx: Ctx, kind: str, url: str) -> None:
+    """Push the tree to ``url`` twice (W6/W7), then ``git clone`` + ``pull`` (W8)."""
+    push_id, noop_id, clone_id = STEP_IDS[kind]
+    repo, _ = _repo_with_tree(ctx)
+    tool = ctx.tool
+    ctx.run_tool("add", "data", cwd=repo)
+    ctx.run_tool("remote", "add", "-d", kind, url, cwd=repo)
+    if kind == "s3":
+        option = tool.flavor.endpoint_option
+        ctx.run_tool("remote", "modify", kind, option, ctx.s3_endpoint, cwd=repo)
+    ctx.time(push_id, (tool.argv("push", "-r", kind), repo))
+    ctx.time(noop_id, (tool.argv("push", "-r", kind), repo))
+    if not ctx.can(clone_id):
+        return
+    ctx.setup(["git", "add", "-A"], cwd=repo)
+    ctx.setup(["git", "commit", "-q", "-m", "bench data"], cwd=repo)
+    clone = ctx.root / "clone"
+    ctx.time(
+        clone_id,
+        (["git", "clone", "-q", str(repo), str(clone)], ctx.root),
+        (tool.argv("pull"), clone),
+    )
+
+
+def push_local(ctx: Ctx) -> None:
+    remote = ctx.root / "remote"
+    remote.mkdir()
+    _push_and_clone(ctx, "local", str(remote))
+
+
+def push_s3(ctx: Ctx) -> None:
+    if ctx.s3_url is None:
+        raise RuntimeError("no S3 server")
+    _push_and_clone(ctx, "s3", ctx.s3_url())
+
+
+def startup(ctx: Ctx) -> None:
+    """W11: ``--version`` and ``status`` in a repo tracking one small file."""
+    repo = ctx.new_repo()
+    (repo / "small.txt").write_text("hello\n")
+    ctx.run_tool("add", "small.txt", cwd=repo)
+    repeat = ctx.sizes.startup_reps
+    ctx.time("W11-version", (ctx.tool.argv("--version"), repo), repeat=repeat)
+    ctx.time("W11-status", (ctx.tool.argv("status"), repo), repeat=repeat)
+
+
+PUSH = ("remote", "push")
+SCENARIOS = (
+    Scenario("W1", (Step("W1", "add one large file", ("add",)),), add_big_file, ("init", "add")),
+    Scenario(
+        "W2-W5",
+        (
+            Step("W2", "add a directory of small files", ("add",)),
+            Step("W3", "status, nothing changed", ("status",)),
+            Step("W4", "status, some files changed", ("status",)),
+            Step("W5", "checkout the deleted directory", ("checkout",)),
+        ),
+        directory_lifecycle,
+        ("init", "add"),
+    ),
+    Scenario(
+        "W6+W8 local",
+        (
+            Step("W6", "push to a local-folder remote", PUSH),
+            Step("W6-noop", "no-op push, local remote", PUSH),
+            Step("W8-local", "git clone + pull, local remote", (*PUSH, "pull")),
+        ),
+        push_local,
+        ("init", "add", "remote"),
+    ),
+    Scenario(
+        "W7+W8 s3",
+        (
+            Step("W7", "push to S3 (moto)", PUSH),
+            Step("W7-noop", "no-op push, S3", PUSH),
+            Step("W8-s3", "git clone + pull, S3", (*PUSH, "pull")),
+        ),
+        push_s3,
+        ("init", "add", "remote"),
+        needs_s3=True,
+    ),
+    Scenario(
+        "W11",
+        (Step("W11-version", "`--version`"), Step("W11-status", "status, small repo", ("status",))),
+        startup,
+        ("init", "add"),
+    ),
+)
