@@ -154,7 +154,7 @@ def flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     return out
 
 
-class Change(str, enum.Enum):
+class DiffKind(str, enum.Enum):
     ADDED = "added"
     DELETED = "deleted"
     MODIFIED = "modified"
@@ -167,7 +167,7 @@ class ParamRow:
     key: str
     old: Any  # MISSING when added
     new: Any  # MISSING when deleted
-    change: Change
+    change: DiffKind
 
 
 def diff_params(
@@ -183,15 +183,15 @@ def diff_params(
         for key in sorted(set(a) | set(b)):
             va, vb = a.get(key, MISSING), b.get(key, MISSING)
             if va is MISSING:
-                change = Change.ADDED
+                change = DiffKind.ADDED
             elif vb is MISSING:
-                change = Change.DELETED
+                change = DiffKind.DELETED
             elif _same(va, vb):
                 if not include_unchanged:
                     continue
-                change = Change.UNCHANGED
+                change = DiffKind.UNCHANGED
             else:
-                change = Change.MODIFIED
+                change = DiffKind.MODIFIED
             rows.append(ParamRow(file, key, va, vb, change))
     return rows
 

@@ -38,7 +38,7 @@ TOP_KEYS = frozenset({"stages", "vars", "params", "metrics", "plots", "artifacts
 STAGE_KEYS = frozenset({
     "cmd", "wdir", "deps", "params", "outs", "metrics", "plots", "frozen", "always_changed", "desc", "meta", "vars",
 })
-_STAGE_NAME = re.compile(r"[^\s/\\@:,]+")
+_STAGE_NAME = re.compile(r"[^\s/\\@:,\x00-\x1f\x7f]+")
 Loaded = dict[str, "set[str] | None"]  # vars file -> keys taken from it (None: all of it)
 
 
@@ -62,9 +62,7 @@ def load_pipeline(text: str | bytes, path: str = "pv.yaml", *, read_file: ReadFi
     if "vars" in raw:
         add_vars(ctx, raw, base=base, file=file, read_file=read_file, loaded=loaded)
     stages, groups = _load_stages(raw, ctx, base=base, file=file, read_file=read_file, loaded=loaded)
-    top = render(MDict((k, v) for k, v in raw.items() if k in ("params", "metrics", "plots", "artifacts")),
-                 ctx, fail=_failer(file, "top level"))
-    top.key_lines = dict(raw.key_lines)
+    top = render(_subset(raw, ("params", "metrics", "plots", "artifacts")), ctx, fail=_failer(file, "top level"))
     return Pipeline(
         file=file,
         stages=stages,
@@ -76,6 +74,13 @@ def load_pipeline(text: str | bytes, path: str = "pv.yaml", *, read_file: ReadFi
         artifacts=parse_artifacts(top["artifacts"], base=base, file=file, container=top) if "artifacts" in top else {},
         groups=groups,
     )
+
+
+def _subset(mapping: MDict, keys: tuple[Any, ...]) -> MDict:
+    """The given keys of ``mapping``, keeping their line marks."""
+    out = MDict(((k, v) for k, v in mapping.items() if k in keys), line=mapping.line)
+    out.key_lines = {k: n for k, n in mapping.key_lines.items() if k in keys}
+    return out
 
 
 def _failer(file: str, where: str) -> Fail:
@@ -178,12 +183,11 @@ def build_stage(gen: Generated, *, base: str, file: str, read_file: ReadFile, lo
         fail_at(file, f"{where}: 'cmd' is required", d, None)
     ctx = gen.context.child()
     fail = _failer(file, where)
-    wdir = "." if "wdir" not in d else norm_path(
-        render(d["wdir"], ctx, fail=fail), base=base, file=file, where=where, container=d, key="wdir", allow_root=True)
+    raw_wdir = render(d["wdir"], ctx, fail=fail) if "wdir" in d else "."
+    wdir = norm_path(raw_wdir, base=base, file=file, where=where, container=d, key="wdir", allow_root=True)
     if "vars" in d:
         add_vars(ctx, d, base=wdir, file=file, read_file=read_file, loaded=dict(loaded))
-    body = render(MDict((k, v) for k, v in d.items() if k not in ("vars", "wdir")), ctx, fail=fail)
-    body.line, body.key_lines = d.line, dict(d.key_lines)
+    body = render(_subset(d, tuple(k for k in d if k not in ("vars", "wdir"))), ctx, fail=fail)
     cmd = body["cmd"]
     if isinstance(cmd, str) and cmd.strip():
         cmds, is_list = (cmd,), False

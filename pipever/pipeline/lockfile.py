@@ -1,0 +1,199 @@
+"""``pv.lock``: the recorded state of each stage that ran (SPEC §8), model and (de)serialization.
+
+```yaml
+schema: '1'
+stages:
+  train:
+    cmd: python src/train.py          # a list when the stage's cmd is a list
+    deps: [{path: data/prepared, oid: blake3:…, size: 8437363, nfiles: 2}]
+    params: {params.yaml: {train.seed: 20170428}}
+    outs: [{path: model.pkl, oid: blake3:…, size: 1024}]
+```
+Paths are repo-relative. The file comes from commits, so parsing checks every path and oid and
+rejects unknown keys; errors are SchemaError naming ``pv.lock:LINE``. Writes are atomic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pipever import yamlio
+from pipever.errors import PathOutsideRepoError
+from pipever.fsutil import atomic_write_text
+from pipever.objects.oid import Oid, parse_oid
+from pipever.paths import check_relpath
+from pipever.pipeline.fields import check_keys, fail_at, plain
+from pipever.pipeline.marked import MDict, load_marked
+from pipever.pipeline.stage import Stage
+
+LOCK_FILE = "pv.lock"
+SCHEMA = "1"
+ENTRY_KEYS = frozenset({"cmd", "deps", "params", "outs"})
+PATH_KEYS = frozenset({"path", "oid", "size", "nfiles"})
+
+
+@dataclass(frozen=True)
+class LockedPath:
+    path: str  # repo-relative
+    oid: Oid
+    size: int
+    nfiles: int | None = None  # directories only
+
+    @property
+    def is_dir(self) -> bool:
+        return self.nfiles is not None
+
+
+@dataclass(frozen=True)
+class LockEntry:
+    cmd: str | tuple[str, ...]
+    deps: tuple[LockedPath, ...] = ()
+    params: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # file -> key -> value
+    outs: tuple[LockedPath, ...] = ()
+
+    @property
+    def commands(self) -> tuple[str, ...]:
+        return (self.cmd,) if isinstance(self.cmd, str) else self.cmd
+
+    def dep(self, path: str) -> LockedPath | None:
+        return next((d for d in self.deps if d.path == path), None)
+
+    def out(self, path: str) -> LockedPath | None:
+        return next((o for o in self.outs if o.path == path), None)
+
+
+def make_entry(stage: Stage, *, deps: Iterable[LockedPath], params: Mapping[str, Mapping[str, Any]],
+               outs: Iterable[LockedPath]) -> LockEntry:
+    """The entry recording a successful run of ``stage``."""
+    cmd = stage.lock_cmd
+    return LockEntry(cmd=tuple(cmd) if isinstance(cmd, list) else cmd, deps=tuple(deps),
+                     params={f: dict(v) for f, v in params.items() if v}, outs=tuple(outs))
+
+
+@dataclass(frozen=True)
+class Lockfile:
+    stages: Mapping[str, LockEntry] = field(default_factory=dict)  # in file order
+
+    def get(self, name: str) -> LockEntry | None:
+        return self.stages.get(name)
+
+    def with_entry(self, name: str, entry: LockEntry) -> Lockfile:
+        """A new Lockfile with ``name`` set (kept in place if it was there, appended otherwise)."""
+        return Lockfile({**self.stages, name: entry})
+
+    def without(self, names: Iterable[str]) -> Lockfile:
+        drop = set(names)
+        return Lockfile({n: e for n, e in self.stages.items() if n not in drop})
+
+
+def _path_entry(item: Any, *, file: str, container: Any, index: int) -> LockedPath:
+    if not isinstance(item, MDict):
+        fail_at(file, "each dep/out entry must be a mapping with path, oid and size", container, index)
+    check_keys(file, "entry", item, PATH_KEYS)
+    for key in ("path", "oid", "size"):
+        if key not in item:
+            fail_at(file, f"entry is missing '{key}'", container, index)
+    try:
+        path = check_relpath(item["path"])
+    except PathOutsideRepoError as exc:
+        fail_at(file, exc.message, item, "path")
+    try:
+        oid = parse_oid(item["oid"])
+    except ValueError as exc:
+        fail_at(file, f"invalid oid for '{path}': {exc}", item, "oid")
+    numbers: dict[str, int] = {}
+    for key in ("size", "nfiles"):
+        value = item.get(key)
+        if key in item and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
+            fail_at(file, f"'{key}' of '{path}' must be a non-negative integer", item, key)
+        if key in item:
+            numbers[key] = value
+    return LockedPath(path, oid, numbers["size"], numbers.get("nfiles"))
+
+
+def _paths(entry: MDict, key: str, *, file: str) -> tuple[LockedPath, ...]:
+    items = entry.get(key, [])
+    if not isinstance(items, list):
+        fail_at(file, f"'{key}' must be a list", entry, key)
+    return tuple(_path_entry(item, file=file, container=items, index=i) for i, item in enumerate(items))
+
+
+def _params(entry: MDict, *, file: str) -> dict[str, dict[str, Any]]:
+    raw = entry.get("params", {})
+    if not isinstance(raw, MDict):
+        fail_at(file, "'params' must map params files to {key: value}", entry, "params")
+    out: dict[str, dict[str, Any]] = {}
+    for pfile, values in raw.items():
+        try:
+            rel = check_relpath(pfile)
+        except PathOutsideRepoError as exc:
+            fail_at(file, exc.message, raw, pfile)
+        if not isinstance(values, MDict) or not all(isinstance(k, str) for k in values):
+            fail_at(file, f"params of '{rel}' must be a mapping of keys to values", raw, pfile)
+        out[rel] = plain(values)
+    return out
+
+
+def _entry(name: str, raw: Any, *, file: str, container: MDict) -> LockEntry:
+    if not isinstance(raw, MDict):
+        fail_at(file, f"stage '{name}' must be a mapping", container, name)
+    check_keys(file, f"stage '{name}'", raw, ENTRY_KEYS)
+    cmd = raw.get("cmd")
+    if isinstance(cmd, list) and cmd and all(isinstance(c, str) for c in cmd):
+        cmd = tuple(cmd)
+    elif not isinstance(cmd, str):
+        fail_at(file, f"stage '{name}': 'cmd' must be a string or a list of strings", raw, "cmd")
+    return LockEntry(cmd=cmd, deps=_paths(raw, "deps", file=file), params=_params(raw, file=file),
+                     outs=_paths(raw, "outs", file=file))
+
+
+def parse_lockfile(text: str | bytes, file: str = LOCK_FILE) -> Lockfile:
+    """Parse untrusted ``pv.lock`` text; SchemaError naming ``file:line`` when it is invalid."""
+    raw = load_marked(text, file)
+    if raw is None:
+        return Lockfile()
+    if not isinstance(raw, MDict):
+        fail_at(file, "the top level must be a mapping with 'schema' and 'stages'")
+    check_keys(file, "top level", raw, frozenset({"schema", "stages"}))
+    if raw.get("schema") != SCHEMA:
+        fail_at(file, f"unsupported schema {raw.get('schema')!r} (this pv reads schema '{SCHEMA}')", raw, "schema")
+    stages = raw.get("stages") or MDict()
+    if not isinstance(stages, MDict):
+        fail_at(file, "'stages' must be a mapping of stage names to entries", raw, "stages")
+    for name in stages:
+        if not isinstance(name, str) or not name:
+            fail_at(file, f"invalid stage name {name!r}", stages, name)
+    return Lockfile({name: _entry(name, entry, file=file, container=stages) for name, entry in stages.items()})
+
+
+def _dump_path(p: LockedPath) -> dict[str, Any]:
+    out: dict[str, Any] = {"path": p.path, "oid": str(p.oid), "size": p.size}
+    if p.nfiles is not None:
+        out["nfiles"] = p.nfiles
+    return out
+
+
+def to_data(lock: Lockfile) -> dict[str, Any]:
+    stages: dict[str, Any] = {}
+    for name, entry in lock.stages.items():
+        data: dict[str, Any] = {"cmd": entry.cmd if isinstance(entry.cmd, str) else list(entry.cmd)}
+        if entry.deps:
+            data["deps"] = [_dump_path(d) for d in entry.deps]
+        if entry.params:
+            data["params"] = {f: dict(v) for f, v in entry.params.items()}
+        if entry.outs:
+            data["outs"] = [_dump_path(o) for o in entry.outs]
+        stages[name] = data
+    return {"schema": SCHEMA, "stages": stages}
+
+
+def dump_lockfile(lock: Lockfile) -> str:
+    return yamlio.dump(to_data(lock))
+
+
+def write_lockfile(path: Path, lock: Lockfile) -> None:
+    """Replace ``path`` atomically with ``lock``."""
+    atomic_write_text(path, dump_lockfile(lock))
