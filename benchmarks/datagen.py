@@ -54,7 +54,10 @@ def tree_layout(n_files: int, *, seed: int = 2) -> list[TreeFile]:
     """Paths and sizes (1–8 KiB) of a tree of ``n_files`` files, 200 per sub-directory."""
     rng = random.Random(seed)
     return [
-        TreeFile(f"d{i // FILES_PER_DIR:03d}/f{i % FILES_PER_DIR:03d}.bin", rng.randint(MIN_FILE, MAX_FILE))
+        TreeFile(
+            f"d{i // FILES_PER_DIR:03d}/f{i % FILES_PER_DIR:03d}.bin",
+            rng.randint(MIN_FILE, MAX_FILE),
+        )
         for i in range(n_files)
     ]
 

@@ -47,7 +47,14 @@ def install_footprint(ctx: Ctx) -> None:
     # pip keeps the caller's HOME so its wheel cache is warm; only the venv is fresh
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, capture_output=True)
     before = measure_venv(venv)
-    pip = [str(venv_bin(venv, "python")), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
+    pip = [
+        str(venv_bin(venv, "python")),
+        "-m",
+        "pip",
+        "install",
+        "-q",
+        "--disable-pip-version-check",
+    ]
     proc = subprocess.run([*pip, spec], capture_output=True, text=True)
     if proc.returncode != 0:
         raise RuntimeError(f"pip install {spec} failed: {proc.stderr.strip()[-300:]}")

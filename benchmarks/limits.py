@@ -124,6 +124,15 @@ def lower_bounds(limits: Limits | None, sizes: Sizes) -> dict[str, tuple[float, 
         hash_s = limits.tree_bytes / MIB / limits.blake3_1core_mib_s
         bounds["W2"] = (hash_s + limits.cp_tree_s, "BLAKE3 1 core + cp -r")
     bounds["W5"] = (limits.cp_tree_s, "cp -r")
-    for step in ("W3", "W4", "W6-noop", "W7-noop", "W9-noop", "W10-noop", "W11-version", "W11-status"):
+    for step in (
+        "W3",
+        "W4",
+        "W6-noop",
+        "W7-noop",
+        "W9-noop",
+        "W10-noop",
+        "W11-version",
+        "W11-status",
+    ):
         bounds[step] = (limits.python_start_s, "python start-up")
     return bounds

@@ -14,15 +14,17 @@ LEAF_DEPTH = 3  # a change to in/w1.txt re-runs w1 -> merge_a -> final
 
 def _stage(name: str, cmd: str, deps: list[str], outs: list[str]) -> str:
     return (
-        f"  {name}:\n    cmd: {cmd}\n"
-        f"    deps: [{', '.join(deps)}]\n    outs: [{', '.join(outs)}]\n"
+        f"  {name}:\n    cmd: {cmd}\n    deps: [{', '.join(deps)}]\n    outs: [{', '.join(outs)}]\n"
     )
 
 
 def fan_pipeline(stage_s: float) -> str:
     """prep fans out to 4 workers, two merges fan in, one final stage: 8 stages, depth 4."""
     sleep = f"sleep {stage_s:g} &&"
-    text = ["stages:\n", _stage("prep", f"{sleep} cat in/prep.txt > prep.out", ["in/prep.txt"], ["prep.out"])]
+    text = [
+        "stages:\n",
+        _stage("prep", f"{sleep} cat in/prep.txt > prep.out", ["in/prep.txt"], ["prep.out"]),
+    ]
     for worker in FAN_WORKERS:
         text.append(
             _stage(
@@ -34,10 +36,20 @@ def fan_pipeline(stage_s: float) -> str:
         )
     for merge, (a, b) in (("merge_a", ("w1", "w2")), ("merge_b", ("w3", "w4"))):
         text.append(
-            _stage(merge, f"{sleep} cat {a}.out {b}.out > {merge}.out", [f"{a}.out", f"{b}.out"], [f"{merge}.out"])
+            _stage(
+                merge,
+                f"{sleep} cat {a}.out {b}.out > {merge}.out",
+                [f"{a}.out", f"{b}.out"],
+                [f"{merge}.out"],
+            )
         )
     text.append(
-        _stage("final", f"{sleep} cat merge_a.out merge_b.out > final.out", ["merge_a.out", "merge_b.out"], ["final.out"])
+        _stage(
+            "final",
+            f"{sleep} cat merge_a.out merge_b.out > final.out",
+            ["merge_a.out", "merge_b.out"],
+            ["final.out"],
+        )
     )
     return "".join(text)
 

@@ -104,7 +104,7 @@ def to_markdown(meta: dict[str, Any], limits: dict[str, Any] | None, rows: Seque
         f"- run: {meta['started']}, {meta['mode']} sizes, {meta['reps']} repetitions, "
         f"commit `{meta['commit']}`",
         f"- machine: {meta['machine']}",
-        f"- tools: " + ", ".join(f"{n} {v}" for n, v in meta["versions"].items()),
+        "- tools: " + ", ".join(f"{n} {v}" for n, v in meta["versions"].items()),
         f"- sizes: {meta['sizes_text']}",
         "",
     ]
@@ -112,8 +112,10 @@ def to_markdown(meta: dict[str, Any], limits: dict[str, Any] | None, rows: Seque
         parts += ["## Physical limits", "", limits_table(limits), ""]
     parts += ["## Workloads", "", markdown_table(rows, tools), ""]
     if "dvc" in tools:
-        parts.append(f"Median pv/DVC ratio over {_count_ratios(rows)} rows: "
-                     f"**{fmt_ratio(median_ratio(rows))}**")
+        parts.append(
+            f"Median pv/DVC ratio over {_count_ratios(rows)} rows: "
+            f"**{fmt_ratio(median_ratio(rows))}**"
+        )
         parts.append("")
     parts.append(
         "Times are wall-clock medians of fresh processes; peak RSS is the child's `ru_maxrss` "
@@ -154,7 +156,9 @@ def row_json(row: Row) -> dict[str, Any]:
     }
 
 
-def to_json(meta: dict[str, Any], limits: dict[str, Any] | None, rows: Sequence[Row]) -> dict[str, Any]:
+def to_json(
+    meta: dict[str, Any], limits: dict[str, Any] | None, rows: Sequence[Row]
+) -> dict[str, Any]:
     return {
         "meta": meta,
         "limits": limits,

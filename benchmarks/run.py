@@ -74,7 +74,9 @@ def _output(argv: Sequence[str], cwd: Path | None = None) -> str:
         proc = subprocess.run(list(argv), cwd=cwd, capture_output=True, text=True, timeout=60)
     except (OSError, subprocess.TimeoutExpired):
         return "unknown"
-    return proc.stdout.strip().splitlines()[0] if proc.returncode == 0 and proc.stdout else "unknown"
+    return (
+        proc.stdout.strip().splitlines()[0] if proc.returncode == 0 and proc.stdout else "unknown"
+    )
 
 
 def machine() -> str:
@@ -89,7 +91,9 @@ def machine() -> str:
     )
 
 
-def meta(args: argparse.Namespace, sizes: Sizes, tools: Sequence[Tool], started: str) -> dict[str, Any]:
+def meta(
+    args: argparse.Namespace, sizes: Sizes, tools: Sequence[Tool], started: str
+) -> dict[str, Any]:
     return {
         "started": started,
         "mode": "quick" if args.quick else "full",

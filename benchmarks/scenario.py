@@ -185,9 +185,7 @@ class Runner:
         steps = {s.id: s for s in scenario.steps}
         with Sandbox(self.tmp_parent, keep=self.keep_tmp) as sandbox:
             tool.prepare_home(sandbox.home, sandbox.env)
-            ctx = Ctx(
-                tool, self.sizes, sandbox, self.results, steps, self.s3_url, self.s3_endpoint
-            )
+            ctx = Ctx(tool, self.sizes, sandbox, self.results, steps, self.s3_url, self.s3_endpoint)
             try:
                 scenario.body(ctx)
             except StepFailed as exc:

@@ -40,7 +40,11 @@ def test_goal_checks() -> None:
 
 
 def _rows() -> list[Row]:
-    steps = [Step("W3", "status"), Step("W6", "push", ("push",)), Step("W12-packages", "pkgs", unit="pkgs")]
+    steps = [
+        Step("W3", "status"),
+        Step("W6", "push", ("push",)),
+        Step("W12-packages", "pkgs", unit="pkgs"),
+    ]
     results = {
         ("W3", "pv"): Outcome([0.1, 0.2, 0.3], [50.0, 60.0, 55.0]),
         ("W3", "dvc"): Outcome([2.0, 2.0, 2.0], [150.0, 150.0, 150.0]),
