@@ -19,7 +19,7 @@ from pipever.pipeline.stage import DEFAULT_PARAMS_FILE, Artifact, Out, OutKind, 
 
 OUT_FLAGS = frozenset({"cache", "persist", "push", "remote", "desc", "type", "labels", "meta", "checkpoint"})
 PLOT_PROPS = frozenset({"template", "x", "y", "x_label", "y_label", "title", "header"})
-ARTIFACT_KEYS = frozenset({"path", "type", "desc", "labels", "meta"})
+ARTIFACT_KEYS = frozenset({"path", "type", "desc", "labels", "meta", "gates"})
 _BOOL_FLAGS = ("cache", "persist", "push", "checkpoint", "header")
 _STR_FLAGS = ("remote", "desc", "type", "template", "x_label", "y_label", "title")
 _ARTIFACT_NAME = re.compile(r"[A-Za-z0-9]([A-Za-z0-9_-]*[A-Za-z0-9])?")
@@ -241,6 +241,24 @@ def parse_artifacts(value: Any, *, base: str, file: str, container: Any) -> dict
         out[name] = Artifact(
             name=name, path=norm_path(spec["path"], base=base, file=file, where=where, container=spec, key="path"),
             type=spec.get("type"), desc=spec.get("desc"), labels=tuple(spec.get("labels", ())),
-            meta=plain(spec.get("meta")),
+            meta=plain(spec.get("meta")), gates=_gates(spec, file=file, where=where),
         )
     return out
+
+
+def _gates(spec: Any, *, file: str, where: str) -> dict[str, tuple[str, ...]]:
+    """``gates: {STAGE: ['metrics.json:acc>=0.9', ...]}``: checks a promotion to STAGE must pass
+    (their syntax is checked by the model registry when it promotes)."""
+    raw = spec.get("gates")
+    if raw is None:
+        return {}
+    if not isinstance(raw, Mapping):
+        fail_at(file, f"{where}: 'gates' must map stage names to lists of checks", spec, "gates")
+    gates: dict[str, tuple[str, ...]] = {}
+    for stage, checks in raw.items():
+        if isinstance(checks, str):
+            checks = [checks]
+        if not isinstance(stage, str) or not isinstance(checks, list) or not all(isinstance(c, str) for c in checks):
+            fail_at(file, f"{where}: gates of stage '{stage}' must be a list of 'FILE:KEY OP VALUE' strings", raw, stage)
+        gates[stage] = tuple(checks)
+    return gates

@@ -110,6 +110,7 @@ class Artifact:
     desc: str | None = None
     labels: tuple[str, ...] = ()
     meta: Any = None
+    gates: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # stage -> 'FILE:KEY OP VALUE' checks
 
 
 @dataclass(frozen=True)
