@@ -47,10 +47,10 @@ def _owners(pipeline: Pipeline) -> dict[str, str]:
             if out.path in owners:
                 raise DuplicateOutError(out.path, [owners[out.path], stage.name])
             owners[out.path] = stage.name
-    for path, stage in owners.items():
+    for path, owner in owners.items():
         for outer in _parents(path):
             if outer in owners:
-                raise OverlappingOutError(path, outer, [stage, owners[outer]])
+                raise OverlappingOutError(path, outer, [owner, owners[outer]])
     return owners
 
 

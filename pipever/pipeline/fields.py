@@ -101,7 +101,9 @@ def _flags(file: str, where: str, flags: Mapping[Any, Any], allowed: frozenset[s
             fail_at(file, f"{where}: 'labels' must be a list of strings", flags, "labels")
 
 
-def parse_outs(value: Any, kind: OutKind, *, wdir: str, file: str, where: str, container: Any, key: str) -> tuple[Out, ...]:
+def parse_outs(
+    value: Any, kind: OutKind, *, wdir: str, file: str, where: str, container: Any, key: str
+) -> tuple[Out, ...]:
     """``outs``/``metrics``/``plots``: strings, or one-key mappings ``{path: {flags}}``."""
     if not isinstance(value, list):
         fail_at(file, f"{where}: '{key}' must be a list, got {_kind(value)}", container, key)
@@ -112,7 +114,8 @@ def parse_outs(value: Any, kind: OutKind, *, wdir: str, file: str, where: str, c
         raw: Any = item
         if isinstance(item, Mapping):
             if len(item) != 1:
-                fail_at(file, f"{where}: each entry of '{key}' is a path or one 'path: {{flags}}' mapping", value, index)
+                fail_at(file, f"{where}: each entry of '{key}' is a path or one 'path: {{flags}}' mapping",
+                        value, index)
             raw, flags = next(iter(item.items()))
             if flags is None:
                 flags = {}
@@ -229,7 +232,8 @@ def _plot_def(pid: Any, props: Any, *, base: str, file: str, container: Any, key
 
 def parse_artifacts(value: Any, *, base: str, file: str, container: Any) -> dict[str, Artifact]:
     if not isinstance(value, Mapping):
-        fail_at(file, f"'artifacts' must be a mapping of names to definitions, got {_kind(value)}", container, "artifacts")
+        fail_at(file, f"'artifacts' must be a mapping of names to definitions, got {_kind(value)}",
+                container, "artifacts")
     out: dict[str, Artifact] = {}
     for name, spec in value.items():
         if not isinstance(name, str) or not _ARTIFACT_NAME.fullmatch(name):

@@ -106,11 +106,12 @@ def _path_entry(item: Any, *, file: str, container: Any, index: int) -> LockedPa
         fail_at(file, f"invalid oid for '{path}': {exc}", item, "oid")
     numbers: dict[str, int] = {}
     for key in ("size", "nfiles"):
-        value = item.get(key)
-        if key in item and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
+        if key not in item:
+            continue
+        value = item[key]
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
             fail_at(file, f"'{key}' of '{path}' must be a non-negative integer", item, key)
-        if key in item:
-            numbers[key] = value
+        numbers[key] = value
     return LockedPath(path, oid, numbers["size"], numbers.get("nfiles"))
 
 
@@ -122,7 +123,7 @@ def _paths(entry: MDict, key: str, *, file: str) -> tuple[LockedPath, ...]:
 
 
 def _params(entry: MDict, *, file: str) -> dict[str, dict[str, Any]]:
-    raw = entry.get("params", {})
+    raw = entry.get("params", MDict())
     if not isinstance(raw, MDict):
         fail_at(file, "'params' must map params files to {key: value}", entry, "params")
     out: dict[str, dict[str, Any]] = {}

@@ -69,9 +69,10 @@ def _parse_toml(text: str, file: str) -> dict[str, Any]:
         except ImportError as exc:
             raise PvError(f"cannot read '{file}': TOML needs Python 3.11+", hint="pip install tomli") from exc
     try:
-        return tomllib.loads(text)
+        data: dict[str, Any] = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise SchemaError(file, f"invalid TOML: {exc}") from exc
+    return data
 
 
 def _literal_assignments(body: list[ast.stmt], file: str) -> dict[str, Any]:
@@ -131,7 +132,9 @@ def select(data: Mapping[str, Any] | None, keys: tuple[str, ...] | None) -> dict
     return out
 
 
-def current_params(deps: Iterable[ParamDep], files: Mapping[str, Mapping[str, Any] | None]) -> dict[str, dict[str, Any]]:
+def current_params(
+    deps: Iterable[ParamDep], files: Mapping[str, Mapping[str, Any] | None]
+) -> dict[str, dict[str, Any]]:
     """Values a stage's params have now, as ``pv.lock`` records them: ``{file: {key: value}}``.
 
     ``files`` maps each params file to its parsed content, or None when it does not exist.

@@ -195,19 +195,17 @@ def build_stage(gen: Generated, *, base: str, file: str, read_file: ReadFile, lo
         cmds, is_list = tuple(cmd), True
     else:
         fail_at(file, f"{where}: 'cmd' must be a command or a non-empty list of commands", body, "cmd")
-    kw: dict[str, Any] = {}
     for key in ("frozen", "always_changed"):
         if key in body:
-            kw[key] = expect(file, where, body, key, bool, "true or false")
+            expect(file, where, body, key, bool, "true or false")
     if "desc" in body:
-        kw["desc"] = expect(file, where, body, "desc", str, "a string")
-    outs = {
-        key: parse_outs(body[key], kind, wdir=wdir, file=file, where=where, container=body, key=key)
+        expect(file, where, body, "desc", str, "a string")
+    outs, metrics, plots = (
+        parse_outs(body[key], kind, wdir=wdir, file=file, where=where, container=body, key=key) if key in body else ()
         for key, kind in (("outs", OutKind.OUT), ("metrics", OutKind.METRIC), ("plots", OutKind.PLOT))
-        if key in body
-    }
+    )
     seen: set[str] = set()
-    for out in (o for group_outs in outs.values() for o in group_outs):
+    for out in (*outs, *metrics, *plots):
         if out.path in seen:
             fail_at(file, f"{where}: output '{out.path}' is listed twice", body, None)
         seen.add(out.path)
@@ -217,7 +215,9 @@ def build_stage(gen: Generated, *, base: str, file: str, read_file: ReadFile, lo
         name=name, cmd=cmds, cmd_is_list=is_list, wdir=wdir,
         deps=path_list(body["deps"], base=wdir, file=file, where=where, container=body, key="deps")
         if "deps" in body else (),
-        params=with_tracked(params, ctx.used), meta=plain(body.get("meta")), group=group, **outs, **kw,
+        params=with_tracked(params, ctx.used), outs=outs, metrics=metrics, plots=plots,
+        frozen=bool(body.get("frozen", False)), always_changed=bool(body.get("always_changed", False)),
+        desc=body.get("desc"), meta=plain(body.get("meta")), group=group,
     )
 
 
