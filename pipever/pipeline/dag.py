@@ -24,8 +24,9 @@ if TYPE_CHECKING:
 class StageGraph:
     nodes: tuple[str, ...]  # pv.yaml order
     edges: tuple[tuple[str, str], ...]  # (upstream, downstream)
-    producers: Mapping[str, Mapping[str, tuple[str, ...]]] = field(default_factory=dict)  # stage -> dep -> stages
-    owners: Mapping[str, str] = field(default_factory=dict)  # out path -> stage
+    # stage -> dep -> the stages whose outs it reads
+    producers: Mapping[str, Mapping[str, tuple[str, ...]]] = field(default_factory=dict, hash=False)
+    owners: Mapping[str, str] = field(default_factory=dict, hash=False)  # out path -> stage
 
     def upstream(self, name: str) -> tuple[str, ...]:
         return tuple(a for a, b in self.edges if b == name)
@@ -182,7 +183,7 @@ class Schedule:
     """Run order of a plan and, for each stage, the planned stages it must wait for."""
 
     order: tuple[str, ...]
-    needs: Mapping[str, frozenset[str]]
+    needs: Mapping[str, frozenset[str]] = field(hash=False)
 
 
 def schedule(graph: StageGraph, order: Iterable[str]) -> Schedule:

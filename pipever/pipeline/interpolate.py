@@ -11,7 +11,6 @@ Values read from files are tracked: the stage that uses them depends on them lik
 
 from __future__ import annotations
 
-import copy
 import re
 import shlex
 from collections.abc import Callable, Iterator, Mapping
@@ -59,16 +58,20 @@ def parse_expr(expr: str) -> tuple[str | int, ...]:
 
 
 def merge_into(dst: dict[str, Any], src: Mapping[Any, Any], prefix: str = "") -> None:
-    """Deep-merge ``src`` into ``dst``; ConflictError when a non-dict value would be replaced."""
+    """Deep-merge ``src`` into ``dst``; ConflictError when a non-dict value would be replaced.
+
+    Nested dicts of ``dst`` are copied before they change, so contexts can share them.
+    """
     for key, value in src.items():
         name = f"{prefix}{key}"
         if key in dst:
             old = dst[key]
             if isinstance(old, dict) and isinstance(value, Mapping):
-                merge_into(old, value, name + ".")
+                dst[key] = merged = dict(old)
+                merge_into(merged, value, name + ".")
                 continue
             raise ConflictError(name)
-        dst[key] = copy.deepcopy(dict(value)) if isinstance(value, Mapping) else copy.deepcopy(value)
+        dst[key] = value
 
 
 class Context:
@@ -85,8 +88,9 @@ class Context:
         self.layers.append((source, values))
 
     def child(self) -> Context:
+        """A context to add more values to without changing this one (nothing is tracked yet)."""
         new = Context()
-        new.data = copy.deepcopy(self.data)
+        new.data = dict(self.data)
         new.layers = list(self.layers)
         return new
 

@@ -51,7 +51,7 @@ class LockedPath:
 class LockEntry:
     cmd: str | tuple[str, ...]
     deps: tuple[LockedPath, ...] = ()
-    params: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # file -> key -> value
+    params: Mapping[str, Mapping[str, Any]] = field(default_factory=dict, hash=False)  # file -> key -> value
     outs: tuple[LockedPath, ...] = ()
 
     @property
@@ -75,7 +75,7 @@ def make_entry(stage: Stage, *, deps: Iterable[LockedPath], params: Mapping[str,
 
 @dataclass(frozen=True)
 class Lockfile:
-    stages: Mapping[str, LockEntry] = field(default_factory=dict)  # in file order
+    stages: Mapping[str, LockEntry] = field(default_factory=dict, hash=False)  # in file order
 
     def get(self, name: str) -> LockEntry | None:
         return self.stages.get(name)

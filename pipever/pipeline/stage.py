@@ -27,7 +27,7 @@ class PlotProps:
     """Rendering options of a plot output or a top-level plot (as ``dvc plots modify`` takes)."""
 
     template: str | None = None
-    x: str | Mapping[str, str] | None = None  # a field, or top-level: {repo-relative file: field}
+    x: str | Mapping[str, str] | None = field(default=None, hash=False)  # a field, or {repo-relative file: field}
     y: str | tuple[str, ...] | None = None
     x_label: str | None = None
     y_label: str | None = None
@@ -44,8 +44,8 @@ class Out:
     push: bool = True
     remote: str | None = None
     desc: str | None = None
-    plot: PlotProps | None = None  # kind == PLOT only
-    extra: Mapping[str, Any] = field(default_factory=dict)  # type, labels, meta, ... kept as written
+    plot: PlotProps | None = field(default=None, hash=False)  # kind == PLOT only
+    extra: Mapping[str, Any] = field(default_factory=dict, hash=False)  # type, labels, meta, ... as written
 
 
 @dataclass(frozen=True)
@@ -74,7 +74,7 @@ class Stage:
     frozen: bool = False
     always_changed: bool = False
     desc: str | None = None
-    meta: Any = None
+    meta: Any = field(default=None, hash=False)
     group: str | None = None  # the foreach/matrix entry this stage was generated from
 
     @property
@@ -93,8 +93,8 @@ class PlotDef:
     """A top-level plot: ``id`` is a data path or a free name; ``y`` maps data files to fields."""
 
     id: str
-    y: Mapping[str, tuple[str, ...]]  # repo-relative data file -> fields (() = all/default)
-    props: PlotProps = PlotProps()
+    y: Mapping[str, tuple[str, ...]] = field(hash=False)  # repo-relative data file -> fields (() = all/default)
+    props: PlotProps = field(default=PlotProps(), hash=False)
 
     @property
     def files(self) -> tuple[str, ...]:
@@ -109,22 +109,26 @@ class Artifact:
     type: str | None = None
     desc: str | None = None
     labels: tuple[str, ...] = ()
-    meta: Any = None
-    gates: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # stage -> 'FILE:KEY OP VALUE' checks
+    meta: Any = field(default=None, hash=False)
+    # registry stage -> 'FILE:KEY OP VALUE' checks a promotion must pass
+    gates: Mapping[str, tuple[str, ...]] = field(default_factory=dict, hash=False)
 
 
 @dataclass(frozen=True)
 class Pipeline:
     file: str  # repo-relative path of pv.yaml
-    stages: Mapping[str, Stage] = field(default_factory=dict)  # in pv.yaml order
+    stages: Mapping[str, Stage] = field(default_factory=dict, hash=False)  # in pv.yaml order
     params_files: tuple[str, ...] = ()
     metrics_files: tuple[str, ...] = ()
     plots: tuple[PlotDef, ...] = ()
-    artifacts: Mapping[str, Artifact] = field(default_factory=dict)
-    groups: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # foreach/matrix name -> stages
+    artifacts: Mapping[str, Artifact] = field(default_factory=dict, hash=False)
+    groups: Mapping[str, tuple[str, ...]] = field(default_factory=dict, hash=False)  # foreach/matrix name -> stages
 
     def resolve(self, target: str) -> tuple[str, ...]:
-        """Stage names a target means: a stage name, or a foreach/matrix group name; () if unknown."""
+        """Stage names a target means: a stage name or a foreach/matrix group name, optionally
+        written ``pv.yaml:NAME`` as in DVC; () if unknown."""
+        if target.startswith(self.file + ":"):
+            target = target[len(self.file) + 1:]
         if target in self.stages:
             return (target,)
         return self.groups.get(target, ())

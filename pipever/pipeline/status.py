@@ -33,9 +33,9 @@ class StageStatus:
     never_run: bool = False
     changed_cmd: bool = False
     always_changed: bool = False
-    deps: Mapping[str, Change] = field(default_factory=dict)
-    params: Mapping[str, Mapping[str, Change]] = field(default_factory=dict)  # file -> key -> change
-    outs: Mapping[str, Change] = field(default_factory=dict)
+    deps: Mapping[str, Change] = field(default_factory=dict, hash=False)
+    params: Mapping[str, Mapping[str, Change]] = field(default_factory=dict, hash=False)  # file -> key -> change
+    outs: Mapping[str, Change] = field(default_factory=dict, hash=False)
 
     @property
     def stale(self) -> bool:

@@ -78,8 +78,10 @@ def test_flatten() -> None:
 
 
 def test_diff_params() -> None:
-    old: dict[str, dict[str, Any]] = {"params.yaml": {"train": {"lr": 0.1, "epochs": 10}, "seed": 1, "flag": 1}, "gone.json": {"x": 1}}
-    new: dict[str, dict[str, Any]] = {"params.yaml": {"train": {"lr": 0.2, "epochs": 10, "batch": 32}, "flag": True}, "new.toml": {"y": 2}}
+    old: dict[str, dict[str, Any]] = {
+        "params.yaml": {"train": {"lr": 0.1, "epochs": 10}, "seed": 1, "flag": 1}, "gone.json": {"x": 1}}
+    new: dict[str, dict[str, Any]] = {
+        "params.yaml": {"train": {"lr": 0.2, "epochs": 10, "batch": 32}, "flag": True}, "new.toml": {"y": 2}}
     assert diff_params(old, new) == [
         ParamRow("gone.json", "x", 1, MISSING, DiffKind.DELETED),
         ParamRow("new.toml", "y", MISSING, 2, DiffKind.ADDED),

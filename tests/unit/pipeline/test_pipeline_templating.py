@@ -275,3 +275,28 @@ def test_matrix_values_from_params() -> None:
 def test_empty_foreach_makes_an_empty_group() -> None:
     p = load("stages:\n  s:\n    foreach: []\n    do: {cmd: x}\n")
     assert p.stages == {} and p.groups == {"s": ()}
+
+
+def test_stage_vars_merge_into_a_copy_of_the_global_values() -> None:
+    p = load("""
+        stages:
+          a:
+            vars:
+              - train: {extra: 1}
+            cmd: echo ${train.lr} ${train.extra}
+          b:
+            cmd: echo ${train.lr}
+        """)
+    assert p.stages["a"].cmd == ("echo 0.01 1",) and p.stages["b"].cmd == ("echo 0.01",)
+    err = error("stages:\n  a:\n    vars: [{train: {extra: 1}}]\n    cmd: x\n  c:\n    cmd: echo ${train.extra}\n")
+    assert "undefined variable '${train.extra}'" in err.message and err.line == 6
+
+
+def test_group_target_with_file_prefix() -> None:
+    p = load("stages:\n  s:\n    foreach: [a]\n    do: {cmd: x}\n")
+    assert p.resolve("pv.yaml:s") == ("s@a",) and p.resolve("nope") == ()
+
+
+def test_model_objects_are_hashable() -> None:
+    p = load("stages:\n  s:\n    cmd: x\n    meta: {a: [1]}\n    outs: [{o: {labels: [x]}}]\n    plots: [p.csv]\n")
+    assert len({p.stages["s"], p.stages["s"]}) == 1 and hash(p) == hash(p)
