@@ -26,6 +26,7 @@ class UsedOut:
     push: bool = True
     remote: str | None = None
     rev: str | None = None  # None: the workspace
+    size: int | None = None  # as recorded (a directory's: the total of its files)
 
     @property
     def ref(self) -> ObjectRef:
@@ -42,7 +43,7 @@ def outs_in_workspace(repo: Repo) -> list[UsedOut]:
     from pipever.ops import tracked as trk
 
     outs = [
-        UsedOut(t.rel, t.out.oid, t.out.is_dir, t.out.push, t.out.remote)
+        UsedOut(t.rel, t.out.oid, t.out.is_dir, t.out.push, t.out.remote, size=t.out.size)
         for t in trk.all_tracked(repo)
     ]
     lock = repo.root / LOCK_FILE
@@ -61,7 +62,7 @@ def outs_at_rev(repo: Repo, rev: str) -> list[UsedOut]:
             p = ptr.parse(data, path)
         except PvError:
             continue  # a broken pointer in history names no objects
-        outs.extend(UsedOut(p.out_rel(o), o.oid, o.is_dir, o.push, o.remote, rev) for o in p.outs)
+        outs.extend(UsedOut(p.out_rel(o), o.oid, o.is_dir, o.push, o.remote, rev, o.size) for o in p.outs)
     return outs
 
 
