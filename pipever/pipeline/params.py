@@ -91,10 +91,25 @@ def _literal_assignments(body: list[ast.stmt], file: str) -> dict[str, Any]:
             literal = ast.literal_eval(value)
         except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
             continue  # not a literal: not a param
+        value = _yaml_value(literal)
         for target in targets:
-            if isinstance(target, ast.Name):
-                out[target.id] = literal
+            if isinstance(target, ast.Name) and value is not MISSING:
+                out[target.id] = value
     return out
+
+
+def _yaml_value(value: Any) -> Any:
+    """A Python literal as the YAML data it stands for (tuples are lists); MISSING for sets, bytes..."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, (list, tuple)):
+        items = [_yaml_value(v) for v in value]
+        return MISSING if any(v is MISSING for v in items) else items
+    if isinstance(value, dict):
+        pairs = {k: _yaml_value(v) for k, v in value.items()}
+        ok = all(isinstance(k, str) for k in pairs) and all(v is not MISSING for v in pairs.values())
+        return pairs if ok else MISSING
+    return MISSING
 
 
 def _parse_python(text: str, file: str) -> dict[str, Any]:

@@ -39,6 +39,11 @@ def test_python_params_file_is_never_executed() -> None:
     assert parse_params("import os\nos.system('false')\nA = 1\nB = A + 1\n", "p.py") == {"A": 1}
 
 
+def test_python_params_are_yaml_values() -> None:
+    text = "T = (1, (2, 3))\nD = {'a': (1,)}\nS = {1, 2}\nB = b'x'\nK = {1: 2}\n"
+    assert parse_params(text, "p.py") == {"T": [1, [2, 3]], "D": {"a": [1]}}
+
+
 def test_empty_params_file() -> None:
     assert parse_params("", "params.yaml") == {}
 
