@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import shlex
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, NoReturn
 
 from pipever.pipeline.marked import MDict, MList
@@ -93,9 +93,6 @@ class Context:
         new.data = dict(self.data)
         new.layers = list(self.layers)
         return new
-
-    def sources(self) -> Iterator[str]:
-        return (s for s, _ in self.layers if s is not None)
 
     def lookup(self, expr: str) -> Any:
         parts = parse_expr(expr)
