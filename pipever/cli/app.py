@@ -11,13 +11,17 @@ import os
 import sys
 from typing import Optional
 
-import click
 import typer
+
+try:  # newer typer vendors its own click
+    from typer._click.exceptions import ClickException  # type: ignore[import-not-found]
+except ImportError:  # pragma: no cover - older typer uses click itself
+    from click.exceptions import ClickException  # type: ignore[assignment]
 
 from pipever import __version__
 from pipever.cli import context
 
-COMMAND_MODULES = ("data",)
+COMMAND_MODULES = ("data", "manage", "git", "model", "remote")
 
 app = typer.Typer(
     name="pv",
@@ -66,15 +70,15 @@ def main(argv: list[str] | None = None) -> int:
     command = typer.main.get_command(app)
     try:
         rv = command.main(args=args, prog_name="pv", standalone_mode=False)
-    except click.exceptions.Exit as exc:
+    except typer.Exit as exc:
         return int(exc.exit_code)
-    except click.exceptions.Abort:
+    except typer.Abort:
         _err("interrupted")
         return 130
     except KeyboardInterrupt:
         _err("interrupted")
         return 130
-    except click.exceptions.ClickException as exc:  # usage errors
+    except ClickException as exc:  # usage errors
         exc.show()
         return 2
     except BrokenPipeError:

@@ -23,6 +23,7 @@ class PvIgnore:
     def __init__(self, root: Path) -> None:
         self.root = root
         self._specs: dict[str, list[tuple[int, str, Any]] | None] = {}
+        self._applies: dict[str, bool] = {}
 
     def _patterns(self, d: str) -> list[tuple[int, str, Any]] | None:
         if d not in self._specs:
@@ -63,6 +64,15 @@ class PvIgnore:
             if decision is not None and not decision.negated and depth < len(parts):
                 return decision
         return decision
+
+    def applies_below(self, rel_dir: str) -> bool:
+        """False when no .pvignore in ``rel_dir`` or its ancestors has patterns (fast path)."""
+        hit = self._applies.get(rel_dir)
+        if hit is None:
+            parts = [] if rel_dir in ("", ".") else rel_dir.split("/")
+            dirs = ["."] + ["/".join(parts[:k]) for k in range(1, len(parts) + 1)]
+            hit = self._applies[rel_dir] = any(self._patterns(d) for d in dirs)
+        return hit
 
     def __call__(self, rel: str, is_dir: bool) -> bool:
         m = self.explain(rel, is_dir)

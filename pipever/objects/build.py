@@ -11,7 +11,7 @@ import os
 import stat as statmod
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from typing import NamedTuple, Protocol
 from pathlib import Path
 
 from pipever.errors import PathOutsideRepoError, TargetError
@@ -21,19 +21,21 @@ from pipever.objects.manifest import Entry, Manifest
 from pipever.objects.oid import Oid, oid_from_relpath
 from pipever.objects.state import StateDB
 
-# ignore(repo_relative_path, is_dir) -> True to leave the path out of a directory
-Ignore = Callable[[str, bool], bool]
+class Ignore(Protocol):
+    """Decides which paths to leave out of a directory (``.pvignore``)."""
+
+    def applies_below(self, rel_dir: str) -> bool: ...  # False: nothing below is ignored
+
+    def __call__(self, rel: str, is_dir: bool) -> bool: ...  # True: leave it out
 
 
-@dataclass(frozen=True, slots=True)
-class FileStat:
+class FileStat(NamedTuple):  # a tuple: built once per file on hot paths
     rel: str  # repo-relative path of the file
     st: os.stat_result  # stat of the content (the link target for safe symlinks)
     cached_oid: Oid | None = None  # known from a symlink into the cache
 
 
-@dataclass(frozen=True, slots=True)
-class Hashed:
+class Hashed(NamedTuple):
     rel: str
     st: os.stat_result
     oid: Oid
@@ -93,15 +95,16 @@ class Workspace:
                 it = os.scandir(os.path.join(self.root, cur))
             except NotADirectoryError:
                 continue
+            check = ignore if ignore is not None and ignore.applies_below(cur) else None
             with it:
                 for entry in it:
                     rel = f"{cur}/{entry.name}"
                     if entry.is_dir(follow_symlinks=False):
-                        if entry.name == ".git" or (ignore and ignore(rel, True)):
+                        if entry.name == ".git" or (check and check(rel, True)):
                             continue
                         stack.append(rel)
                         continue
-                    if ignore and ignore(rel, False):
+                    if check and check(rel, False):
                         continue
                     if entry.is_symlink():
                         fs = self._follow(rel, entry.path)
@@ -148,6 +151,21 @@ class Workspace:
             if h.fresh:
                 self.state.set(h.rel, h.st, h.oid)
         return [h for h in results if h is not None]
+
+
+def fingerprint(files: Sequence[FileStat]) -> str | None:
+    """Digest of every file's (path, inode, size, mtime, cached oid); None when one is racy."""
+    import time
+
+    from blake3 import blake3
+
+    from pipever.objects.state import is_racy
+
+    now = time.time_ns()
+    if any(is_racy(f.st, now) for f in files):
+        return None
+    text = repr([(f.rel, f.st.st_ino, f.st.st_size, f.st.st_mtime_ns, f.st.st_mode, f.cached_oid) for f in files])
+    return blake3(text.encode("utf-8", "surrogateescape")).hexdigest()
 
 
 def manifest_of(rel_dir: str, hashed: Sequence[Hashed]) -> Manifest:

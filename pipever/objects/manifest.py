@@ -51,12 +51,11 @@ class Manifest:
 
 
 def to_bytes(manifest: Manifest) -> bytes:
-    parts = [
-        '{"path":%s,"oid":"%s","size":%d,"isexec":%s}'
-        % (json.dumps(e.path, ensure_ascii=False), e.oid, e.size, "true" if e.isexec else "false")
+    items = [
+        {"path": e.path, "oid": "blake3:" + e.oid.hex, "size": e.size, "isexec": e.isexec}
         for e in manifest.entries
     ]
-    return ("[" + ",".join(parts) + "]").encode("utf-8")
+    return json.dumps(items, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
 def manifest_oid(manifest: Manifest) -> Oid:

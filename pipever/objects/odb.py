@@ -40,14 +40,19 @@ class ObjectRef:
 class ObjectDB:
     def __init__(self, root: Path) -> None:
         self.root = root
+        self._base = f"{root}{os.sep}{ALGO}{os.sep}"
         self._made_dirs: set[str] = set()
 
     # -- naming ------------------------------------------------------------------------------
     def path(self, oid: Oid, *, is_dir: bool = False) -> Path:
         return self.root / oid.relpath(is_dir=is_dir)
 
+    def strpath(self, oid: Oid, *, is_dir: bool = False) -> str:
+        h = oid.hex
+        return f"{self._base}{h[:2]}{os.sep}{h[2:]}" + (".dir" if is_dir else "")
+
     def exists(self, oid: Oid, *, is_dir: bool = False) -> bool:
-        return os.path.exists(self.path(oid, is_dir=is_dir))
+        return os.path.exists(self.strpath(oid, is_dir=is_dir))
 
     def _prepare_dir(self, oid: Oid) -> Path:
         d = self.root / ALGO / oid.hex[:2]

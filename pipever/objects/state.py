@@ -24,6 +24,13 @@ def stat_key(st: os.stat_result) -> Key:
     return (st.st_ino, st.st_size, st.st_mtime_ns)
 
 
+def is_racy(st: os.stat_result, now_ns: int) -> bool:
+    """Modified so recently that a further change might not move its mtime: not to be vouched
+    for (it is simply hashed again next time)."""
+    coarse = st.st_mtime_ns % 1_000_000_000 == 0  # a filesystem with 1 s timestamps
+    return st.st_mtime_ns >= now_ns - (RACY_COARSE_NS if coarse else RACY_NS)
+
+
 class StateDB:
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -41,6 +48,8 @@ class StateDB:
                 "CREATE TABLE IF NOT EXISTS state (path TEXT PRIMARY KEY, inode INTEGER, "
                 "size INTEGER, mtime_ns INTEGER, oid TEXT) WITHOUT ROWID"
             )
+            conn.execute("CREATE TABLE IF NOT EXISTS complete (oid TEXT PRIMARY KEY) WITHOUT ROWID")
+            conn.execute("CREATE TABLE IF NOT EXISTS dirs (path TEXT PRIMARY KEY, fp TEXT, oid TEXT) WITHOUT ROWID")
             self._conn = conn
         return self._conn
 
@@ -53,14 +62,13 @@ class StateDB:
     def get(self, path: str, st: os.stat_result) -> Oid | None:
         hit = self._pending.get(path) or self._all().get(path)
         if hit is not None and hit[0] == stat_key(st):
-            return Oid(hit[1])
+            return Oid.trusted(hit[1])
         return None
 
     def set(self, path: str, st: os.stat_result, oid: Oid) -> None:
         # "racy" files modified within the timestamp granularity of now could change again
         # without a new mtime: don't vouch for them, they are simply hashed again next time
-        coarse = st.st_mtime_ns % 1_000_000_000 == 0  # a filesystem with 1 s timestamps
-        if st.st_mtime_ns >= time.time_ns() - (RACY_COARSE_NS if coarse else RACY_NS):
+        if is_racy(st, time.time_ns()):
             return
         self._pending[path] = (stat_key(st), oid.hex)
 
@@ -80,6 +88,26 @@ class StateDB:
             self._loaded.update(self._pending)
         self._pending.clear()
 
+    # -- directories: fingerprint of every file's (path, inode, size, mtime) -> manifest oid -------
+    def get_dir(self, path: str, fingerprint: str) -> Oid | None:
+        row = self._db().execute("SELECT fp, oid FROM dirs WHERE path = ?", (path,)).fetchone()
+        return Oid.trusted(row[1]) if row is not None and row[0] == fingerprint else None
+
+    def set_dir(self, path: str, fingerprint: str, oid: Oid) -> None:
+        self._db().execute("INSERT OR REPLACE INTO dirs VALUES (?, ?, ?)", (path, fingerprint, oid.hex))
+
+    # -- directories whose every object is known to be in the cache --------------------------------
+    def is_complete(self, oid: Oid) -> bool:
+        row = self._db().execute("SELECT 1 FROM complete WHERE oid = ?", (oid.hex,)).fetchone()
+        return row is not None
+
+    def mark_complete(self, oid: Oid) -> None:
+        self._db().execute("INSERT OR IGNORE INTO complete VALUES (?)", (oid.hex,))
+
+    def clear_complete(self) -> None:
+        """Forget every mark (after objects were deleted from the cache, e.g. by gc)."""
+        self._db().execute("DELETE FROM complete")
+
     def forget(self, paths: Iterable[str]) -> None:
         db = self._db()
         db.executemany("DELETE FROM state WHERE path = ?", [(p,) for p in paths])
@@ -94,6 +122,21 @@ class StateDB:
 class StateNoop(StateDB):
     def __init__(self) -> None:
         super().__init__(Path(os.devnull))
+
+    def is_complete(self, oid: Oid) -> bool:
+        return False
+
+    def get_dir(self, path: str, fingerprint: str) -> Oid | None:
+        return None
+
+    def set_dir(self, path: str, fingerprint: str, oid: Oid) -> None:
+        return None
+
+    def mark_complete(self, oid: Oid) -> None:
+        return None
+
+    def clear_complete(self) -> None:
+        return None
 
     def get(self, path: str, st: os.stat_result) -> Oid | None:
         return None

@@ -130,12 +130,11 @@ def _add_one(repo: Repo, rel: str, prev: trk.Tracked | None, *, jobs: int, progr
         hashed = ws.hash_files(files, jobs=jobs, on_hashed=progress.advance)
         progress.done()
         progress.start(f"Caching {rel}", len(hashed))
-        for h in hashed:
-            _store(repo, h)
-            progress.advance()
+        _store_all(repo, hashed, jobs=jobs, progress=progress)
         progress.done()
         manifest = manifest_of(rel, hashed)
         oid = repo.odb.add_manifest(manifest)
+        repo.state.mark_complete(oid)
         if linker.types[0] != "copy":
             for h in hashed:
                 linker.link_in_place(h.oid, h.rel)
@@ -168,6 +167,29 @@ def _add_one(repo: Repo, rel: str, prev: trk.Tracked | None, *, jobs: int, progr
     if not target.exists() or target.read_text(encoding="utf-8") != text:
         atomic_write_text(target, text)
     return Added(rel, pointer.rel, oid, size, nfiles, changed)
+
+
+def _store_all(repo: Repo, hashed: list[Hashed], *, jobs: int, progress: Progress) -> None:
+    """Copy files into the cache; creating files is slow on many disks, so it runs in threads."""
+    todo = [h for h in hashed if not repo.odb.exists(h.oid)]
+    progress.advance(len(hashed) - len(todo))
+    if len(todo) < 32 or jobs == 1:
+        for h in todo:
+            _store(repo, h)
+            progress.advance()
+        return
+    from concurrent.futures import ThreadPoolExecutor
+
+    def one(h: Hashed) -> None:
+        _store(repo, h)
+        progress.advance()
+
+    with ThreadPoolExecutor(max_workers=jobs or IO_JOBS) as pool:
+        for _ in pool.map(one, todo):
+            pass
+
+
+IO_JOBS = 8
 
 
 def _store(repo: Repo, h: Hashed) -> None:

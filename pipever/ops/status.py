@@ -7,7 +7,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
-from pipever.objects.build import manifest_of
+from pipever.objects.build import fingerprint, manifest_of
+from pipever.objects.oid import Oid
 from pipever.objects.manifest import manifest_oid
 from pipever.ops import tracked as trk
 from pipever.repo import Repo
@@ -33,11 +34,16 @@ def out_state(repo: Repo, t: trk.Tracked) -> str | None:
     if out.is_dir:
         if not os.path.isdir(full):
             return DELETED if not os.path.lexists(full) else MODIFIED
-        hashed = ws.hash_files(ws.walk(t.rel, repo.ignore))
-        if manifest_oid(manifest_of(t.rel, hashed)) != out.oid:
+        current = dir_oid(repo, t.rel)
+        if current != out.oid:
             return MODIFIED
-        if not repo.odb.exists(out.oid, is_dir=True) or not all(repo.odb.exists(h.oid) for h in hashed):
+        if not repo.odb.exists(out.oid, is_dir=True):
             return NOT_IN_CACHE
+        if not repo.state.is_complete(out.oid):
+            manifest = repo.odb.read_manifest(out.oid)
+            if not all(repo.odb.exists(e.oid) for e in manifest.entries):
+                return NOT_IN_CACHE
+            repo.state.mark_complete(out.oid)
         return None
     fs = ws.stat_file(t.rel)
     if fs is None:
@@ -50,6 +56,22 @@ def out_state(repo: Repo, t: trk.Tracked) -> str | None:
     if not repo.odb.exists(out.oid):
         return NOT_IN_CACHE
     return None
+
+
+def dir_oid(repo: Repo, rel: str) -> Oid:
+    """The manifest oid of workspace directory ``rel``; when no file changed since last time
+    (same fingerprint of paths and stats) it comes from the state db without a lookup per file."""
+    ws = repo.workspace
+    files = ws.walk(rel, repo.ignore)
+    fp = fingerprint(files)
+    if fp is not None:
+        known = repo.state.get_dir(rel, fp)
+        if known is not None:
+            return known
+    oid = manifest_oid(manifest_of(rel, ws.hash_files(files)))
+    if fp is not None:
+        repo.state.set_dir(rel, fp, oid)
+    return oid
 
 
 def data_status(repo: Repo, targets: list[str]) -> dict[str, list[dict[str, object]]]:

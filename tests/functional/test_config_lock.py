@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from tests.helpers import PvRunner, git
+
+
+def test_config_set_get_unset_list_levels(pv_repo: Path, pv: PvRunner) -> None:
+    pv.ok("config", "core.autostage", "false")
+    assert pv.ok("config", "core.autostage").stdout == "False\n"
+    pv.ok("config", "--local", "cache.type", "hardlink,copy")
+    pv.ok("config", "--global", "core.check_update", "false")
+    listing = pv.ok("config", "--list", "--show-origin").stdout.splitlines()
+    assert "repo\tcore.autostage=False" in listing
+    assert "local\tcache.type=hardlink,copy" in listing
+    assert "global\tcore.check_update=False" in listing
+    assert (Path(os.environ["XDG_CONFIG_HOME"]) / "pipever/config.yaml").exists()
+    assert "cache" not in (pv_repo / ".pv/config.yaml").read_text()
+    assert git("check-ignore", ".pv/config.local.yaml").strip() == ".pv/config.local.yaml"
+    pv.ok("config", "--unset", "core.autostage")
+    res = pv("config", "core.autostage")
+    assert res.exit_code == 1 and res.stderr == "ERROR: 'core.autostage' is not set — see 'pv config --list'\n"
+
+
+def test_config_rejects_unknown_keys(pv_repo: Path, pv: PvRunner) -> None:
+    res = pv("config", "core.nope", "1")
+    assert res.exit_code == 1 and res.stderr.startswith("ERROR: unknown config option 'core.nope' — options of 'core' are")
+    res = pv("config", "bogus.x", "1")
+    assert res.exit_code == 1 and res.stderr.startswith("ERROR: unknown config section 'bogus'")
+
+
+def test_invalid_config_file_is_a_clear_error(pv_repo: Path, pv: PvRunner) -> None:
+    (pv_repo / ".pv/config.yaml").write_text("core: [\n")
+    res = pv("status")
+    assert res.exit_code == 1
+    assert res.stderr.startswith(f"ERROR: {pv_repo}/.pv/config.yaml:2: invalid YAML")
+    assert "Traceback" not in res.stderr
+
+
+def test_cache_dir_and_env_override(pv_repo: Path, pv: PvRunner, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    assert pv.ok("cache", "dir").stdout.strip() == str(pv_repo / ".pv/cache")
+    other = tmp_path / "shared-cache"
+    monkeypatch.setenv("PV_CACHE_DIR", str(other))
+    (pv_repo / "f").write_text("x")
+    pv.ok("add", "f")
+    assert any(p.is_file() for p in other.rglob("*"))
+
+
+def test_second_process_is_refused_naming_holder_and_wait_works(pv_repo: Path) -> None:
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import sys, time; from pipever.lock import repo_lock; from pathlib import Path\n"
+         "with repo_lock(Path('.pv/tmp'), command='pv add big'):\n"
+         "    print('locked', flush=True); time.sleep(4)"],
+        stdout=subprocess.PIPE, text=True,
+    )
+    assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+    (pv_repo / "f").write_text("x")
+    start = time.monotonic()
+    res = subprocess.run([sys.executable, "-m", "pipever", "add", "f"], capture_output=True, text=True)
+    assert time.monotonic() - start < 3.5
+    assert res.returncode == 1
+    assert res.stderr == f"ERROR: the repository is locked by process {holder.pid} ('pv add big') — wait for it to finish, or rerun with --wait\n"
+    res = subprocess.run([sys.executable, "-m", "pipever", "--wait", "add", "f"], capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    holder.wait()
+
+
+def test_lock_of_a_killed_process_is_taken_over(pv_repo: Path, pv: PvRunner) -> None:
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import time; from pipever.lock import repo_lock; from pathlib import Path\n"
+         "with repo_lock(Path('.pv/tmp'), command='pv add'):\n"
+         "    print('locked', flush=True); time.sleep(60)"],
+        stdout=subprocess.PIPE, text=True,
+    )
+    assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+    holder.kill()
+    holder.wait()
+    (pv_repo / "f").write_text("x")
+    pv.ok("add", "f")
+    assert not (pv_repo / ".pv/tmp/lock.info").exists()  # released after the command

@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.helpers import PvRunner, git
+
+
+def test_init_creates_layout_and_stages_it(git_repo: Path, pv: PvRunner) -> None:
+    res = pv.ok("init")
+    assert "Initialized pipever repository" in res.stdout
+    assert (git_repo / ".pv/cache").is_dir() and (git_repo / ".pv/tmp").is_dir()
+    assert (git_repo / ".pv/.gitignore").read_text() == "/cache/\n/tmp/\n/config.local.yaml\n"
+    staged = git("diff", "--cached", "--name-only").split()
+    assert staged == [".pv/.gitignore", ".pv/config.yaml"]
+
+
+def test_init_outside_git_names_git_init(tmp_dir: Path, pv: PvRunner) -> None:
+    res = pv("init")
+    assert res.exit_code == 1
+    assert res.stderr == (
+        f"ERROR: '{tmp_dir}' is not inside a Git work tree — run 'git init' first, "
+        "or 'pv init --no-scm' for a plain directory\n"
+    )
+    assert not (tmp_dir / ".pv").exists()
+
+
+def test_init_no_scm_in_plain_directory(tmp_dir: Path, pv: PvRunner) -> None:
+    pv.ok("init", "--no-scm")
+    (tmp_dir / "f").write_text("x")
+    pv.ok("add", "f")
+    assert (tmp_dir / "f.pv").exists()
+
+
+def test_init_twice_needs_force(pv_repo: Path, pv: PvRunner) -> None:
+    res = pv("init")
+    assert res.exit_code == 1
+    assert "is already a pipever repository — use 'pv init --force' to reinitialize" in res.stderr
+    pv.ok("init", "--force")
+
+
+def test_version_and_help(pv: PvRunner) -> None:
+    from pipever import __version__
+
+    assert pv.ok("--version").stdout == f"pipever {__version__}\n"
+    help_text = pv.ok("--help").stdout
+    for cmd in ("init", "add", "status", "checkout", "commit", "config"):
+        assert cmd in help_text
+
+
+def test_usage_error_exits_2(pv_repo: Path, pv: PvRunner) -> None:
+    assert pv("add", "--no-such-flag").exit_code == 2
+    assert pv("no-such-command").exit_code == 2

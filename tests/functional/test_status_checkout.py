@@ -1,0 +1,160 @@
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import stat
+from pathlib import Path
+
+from pipever.objects.hashing import hash_bytes
+from tests.helpers import PvRunner, gen, git, git_commit
+
+
+def test_status_clean_then_modified_deleted_not_in_cache(pv_repo: Path, pv: PvRunner) -> None:
+    gen({"a.txt": "a", "dir": {"x": "x", "y": "y"}, "c.txt": "c"})
+    pv.ok("add", "a.txt", "dir", "c.txt")
+    assert pv.ok("status").stdout == "Data and pipelines are up to date.\n"
+    assert pv("status", "-q").exit_code == 0
+    gen({"a.txt": "changed", "dir": {"x": "changed"}})
+    (pv_repo / "c.txt").unlink()
+    res = pv.ok("status", "--json")
+    assert json.loads(res.stdout) == {
+        "a.txt.pv": [{"changed outs": {"a.txt": "modified"}}],
+        "c.txt.pv": [{"changed outs": {"c.txt": "deleted"}}],
+        "dir.pv": [{"changed outs": {"dir": "modified"}}],
+    }
+    text = pv.ok("status").stdout
+    assert "a.txt.pv:\n\tchanged outs:\n\t\tmodified:           a.txt\n" in text
+    res = pv("status", "-q")
+    assert res.exit_code == 3 and res.stdout == ""
+
+
+def test_status_reports_not_in_cache(pv_repo: Path, pv: PvRunner) -> None:
+    gen({"a.txt": "a"})
+    pv.ok("add", "a.txt")
+    shutil.rmtree(pv_repo / ".pv/cache")
+    assert json.loads(pv.ok("status", "--json").stdout) == {"a.txt.pv": [{"changed outs": {"a.txt": "not in cache"}}]}
+
+
+def test_status_targets_limit_the_report(pv_repo: Path, pv: PvRunner) -> None:
+    gen({"a.txt": "a", "b.txt": "b"})
+    pv.ok("add", "a.txt", "b.txt")
+    gen({"a.txt": "A", "b.txt": "B"})
+    assert list(json.loads(pv.ok("status", "--json", "b.txt").stdout)) == ["b.txt.pv"]
+
+
+def test_checkout_restores_deleted_data(pv_repo: Path, pv: PvRunner) -> None:
+    gen({"dir": {"a": "1", "sub": {"b": "2"}}, "f": "3"})
+    pv.ok("add", "dir", "f")
+    shutil.rmtree(pv_repo / "dir")
+    (pv_repo / "f").unlink()
+    res = pv.ok("checkout")
+    assert res.stdout == "Checkout: 3 added\n"
+    assert (pv_repo / "dir/sub/b").read_text() == "2" and (pv_repo / "f").read_text() == "3"
+    assert os.stat(pv_repo / "f").st_mode & stat.S_IWUSR
+    assert pv.ok("checkout").stdout == "Workspace already matches the pointers.\n"
+
+
+def test_checkout_refuses_to_overwrite_unsaved_changes(pv_repo: Path, pv: PvRunner) -> None:
+    gen({"f": "v1", "g": "g1"})
+    pv.ok("add", "f", "g")
+    gen({"f": "unsaved work"})
+    (pv_repo / "g").unlink()
+    res = pv("checkout")
+    assert res.exit_code == 1
+    assert res.stderr == (
+        "ERROR: 1 file(s) changed in the workspace are not in the cache and would be lost: 'f' — "
+        "'pv add'/'pv commit' them to keep them, or rerun with --force to discard the changes\n"
+    )
+    assert (pv_repo / "f").read_text() == "unsaved work"
+    assert not (pv_repo / "g").exists()  # all or nothing, like git checkout
+    pv.ok("checkout", "g")
+    assert (pv_repo / "g").read_text() == "g1"
+    pv.ok("checkout", "--force")
+    assert (pv_repo / "f").read_text() == "v1"
+
+
+def test_checkout_switches_data_with_git_revisions(pv_repo: Path, pv: PvRunner) -> None:
+    gen({"data": {"keep.txt": "k", "gone.txt": "old", "mod.txt": "v1"}})
+    pv.ok("add", "data")
+    git_commit("v1")
+    (pv_repo / "data/gone.txt").unlink()
+    gen({"data": {"mod.txt": "v2", "new.txt": "n"}})
+    pv.ok("add", "data")
+    git_commit("v2")
+    git("checkout", "-q", "HEAD~1")
+    res = pv.ok("checkout")
+    assert sorted(os.listdir(pv_repo / "data")) == ["gone.txt", "keep.txt", "mod.txt"]
+    assert (pv_repo / "data/mod.txt").read_text() == "v1"
+    assert "1 added" in res.stdout and "1 modified" in res.stdout and "1 deleted" in res.stdout
+    git("checkout", "-q", "main")
+    pv.ok("checkout")
+    assert sorted(os.listdir(pv_repo / "data")) == ["keep.txt", "mod.txt", "new.txt"]
+    assert pv.ok("status").stdout == "Data and pipelines are up to date.\n"
+
+
+def test_checkout_keeps_unsaved_file_added_to_tracked_dir(pv_repo: Path, pv: PvRunner) -> None:
+    gen({"data": {"a": "a"}})
+    pv.ok("add", "data")
+    gen({"data": {"mine.txt": "precious"}})
+    res = pv("checkout")
+    assert res.exit_code == 1 and "'data/mine.txt'" in res.stderr
+    assert (pv_repo / "data/mine.txt").read_text() == "precious"
+
+
+def test_checkout_reports_missing_objects(pv_repo: Path, pv: PvRunner) -> None:
+    gen({"f": "x"})
+    pv.ok("add", "f")
+    (pv_repo / "f").unlink()
+    shutil.rmtree(pv_repo / ".pv/cache")
+    res = pv("checkout")
+    assert res.exit_code == 1
+    assert "ERROR: checkout incomplete; not in the cache: f — run 'pv pull'" in res.stderr
+
+
+def test_checkout_never_links_a_corrupt_object(pv_repo: Path, pv: PvRunner) -> None:
+    gen({"f": "good"})
+    pv.ok("add", "f")
+    (pv_repo / "f").unlink()
+    obj = pv_repo / ".pv/cache" / hash_bytes(b"good").relpath()
+    os.chmod(obj, 0o644)
+    obj.write_bytes(b"evil")
+    res = pv("checkout")
+    assert res.exit_code == 1 and "corrupt in the cache (not linked): f" in res.stderr
+    assert not (pv_repo / "f").exists()
+
+
+def test_checkout_relink_with_symlinks(pv_repo: Path, pv: PvRunner) -> None:
+    gen({"dir": {"a": "a"}})
+    pv.ok("add", "dir")
+    pv.ok("config", "cache.type", "symlink")
+    pv.ok("checkout", "--relink")
+    assert os.path.islink(pv_repo / "dir/a")
+    assert pv.ok("status").stdout == "Data and pipelines are up to date.\n"
+
+
+def test_checkout_does_not_write_through_symlinked_parent(pv_repo: Path, pv: PvRunner, tmp_path: Path) -> None:
+    gen({"sub": {"f": "x"}})
+    pv.ok("add", "sub/f")
+    git_commit("f")
+    shutil.rmtree(pv_repo / "sub/f", ignore_errors=True)
+    os.unlink(pv_repo / "sub/f") if (pv_repo / "sub/f").exists() else None
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    shutil.move(str(pv_repo / "sub/f.pv"), str(pv_repo / "f.pv.bak"))
+    shutil.rmtree(pv_repo / "sub")
+    os.symlink(elsewhere, pv_repo / "sub")
+    shutil.move(str(pv_repo / "f.pv.bak"), str(elsewhere / "f.pv"))
+    res = pv("checkout")
+    assert res.exit_code == 1 and "goes through the symlink 'sub'" in res.stderr
+    assert not (elsewhere / "f").exists()
+
+
+def test_commit_records_modified_data(pv_repo: Path, pv: PvRunner) -> None:
+    gen({"f": "v1", "d": {"a": "1"}})
+    pv.ok("add", "f", "d")
+    gen({"f": "v2", "d": {"b": "2"}})
+    res = pv.ok("commit")
+    assert "Committed d" in res.stdout and "Committed f" in res.stdout
+    assert pv.ok("status").stdout == "Data and pipelines are up to date.\n"
+    assert pv.ok("commit").stdout == "Nothing to commit.\n"
