@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import subprocess
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,26 @@ from typing import Any
 from pipever.errors import GitError
 
 WORKSPACE = None  # a "revision" meaning the work tree
+
+
+@dataclass(frozen=True)
+class TagRef:
+    """A tag as the model registry reads it (``list_tags``)."""
+
+    name: str
+    commit: str  # the commit it points to (peeled)
+    annotated: bool
+    tagger: str = ""
+    email: str = ""
+    time: int = 0  # tagger date, seconds since the epoch (0 for lightweight tags)
+    date: str = ""  # tagger date, ISO 8601 with the tagger's offset
+    message: str = ""
+
+
+_TAG_FIELDS = (
+    "%(refname:strip=2)", "%(objecttype)", "%(objectname)", "%(*objecttype)", "%(*objectname)", "%(taggername)",
+    "%(taggeremail)", "%(taggerdate:unix)", "%(taggerdate:iso-strict)", "%(contents)", "%(contents:signature)",
+)
 
 
 def find_git_root(start: Path) -> Path | None:
@@ -137,3 +158,32 @@ class Git:
             return str(self.repo.active_branch.name)
         except TypeError:
             return None
+
+    # -- tags (the model registry) ---------------------------------------------------------------
+    def list_tags(self) -> list[TagRef]:
+        """Every tag pointing (directly or through an annotated tag) at a commit."""
+        out = self.run("for-each-ref", "--format=" + "%00".join(_TAG_FIELDS) + "%00", "refs/tags")
+        fields = out.decode("utf-8", errors="replace").split("\0")
+        refs: list[TagRef] = []
+        for i in range(0, len(fields) - len(_TAG_FIELDS) + 1, len(_TAG_FIELDS)):
+            name, otype, oid, ptype, peeled, tagger, email, unix, iso, contents, sig = fields[i:i + len(_TAG_FIELDS)]
+            name = name.lstrip("\n")
+            if otype == "commit":
+                refs.append(TagRef(name, oid, False))
+            elif otype == "tag" and ptype == "commit":
+                message = contents[: len(contents) - len(sig)] if sig and contents.endswith(sig) else contents
+                refs.append(TagRef(name, peeled, True, tagger, email.strip("<>"), int(unix or 0), iso,
+                                   message.rstrip("\n")))
+        return refs
+
+    def create_tag(self, name: str, commit: str, message: str) -> None:
+        """Create the annotated tag ``name`` at ``commit`` (the tagger is Git's committer identity)."""
+        self.run("tag", "-a", "-F", "-", "--", name, commit, input=message.encode("utf-8"))
+
+    def remote_url(self, remote: str) -> str | None:
+        out = self.run("remote", "get-url", "--", remote, check=False)
+        return out.decode().strip() or None
+
+    def push_tags(self, remote: str, names: Sequence[str]) -> None:
+        if names:
+            self.run("push", "--quiet", remote, *[f"refs/tags/{n}:refs/tags/{n}" for n in names])
