@@ -59,10 +59,6 @@ def line_in(container: Any, key: Any) -> int | None:
     return None
 
 
-def node_line(value: Any) -> int | None:
-    return value.line if isinstance(value, (MDict, MList)) else None
-
-
 class _MarkedLoader(_Base):  # type: ignore[misc]
     pass
 
