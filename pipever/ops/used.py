@@ -73,14 +73,16 @@ def _lock_outs(text: str, rev: str | None) -> list[UsedOut]:
     except ImportError:  # pragma: no cover - the pipeline layer is always installed
         return []
     try:
-        lock = lockfile.parse_lock(text, LOCK_FILE)
+        lock = lockfile.parse_lockfile(text, LOCK_FILE)
     except PvError:
+        if rev is None:
+            raise  # the workspace's own lock must be readable: gc must not forget its objects
         return []
     outs = []
     for entry in lock.stages.values():
         for o in entry.outs:
             if o.oid is not None:
-                outs.append(UsedOut(o.path, o.oid, o.nfiles is not None, True, None, rev))
+                outs.append(UsedOut(o.path, o.oid, o.nfiles is not None, True, None, rev, o.size))
     return outs
 
 

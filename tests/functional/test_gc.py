@@ -1,0 +1,220 @@
+from __future__ import annotations
+
+import io
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from pipever.objects.hashing import hash_bytes
+from tests.helpers import gen, git, git_commit
+
+CACHE = Path(".pv/cache/blake3")
+
+
+def objects() -> set[str]:
+    return {f"{p.parent.name}{p.name}" for p in CACHE.glob("*/*") if not p.name.endswith(".pvtmp")}
+
+
+def obj(text: str) -> str:
+    return hash_bytes(text.encode()).hex
+
+
+A1, A2, SAME, F1, F2 = (obj(t + "\n") for t in ("a1", "a2", "same", "f1", "f2"))
+MODEL = obj("model\n")
+
+
+def two_versions(pv) -> None:  # type: ignore[no-untyped-def]
+    gen({"data": {"a": "a1\n", "same": "same\n"}, "f.txt": "f1\n"})
+    pv.ok("add", "data", "f.txt")
+    git_commit("v1")
+    pv.ok("unprotect", "data", "f.txt")  # a no-op unless the cache type links
+    gen({"data": {"a": "a2\n"}, "f.txt": "f2\n"})
+    pv.ok("add", "data", "f.txt")
+    git_commit("v2")
+
+
+def test_needs_a_scope(pv_repo: Path, pv) -> None:  # type: ignore[no-untyped-def]
+    res = pv("gc")
+    assert res.exit_code == 2
+    assert "choose what to keep: -w (workspace), -a (branches), -T (tags) or -A (all commits)" in res.stderr
+
+
+def test_workspace_keeps_only_what_the_workspace_uses(pv_repo: Path, pv) -> None:  # type: ignore[no-untyped-def]
+    two_versions(pv)
+    before = objects()
+    res = pv("gc", "-w", "-f")
+    assert res.exit_code == 0, res
+    assert res.stdout.startswith("Removed 3 object(s) (")  # a1, f1 and the old manifest
+    gone = before - objects()
+    assert A1 in gone and F1 in gone
+    assert {A2, SAME, F2} <= objects()
+    assert pv("status").stdout == "Data and pipelines are up to date.\n"
+    # the workspace can still be checked out from the cache
+    os.unlink("f.txt")
+    pv.ok("checkout")
+    assert Path("f.txt").read_text() == "f2\n"
+
+
+def test_dry_lists_and_deletes_nothing(pv_repo: Path, pv) -> None:  # type: ignore[no-untyped-def]
+    two_versions(pv)
+    before = objects()
+    res = pv("gc", "-w", "--dry")
+    assert res.exit_code == 0, res
+    lines = res.stdout.splitlines()
+    assert f"blake3:{A1}  3 B" in lines
+    assert f"blake3:{F1}  3 B" in lines
+    assert sum(line.startswith("blake3:") and ".dir  " in line for line in lines) == 1
+    assert lines[-1].startswith("3 object(s), ") and lines[-1].endswith(" B to delete from the cache; 4 in use stay.")
+    assert objects() == before
+
+
+def test_asks_before_deleting(pv_repo: Path, pv, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    two_versions(pv)
+    before = objects()
+    monkeypatch.setattr("sys.stdin", io.StringIO("n\n"))
+    res = pv("gc", "-w")
+    assert res.exit_code == 1
+    assert "Delete these objects? [y/N]" in res.stdout
+    assert res.stderr == "ERROR: nothing was deleted — rerun and answer 'y', or use -f\n"
+    assert objects() == before
+    monkeypatch.setattr("sys.stdin", io.StringIO("y\n"))
+    res = pv("gc", "-w")
+    assert res.exit_code == 0, res
+    assert len(before - objects()) == 3
+
+
+def test_nothing_to_delete(pv_repo: Path, pv) -> None:  # type: ignore[no-untyped-def]
+    gen({"x": "x\n"})
+    pv.ok("add", "x")
+    res = pv("gc", "-w")
+    assert (res.exit_code, res.stdout) == (0, "Nothing to delete: every object in the cache is in use.\n")
+
+
+def test_all_commits_keeps_history(pv_repo: Path, pv) -> None:  # type: ignore[no-untyped-def]
+    two_versions(pv)
+    before = objects()
+    assert pv("gc", "-A", "-f").exit_code == 0
+    assert objects() == before
+
+
+def test_all_branches_and_tags(pv_repo: Path, pv) -> None:  # type: ignore[no-untyped-def]
+    two_versions(pv)
+    git("branch", "old", "HEAD~1")
+    before = objects()
+    pv.ok("gc", "-a", "-f")
+    assert objects() == before  # branch 'old' holds v1
+    git("branch", "-D", "old")
+    git("tag", "v1", "HEAD~1")
+    pv.ok("gc", "-a", "-f")
+    assert F1 not in objects()  # tags were not asked for
+
+
+def test_tags_keep_tagged_data(pv_repo: Path, pv) -> None:  # type: ignore[no-untyped-def]
+    two_versions(pv)
+    git("tag", "v1", "HEAD~1")
+    pv.ok("gc", "-T", "-f")
+    assert {A1, F1} <= objects()
+
+
+def test_uncommitted_pointers_and_pv_lock_are_kept(pv_repo: Path, pv) -> None:  # type: ignore[no-untyped-def]
+    pv.ok("config", "core.autostage", "false")
+    gen({"new.bin": "new\n", "model.pkl": "model\n"})
+    pv.ok("add", "new.bin", "model.pkl")  # new.bin.pv is neither committed nor staged
+    pv.ok("remove", "model.pkl.pv")  # the object stays in the cache, referenced only by pv.lock
+    Path("pv.lock").write_text(
+        "schema: '1'\nstages:\n  train:\n    cmd: python train.py\n"
+        f"    outs:\n    - path: model.pkl\n      oid: blake3:{MODEL}\n      size: 6\n"
+    )
+    res = pv("gc", "-w", "-f")
+    assert (res.exit_code, res.stdout) == (0, "Nothing to delete: every object in the cache is in use.\n"), res
+    assert {obj("new\n"), MODEL} <= objects()
+
+
+def test_unreadable_workspace_lock_stops_gc(pv_repo: Path, pv) -> None:  # type: ignore[no-untyped-def]
+    two_versions(pv)
+    before = objects()
+    Path("pv.lock").write_text("stages: [\n")
+    res = pv("gc", "-w", "-f")
+    assert res.exit_code == 1
+    assert res.stderr.startswith("ERROR: pv.lock")
+    assert objects() == before
+
+
+def test_leftover_temp_files_are_cleaned(pv_repo: Path, pv) -> None:  # type: ignore[no-untyped-def]
+    gen({"x": "x\n"})
+    pv.ok("add", "x")
+    shard = CACHE / obj("x\n")[:2]
+    old, young = shard / ".incoming.abc.pvtmp", shard / ".incoming.def.pvtmp"
+    old.write_text("partial")
+    young.write_text("partial")
+    os.utime(old, (time.time() - 3600, time.time() - 3600))
+    res = pv("gc", "-w", "--dry")
+    assert "1 leftover temp file(s)" in res.stdout
+    pv.ok("gc", "-w", "-f")
+    assert not old.exists()
+    assert young.exists()  # may belong to a transfer running now
+
+
+def test_objects_that_came_into_use_after_planning_are_spared(pv_repo: Path, pv) -> None:  # type: ignore[no-untyped-def]
+    from pipever.ops import gc as gc_op
+    from pipever.repo import Repo
+
+    two_versions(pv)
+    with Repo() as repo:
+        plan = gc_op.plan_gc(repo, gc_op.Scope())
+    assert any(d.ref.oid.hex == F1 for d in plan.remove)
+    gen({"again.txt": "f1\n"})  # someone adds the old content again before the user answers
+    pv.ok("add", "again.txt")
+    with Repo() as repo:
+        res = gc_op.apply_gc(repo, plan)
+    assert [r.oid.hex for r in res.spared] == [F1]
+    assert F1 in objects()
+    assert Path("again.txt").read_text() == "f1\n"
+
+
+def test_symlinked_workspace_files_keep_their_objects(pv_repo: Path, pv) -> None:  # type: ignore[no-untyped-def]
+    pv.ok("config", "cache.type", "symlink")
+    git_commit("symlink cache")
+    two_versions(pv)
+    assert os.path.islink("f.txt")
+    git("checkout", "-q", "HEAD~1", "--", "f.txt.pv", "data.pv")  # pointers back, data not checked out
+    pv.ok("gc", "-w", "-f")
+    assert Path("f.txt").read_text() == "f2\n"  # the link still resolves
+    assert Path("data/a").read_text() == "a2\n"
+
+
+def test_corrupt_kept_manifest_stops_gc(pv_repo: Path, pv) -> None:  # type: ignore[no-untyped-def]
+    two_versions(pv)
+    dir_oid = [ln for ln in Path("data.pv").read_text().splitlines() if "oid:" in ln][0].split()[-1][7:]
+    manifest = CACHE / dir_oid[:2] / (dir_oid[2:] + ".dir")
+    os.chmod(manifest, 0o644)
+    manifest.write_text("[]")
+    before = objects()
+    res = pv("gc", "-w", "-f")
+    assert res.exit_code == 1
+    assert res.stderr == (
+        f"ERROR: cannot tell which files 'data' needs: its manifest blake3:{dir_oid} is unreadable "
+        f"(object 'blake3:{dir_oid}' in the cache is corrupt (its content does not match its hash))"
+        " — run 'pv fsck --repair' first; nothing was deleted\n"
+    )
+    assert objects() == before
+
+
+def test_cloud_without_remote_support(pv_repo: Path, pv, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    from pipever.ops import gc as gc_op
+
+    monkeypatch.setattr(gc_op, "cloud_available", lambda: False)
+    two_versions(pv)
+    before = objects()
+    res = pv("gc", "-w", "--cloud", "-f")
+    assert res.exit_code == 1
+    assert res.stderr == "ERROR: 'pv gc --cloud' is not available in this version — run 'pv gc' without --cloud to clean the local cache\n"
+    assert objects() == before
+
+
+def test_remote_needs_cloud(pv_repo: Path, pv) -> None:  # type: ignore[no-untyped-def]
+    res = pv("gc", "-w", "-r", "origin")
+    assert res.exit_code == 2
+    assert "-r/--remote needs --cloud" in res.stderr
