@@ -88,7 +88,7 @@ def merge_manifests(base: Manifest, ours: Manifest, theirs: Manifest) -> Manifes
     clashes = tuple(sorted(conflicts(merged)))
     if clashes:
         return ManifestMerge(None, clashes)
-    result = [by_value[(path, *value)] for path, value in merged.items()]
+    result = [by_value[(path, value[0], value[1], value[2])] for path, value in merged.items()]
     try:
         return ManifestMerge(Manifest.build(result))
     except ManifestError:  # one side added a file where the other made a directory of that name
