@@ -14,7 +14,7 @@ from typing import Optional
 import typer
 
 try:  # newer typer vendors its own click
-    from typer._click.exceptions import ClickException  # type: ignore[import-not-found]
+    from typer._click.exceptions import ClickException
 except ImportError:  # pragma: no cover - older typer uses click itself
     from click.exceptions import ClickException  # type: ignore[assignment]
 

@@ -146,11 +146,11 @@ class Workspace:
         else:
             for i in todo:
                 results[i] = work(i)
-        for h in results:
-            assert h is not None
+        done = [h for h in results if h is not None]
+        for h in done:
             if h.fresh:
                 self.state.set(h.rel, h.st, h.oid)
-        return [h for h in results if h is not None]
+        return done
 
 
 def fingerprint(files: Sequence[FileStat]) -> str | None:

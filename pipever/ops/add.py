@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 
 from pipever.data import gitignore
 from pipever.data import pointer as ptr
-from pipever.errors import PathOutsideRepoError, TargetError
+from pipever.errors import TargetError
 from pipever.objects.build import FileStat, Hashed, manifest_of
 from pipever.objects.oid import Oid
 from pipever.ops import tracked as trk
@@ -212,5 +212,3 @@ def _hash_and_store_file(repo: Repo, fs: FileStat) -> Hashed:
     repo.state.set(fs.rel, fs.st, oid)
     return Hashed(fs.rel, fs.st, oid, True)
 
-
-__all__ = ["AddResult", "Added", "PathOutsideRepoError", "add"]

@@ -9,6 +9,7 @@ from pipever.errors import TargetError
 from pipever.ops import add as add_op
 from pipever.ops import status as st
 from pipever.ops import tracked as trk
+from pipever.ops.progress import NO_PROGRESS
 from pipever.repo import Repo
 
 
@@ -32,7 +33,7 @@ def commit(repo: Repo, targets: list[str], *, force: bool = False) -> CommitResu
                     raise TargetError(f"'{t.rel}' does not exist", hint="'pv checkout' it, or 'pv remove' its pointer")
                 if state is None:
                     continue
-                added = add_op._add_one(repo, t.rel, t, jobs=0, progress=add_op.NO_PROGRESS)
+                added = add_op._add_one(repo, t.rel, t, jobs=0, progress=NO_PROGRESS)
                 result.committed.append(added.rel)
                 staged.append(added.pointer)
         result.stages = commit_stages(repo, stage_names if targets else None, force=force)
