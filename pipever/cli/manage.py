@@ -12,6 +12,7 @@ from pipever.cli import context, render
 if TYPE_CHECKING:
     from pipever.objects.diff import Change, TreeDiff
     from pipever.ops.gc import GcPlan
+    from pipever.ops.gc_cloud import CloudGcPlan
 
 ORDER = ("added", "deleted", "renamed", "modified")  # the order DVC prints them in
 
@@ -98,14 +99,12 @@ def gc(
     plan = gc_op.plan_gc(repo, scope)
     for rel in plan.unknown_dirs:
         render.warn(f"the manifest of '{rel}' is not in the cache: its files cannot be kept through it")
-    cloud_plan = _plan_cloud(repo, scope, remote) if cloud else None
-    if plan.empty and cloud_plan is None:
-        render.out("Nothing to delete: every object in the cache is in use.")
+    cloud_plan = gc_op.plan_cloud(repo, scope, remote=remote, progress=render.progress()) if cloud else None
+    if plan.empty and (cloud_plan is None or cloud_plan.empty):
+        render.out("Nothing to delete: every object in the cache is in use." if not cloud else "Nothing to delete: every object in the cache and on the remote is in use.")
         return 0
     if dry or not force:
-        _list_plan(plan)
-        if cloud_plan is not None:
-            render.out(str(cloud_plan))
+        _list_plan(plan, cloud_plan)
     if dry:
         return 0
     if not force and not typer.confirm("Delete these objects?", default=False):
@@ -115,29 +114,21 @@ def gc(
     if res.spared:
         render.out(f"Kept {len(res.spared)} object(s) that came into use meanwhile.")
     if cloud_plan is not None:
-        from pipever.ops import gc_cloud  # type: ignore[attr-defined]
-
-        render.out(str(gc_cloud.apply_gc_cloud(repo, cloud_plan)))
+        cres = gc_op.apply_cloud(repo, cloud_plan, scope, progress=render.progress())
+        render.out(f"Removed {len(cres.removed)} object(s) from remote '{cres.remote}'.")
     return 0
 
 
-def _plan_cloud(repo: object, scope: object, remote: str | None) -> object:
-    from pipever.errors import PvError
-    from pipever.ops.gc import cloud_available
-
-    if not cloud_available():
-        raise PvError("'pv gc --cloud' is not available in this version", hint="run 'pv gc' without --cloud to clean the local cache")
-    from pipever.ops import gc_cloud  # type: ignore[attr-defined]
-
-    return gc_cloud.plan_gc_cloud(repo, scope, remote=remote)
-
-
-def _list_plan(plan: GcPlan) -> None:
+def _list_plan(plan: GcPlan, cloud_plan: CloudGcPlan | None) -> None:
     for d in plan.remove:
         render.out(f"{d.ref.oid}{'.dir' if d.ref.is_dir else ''}  {render.human_size(d.size)}")
     if plan.tmp_files:
         render.out(f"{len(plan.tmp_files)} leftover temp file(s)")
     render.out(f"{len(plan.remove)} object(s), {render.human_size(plan.size)} to delete from the cache; {plan.kept} in use stay.")
+    if cloud_plan is not None:
+        for ref in cloud_plan.remove:
+            render.out(f"{cloud_plan.remote}: {ref.oid}{'.dir' if ref.is_dir else ''}")
+        render.out(f"{len(cloud_plan.remove)} object(s) to delete from remote '{cloud_plan.remote}'; {cloud_plan.kept} in use stay.")
 
 
 # -- remove, move, unprotect --------------------------------------------------------------------

@@ -5,22 +5,28 @@ workspace's pointers and ``pv.lock`` always, plus the revisions of ``-a/-T/-A``,
 expanded through their manifests, and any object a workspace symlink points at). ``apply_gc``
 takes the repo lock, recomputes the kept set (so a ``pv add`` that ran while the user was asked
 cannot lose data) and deletes only planned objects that are still unreferenced. Leftover temp
-files (``*.pvtmp``) of killed processes are cleaned too.
+files (``*.pvtmp``) of killed processes are cleaned too. ``plan_cloud``/``apply_cloud`` do the
+same for a remote (``--cloud``) through ``ops/gc_cloud.py``.
 """
 
 from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pipever import fsutil
 from pipever.errors import CorruptObjectError, ManifestError, ObjectNotFoundError, PvError
 from pipever.objects.checkout import parse_link_types
 from pipever.objects.odb import ObjectRef
 from pipever.ops import used
+from pipever.ops.progress import NO_PROGRESS, Progress
 from pipever.repo import Repo
+
+if TYPE_CHECKING:
+    from pipever.ops.gc_cloud import CloudGcPlan, CloudGcResult
 
 TMP_GRACE_S = 600  # temp files younger than this may belong to a running transfer
 
@@ -175,10 +181,19 @@ def _stale_tmp_files(repo: Repo) -> list[Path]:
     return sorted(stale)
 
 
-def cloud_available() -> bool:
-    """True when the remote side of gc (``ops/gc_cloud.py``) is installed."""
-    try:
-        import pipever.ops.gc_cloud  # noqa: F401
-    except ImportError:
-        return False
-    return True
+def plan_cloud(repo: Repo, scope: Scope, *, remote: str | None, progress: Progress = NO_PROGRESS) -> CloudGcPlan:
+    """The remote half of ``pv gc --cloud`` (``ops/gc_cloud.py``), keeping what the scope keeps."""
+    from pipever.ops import gc_cloud
+
+    kept, _unknown = kept_objects(repo, scope)
+    return gc_cloud.plan_gc_cloud(repo, kept, remote=remote, progress=progress)
+
+
+def apply_cloud(repo: Repo, plan: CloudGcPlan, scope: Scope, *, progress: Progress = NO_PROGRESS) -> CloudGcResult:
+    """Delete what ``plan`` lists on the remote, except objects that came into use meanwhile."""
+    from pipever.ops import gc_cloud
+
+    with repo.locked():
+        kept, _unknown = kept_objects(repo, scope)
+    plan = replace(plan, remove=tuple(r for r in plan.remove if r not in kept))
+    return gc_cloud.apply_gc_cloud(repo, plan, progress=progress)

@@ -202,16 +202,40 @@ def test_corrupt_kept_manifest_stops_gc(pv_repo: Path, pv) -> None:  # type: ign
     assert objects() == before
 
 
-def test_cloud_without_remote_support(pv_repo: Path, pv, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
-    from pipever.ops import gc as gc_op
-
-    monkeypatch.setattr(gc_op, "cloud_available", lambda: False)
+def test_cloud_needs_a_remote(pv_repo: Path, pv) -> None:  # type: ignore[no-untyped-def]
     two_versions(pv)
     before = objects()
     res = pv("gc", "-w", "--cloud", "-f")
     assert res.exit_code == 1
-    assert res.stderr == "ERROR: 'pv gc --cloud' is not available in this version — run 'pv gc' without --cloud to clean the local cache\n"
-    assert objects() == before
+    assert res.stderr == "ERROR: no remote given and no default remote set — run 'pv remote add -d NAME URL' or pass -r NAME\n"
+    assert objects() == before  # the remote is planned before anything is deleted
+
+
+def test_cloud_deletes_unused_remote_objects(pv_repo: Path, pv, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    store = tmp_path / "store"
+    pv.ok("remote", "add", "-d", "store", str(store))
+    gen({"data": {"a": "a1\n", "same": "same\n"}, "f.txt": "f1\n"})
+    pv.ok("add", "data", "f.txt")
+    git_commit("v1")
+    pv.ok("push")
+    gen({"data": {"a": "a2\n"}, "f.txt": "f2\n"})
+    pv.ok("add", "data", "f.txt")
+    git_commit("v2")
+    pv.ok("push")
+
+    def remote_objects() -> set[str]:
+        return {f"{p.parent.name}{p.name}" for p in (store / "blake3").glob("*/*")}
+
+    assert {A1, F1} <= remote_objects()
+    res = pv("gc", "-w", "--cloud", "--dry")
+    assert f"store: blake3:{F1}" in res.stdout.splitlines()
+    assert "3 object(s) to delete from remote 'store'; 4 in use stay." in res.stdout.splitlines()
+    res = pv("gc", "-w", "--cloud", "-f")
+    assert res.exit_code == 0, res
+    assert res.stdout.splitlines()[-1] == "Removed 3 object(s) from remote 'store'."
+    assert not {A1, F1} & remote_objects()
+    assert {A2, SAME, F2} <= remote_objects()
+    assert not {A1, F1} & objects()
 
 
 def test_remote_needs_cloud(pv_repo: Path, pv) -> None:  # type: ignore[no-untyped-def]
