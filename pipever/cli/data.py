@@ -19,6 +19,7 @@ def register(app: typer.Typer) -> None:
     app.command("commit", help="Record the current state of tracked data and stage outputs.")(commit)
     app.command("checkout", help="Make the workspace match the pointers and pv.lock.")(checkout)
     app.command("config", help="Get, set, unset or list configuration options.")(config)
+    app.command("fsck", help="Re-hash cache (and remote) objects; quarantine and repair corrupt ones.")(fsck)
     cache = typer.Typer(help="Cache commands.", no_args_is_help=True)
     cache.command("dir", help="Print (or set) the cache directory.")(cache_dir)
     app.add_typer(cache, name="cache")
@@ -189,3 +190,37 @@ def cache_dir(
     from pipever.ops.config import config_set
 
     config_set(repo, "cache.dir", value, level="local" if local else "global" if global_ else "repo")
+
+
+def fsck(
+    remote: Optional[str] = typer.Option(None, "-r", "--remote", help="Also verify the objects the workspace needs on this remote."),
+    repair: bool = typer.Option(False, "--repair", help="Replace corrupt objects with good copies."),
+    jobs: int = typer.Option(0, "-j", "--jobs", help=JOBS_HELP),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON document."),
+) -> int:
+    import dataclasses
+
+    from pipever.ops.fsck import fsck as do_fsck
+
+    res = do_fsck(context.repo(), remote=remote, check_remote=remote is not None, repair=repair,
+                  jobs=jobs, progress=render.progress())
+    if as_json:
+        render.json_out({**dataclasses.asdict(res), "ok": res.ok})
+    else:
+        render.out(f"Checked {res.checked} cache object(s)" + (f" and {res.remote_checked} on remote '{remote}'" if remote else ""))
+        for oid in res.corrupt:
+            fixed = " (repaired from the remote)" if oid in res.repaired else " (moved to .pv/tmp/bad/)"
+            render.out(f"corrupt in cache: {oid}{fixed}")
+        for oid in res.remote_corrupt:
+            fixed = " (re-uploaded a good copy)" if oid in res.remote_repaired else ""
+            render.out(f"corrupt on remote: {oid}{fixed}")
+        for oid in res.remote_missing:
+            render.out(f"missing on remote: {oid}")
+    if not res.ok:
+        from pipever.errors import PvError
+
+        raise PvError(
+            f"{len(res.corrupt) + len(res.remote_corrupt) - len(res.repaired) - len(res.remote_repaired)} corrupt object(s) remain",
+            hint="run 'pv fsck --repair' (with -r REMOTE to fetch good copies)",
+        )
+    return 0

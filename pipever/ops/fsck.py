@@ -1,0 +1,110 @@
+"""``pv fsck``: re-hash every cache object (and with a remote, every object the workspace needs
+there); quarantine corrupt local objects in ``.pv/tmp/bad/``; with ``repair``, replace them with
+verified copies from the remote, or re-upload a good local copy over a corrupt remote one."""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from pipever.errors import ManifestError, PvError
+from pipever.objects import manifest as mf
+from pipever.objects.hashing import hash_bytes, hash_file
+from pipever.objects.odb import ObjectRef
+from pipever.ops.progress import NO_PROGRESS, Progress
+from pipever.repo import Repo
+
+if TYPE_CHECKING:
+    from pipever.remote.base import Remote
+
+
+@dataclass
+class FsckResult:
+    checked: int = 0
+    corrupt: list[str] = field(default_factory=list)  # local oids found corrupt (quarantined)
+    repaired: list[str] = field(default_factory=list)  # local oids replaced from the remote
+    remote_checked: int = 0
+    remote_corrupt: list[str] = field(default_factory=list)
+    remote_missing: list[str] = field(default_factory=list)
+    remote_repaired: list[str] = field(default_factory=list)
+    unrepaired: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not (set(self.corrupt) - set(self.repaired)) and not (
+            set(self.remote_corrupt) - set(self.remote_repaired)
+        ) and not self.unrepaired
+
+
+def _is_good(repo: Repo, ref: ObjectRef) -> bool:
+    path = repo.odb.path(ref.oid, is_dir=ref.is_dir)
+    try:
+        if hash_file(path) != ref.oid:
+            return False
+        if ref.is_dir:
+            mf.from_bytes(path.read_bytes(), what=str(ref.oid))
+    except (OSError, ManifestError):
+        return False
+    return True
+
+
+def fsck(
+    repo: Repo, *, remote: str | None = None, check_remote: bool = False, repair: bool = False,
+    jobs: int = 0, progress: Progress = NO_PROGRESS,
+) -> FsckResult:
+    result = FsckResult()
+    with repo.locked():
+        refs = list(repo.odb.iter_objects())
+        progress.start("Verifying cache", len(refs))
+
+        def check(ref: ObjectRef) -> tuple[ObjectRef, bool]:
+            good = _is_good(repo, ref)
+            progress.advance()
+            return ref, good
+
+        with ThreadPoolExecutor(max_workers=jobs or min(8, (os.cpu_count() or 1) * 2)) as pool:
+            outcomes = list(pool.map(check, refs))
+        progress.done()
+        result.checked = len(refs)
+        bad = [ref for ref, good in outcomes if not good]
+        for ref in bad:
+            repo.odb.quarantine(ref.oid, repo.tmp_dir / "bad", is_dir=ref.is_dir)
+            result.corrupt.append(str(ref.oid))
+        if bad:
+            repo.state.clear_complete()
+            repo.state.forget("\x00cache/" + r.oid.hex for r in bad)
+        if not (repair and bad) and not check_remote:
+            return result
+        from pipever.ops import cloud
+
+        rem = cloud.open_remote(repo, remote)
+        if repair:
+            for ref in bad:
+                try:
+                    rem.download(ref, repo.odb)
+                    result.repaired.append(str(ref.oid))
+                except PvError:
+                    result.unrepaired.append(str(ref.oid))
+        if check_remote:
+            _check_remote(repo, rem, result, repair=repair)
+    return result
+
+
+def _check_remote(repo: Repo, rem: Remote, result: FsckResult, *, repair: bool) -> None:
+    from pipever.ops import used
+
+    needed = used.expand(repo.odb, used.used_outs(repo)).objects
+    present = rem.existing(needed)
+    result.remote_missing = sorted(str(r.oid) for r in needed - present)
+    for ref in sorted(present, key=lambda r: r.oid.hex):
+        result.remote_checked += 1
+        data = rem.read_bytes(ref)
+        if hash_bytes(data) == ref.oid:
+            continue
+        result.remote_corrupt.append(str(ref.oid))
+        if repair and repo.odb.exists(ref.oid, is_dir=ref.is_dir) and _is_good(repo, ref):
+            rem.upload(ref, repo.odb.path(ref.oid, is_dir=ref.is_dir))
+            result.remote_repaired.append(str(ref.oid))
+
