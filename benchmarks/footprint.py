@@ -72,6 +72,6 @@ SCENARIOS = (
         ),
         install_footprint,
         requires=(),
-        once=True,
+        max_reps=1,
     ),
 )

@@ -117,9 +117,9 @@ def lower_bounds(limits: Limits | None, sizes: Sizes) -> dict[str, tuple[float, 
     }
     if limits is None:
         return bounds
-    if limits.blake3_all_mib_s:
-        hash_s = limits.big_bytes / MIB / limits.blake3_all_mib_s
-        bounds["W1"] = (hash_s + limits.cp_big_s, "BLAKE3 all cores + cp")
+    best = max(limits.blake3_all_mib_s or 0, limits.blake3_1core_mib_s or 0)
+    if best:
+        bounds["W1"] = (limits.big_bytes / MIB / best + limits.cp_big_s, "BLAKE3 + cp")
     if limits.blake3_1core_mib_s:
         hash_s = limits.tree_bytes / MIB / limits.blake3_1core_mib_s
         bounds["W2"] = (hash_s + limits.cp_tree_s, "BLAKE3 1 core + cp -r")

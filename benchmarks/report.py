@@ -133,12 +133,21 @@ def _count_ratios(rows: Sequence[Row]) -> int:
 
 
 def _notes(rows: Sequence[Row]) -> list[str]:
+    """Full error messages, and the commands of rows where the tools ran different flags."""
     notes = []
     for row in rows:
         for name, fig in row.figures.items():
             if fig.status == "error" and fig.note and len(fig.note) > NOTE_CHARS:
                 notes.append(f"- {row.step.id} {name}: {' '.join(fig.note.split())}")
+        commands = {name: fig.command for name, fig in row.figures.items() if fig.command}
+        if len(commands) > 1 and len({_generic(n, c) for n, c in commands.items()}) > 1:
+            shown = ", ".join(f"`{command}`" for command in commands.values())
+            notes.append(f"- {row.step.id} ran {shown}")
     return notes
+
+
+def _generic(tool: str, command: str) -> str:
+    return " ".join("TOOL" if word == tool else word for word in command.split())
 
 
 def row_json(row: Row) -> dict[str, Any]:

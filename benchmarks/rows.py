@@ -19,6 +19,7 @@ class ToolFigure:
     note: str | None = None
     stats: Stats | None = None
     peak_rss_mb: float | None = None
+    command: str | None = None
 
 
 @dataclass(frozen=True)
@@ -37,11 +38,11 @@ def figure(outcome: Outcome | None) -> ToolFigure:
     if outcome is None:
         return ToolFigure("skipped", "not run")
     if outcome.error:
-        return ToolFigure("error", outcome.error)
+        return ToolFigure("error", outcome.error, command=outcome.command)
     if not outcome.values:
         return ToolFigure("skipped", outcome.skipped or "not run")
     rss = max(outcome.rss_mb) if outcome.rss_mb else None
-    return ToolFigure("ok", None, summarize(outcome.values), rss)
+    return ToolFigure("ok", None, summarize(outcome.values), rss, outcome.command)
 
 
 def ratio(numerator: ToolFigure | None, denominator: ToolFigure | None) -> float | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import logging
 from types import TracebackType
 from typing import Any
 
@@ -30,6 +31,8 @@ class MotoS3:
     def __enter__(self) -> MotoS3:
         import boto3
         from moto.server import ThreadedMotoServer
+
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one log line per request
 
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         self._server.start()

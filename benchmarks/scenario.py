@@ -33,7 +33,7 @@ class Sizes:
 
 
 FULL = Sizes(2 << 30, 20_000, 10, 1.0, 100, 3, 10)
-QUICK = Sizes(64 << 20, 1_000, 10, 0.2, 15, 2, 5)
+QUICK = Sizes(64 << 20, 500, 10, 0.2, 15, 2, 5)
 
 
 @dataclass(frozen=True)
@@ -54,6 +54,7 @@ class Outcome:
     rss_mb: list[float] = field(default_factory=list)
     skipped: str | None = None
     error: str | None = None
+    command: str | None = None
 
 
 Results = dict[tuple[str, str], Outcome]
@@ -117,6 +118,7 @@ class Ctx:
         if not self.can(step_id):
             return False
         self.reached.add(step_id)
+        self.outcome(step_id).command = " && ".join(self.show(argv) for argv, _ in cmds)
         for _ in range(repeat):
             samples: list[Sample] = []
             for argv, cwd in cmds:
@@ -127,6 +129,11 @@ class Ctx:
             self.outcome(step_id).values.append(total.wall_s)
             self.outcome(step_id).rss_mb.append(total.peak_rss_mb)
         return True
+
+    def show(self, argv: Sequence[str]) -> str:
+        """A command as the report prints it: tool by name, temp paths relative."""
+        words = [self.tool.name if a == str(self.tool.exe) else a for a in argv]
+        return " ".join(words).replace(str(self.root) + "/", "")
 
     def record(self, step_id: str, value: float) -> None:
         """A measured value that is not a run time (e.g. installed megabytes)."""
@@ -145,7 +152,7 @@ class Scenario:
     steps: tuple[Step, ...]
     body: Body
     requires: tuple[str, ...] = ("init",)
-    once: bool = False
+    max_reps: int | None = None
     needs_s3: bool = False
 
 
@@ -164,7 +171,7 @@ class Runner:
 
     def run(self, scenario: Scenario) -> None:
         active = [t for t in self.tools if self._precheck(scenario, t)]
-        reps = 1 if scenario.once else self.sizes.reps
+        reps = min(self.sizes.reps, scenario.max_reps or self.sizes.reps)
         for rep in range(reps):
             for tool in list(active):
                 print(f"[{scenario.name}] {tool.name} {rep + 1}/{reps}", file=self.log, flush=True)
