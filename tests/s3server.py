@@ -1,1 +1,231 @@
-"""The moto S3 server fixture (a real HTTP S3 endpoint on 127.0.0.1); filled in with the remotes."""
+"""Remotes for tests: the moto S3 server (a real HTTP S3 endpoint on 127.0.0.1, reached by s3fs
+through ``endpoint_url``; never a mocked client), a TCP gate that can cut the network to it, and
+the ``remote`` fixture that runs a test once on a local-folder remote and once on S3.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import socket
+import threading
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+KEY_ID = "pv-test-key-id"
+SECRET = "pv-test-secret-9f8a7b6c"  # distinctive, so tests can assert it is never printed
+REGION = "us-east-1"
+
+
+def _aws_env(monkeypatch: pytest.MonkeyPatch, tmp: Path) -> None:
+    """No real AWS configuration, and no instance-metadata lookups off this machine."""
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp / "no-aws-config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp / "no-aws-credentials"))
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    for var in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(var, raising=False)
+
+
+@dataclass
+class S3Server:
+    endpoint: str
+    _server: Any = None
+
+    def fs(self, endpoint: str | None = None) -> Any:
+        import s3fs
+
+        return s3fs.S3FileSystem(
+            key=KEY_ID, secret=SECRET, endpoint_url=endpoint or self.endpoint, skip_instance_cache=True,
+            use_listings_cache=False, client_kwargs={"region_name": REGION},
+        )
+
+    def new_bucket(self) -> str:
+        import boto3
+
+        name = f"pv-test-{uuid.uuid4().hex[:12]}"
+        client = boto3.client("s3", endpoint_url=self.endpoint, aws_access_key_id=KEY_ID,
+                              aws_secret_access_key=SECRET, region_name=REGION)
+        client.create_bucket(Bucket=name)
+        return name
+
+
+def start_moto() -> tuple[Any, str]:
+    import logging
+
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    return server, f"http://{host}:{port}"
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[S3Server]:
+    pytest.importorskip("moto.server")
+    pytest.importorskip("s3fs")
+    server, endpoint = start_moto()
+    try:
+        yield S3Server(endpoint, server)
+    finally:
+        server.stop()
+
+
+class TcpGate:
+    """A loopback TCP proxy in front of a server. ``cut()`` refuses new connections and resets
+    open ones, as a server that went away does; ``restore()`` listens on the same port again."""
+
+    def __init__(self, upstream_port: int) -> None:
+        self.upstream = ("127.0.0.1", upstream_port)
+        self._listener: socket.socket | None = None
+        self._conns: set[socket.socket] = set()
+        self._lock = threading.Lock()
+        self.port = 0
+        self._listen()
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def _listen(self) -> None:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("127.0.0.1", self.port))
+        sock.listen(64)
+        self.port = sock.getsockname()[1]
+        self._listener = sock
+        threading.Thread(target=self._accept, args=(sock,), daemon=True).start()
+
+    def _accept(self, listener: socket.socket) -> None:
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return
+            try:
+                upstream = socket.create_connection(self.upstream, timeout=5)
+            except OSError:
+                client.close()
+                continue
+            upstream.settimeout(None)
+            with self._lock:
+                self._conns.update((client, upstream))
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+
+    def _pipe(self, src: socket.socket, dst: socket.socket) -> None:
+        try:
+            while True:
+                data = src.recv(65536)
+                if not data:
+                    break
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (src, dst):
+                with contextlib.suppress(OSError):
+                    s.shutdown(socket.SHUT_RDWR)
+                with contextlib.suppress(OSError):
+                    s.close()
+
+    def cut(self) -> None:
+        with self._lock:
+            if self._listener is not None:
+                self._listener.close()
+                self._listener = None
+            conns, self._conns = self._conns, set()
+        for s in conns:
+            with contextlib.suppress(OSError):
+                s.shutdown(socket.SHUT_RDWR)
+            with contextlib.suppress(OSError):
+                s.close()
+
+    def restore(self) -> None:
+        if self._listener is None:
+            self._listen()
+
+
+@dataclass
+class RemoteCase:
+    """One remote under test: its URL, the options to set with ``--local``, and raw access to
+    what is stored (through fsspec, beside pipever)."""
+
+    kind: str
+    url: str
+    root: str
+    fs: Any
+    local_options: dict[str, str] = field(default_factory=dict)
+
+    def configure(self, pv: Any, name: str = "storage", *, default: bool = True, cwd: Path | None = None) -> None:
+        args = ["remote", "add", *(["-d"] if default else []), name, self.url]
+        pv.ok(*args, cwd=cwd)
+        for k, v in self.local_options.items():
+            pv.ok("remote", "modify", "--local", name, k, v, cwd=cwd)
+
+    def objects(self) -> set[str]:
+        """Relative paths (``blake3/xx/…``) of everything under the root."""
+        try:
+            found = self.fs.find(self.root)
+        except FileNotFoundError:
+            return set()
+        return {str(p)[len(self.root) + 1:] for p in found}
+
+    def read(self, rel: str) -> bytes:
+        return bytes(self.fs.cat_file(f"{self.root}/{rel}"))
+
+    def write(self, rel: str, data: bytes) -> None:
+        path = f"{self.root}/{rel}"
+        if self.kind == "local":
+            p = Path(path)
+            p.parent.mkdir(parents=True, exist_ok=True)
+            with contextlib.suppress(FileNotFoundError):
+                p.chmod(0o644)
+            p.write_bytes(data)
+        else:
+            self.fs.pipe_file(path, data)
+
+    def delete(self, rel: str) -> None:
+        self.fs.rm_file(f"{self.root}/{rel}")
+
+
+_counter = itertools.count()
+
+
+def local_case(tmp_path: Path) -> RemoteCase:
+    from fsspec.implementations.local import LocalFileSystem
+
+    root = tmp_path / f"storage{next(_counter)}"
+    return RemoteCase("local", str(root), str(root), LocalFileSystem())
+
+
+def s3_case(server: S3Server, endpoint: str | None = None) -> RemoteCase:
+    bucket = server.new_bucket()
+    ep = endpoint or server.endpoint
+    opts = {"endpoint_url": ep, "access_key_id": KEY_ID, "secret_access_key": SECRET, "region": REGION}
+    return RemoteCase("s3", f"s3://{bucket}/store", f"{bucket}/store", server.fs(ep), opts)
+
+
+@pytest.fixture(params=["local", pytest.param("s3", marks=pytest.mark.s3)])
+def remote(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
+           monkeypatch: pytest.MonkeyPatch) -> RemoteCase:
+    """A fresh, empty remote: a local folder, or a new bucket on the moto S3 server."""
+    tmp = tmp_path_factory.mktemp("remote")
+    if request.param == "local":
+        return local_case(tmp)
+    _aws_env(monkeypatch, tmp)
+    server: S3Server = request.getfixturevalue("s3_server")
+    return s3_case(server)
+
+
+@pytest.fixture
+def aws_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    _aws_env(monkeypatch, tmp_path_factory.mktemp("aws"))

@@ -1,0 +1,257 @@
+"""``Remote``: one remote over an fsspec filesystem, in the cache's layout.
+
+Objects live at ``<root>/blake3/xx/<62 hex>[.dir]``, as in the cache. Every method maps foreign
+errors to pipever errors naming the remote (see ``failures``). What a remote holds is decided in
+bulk: by listing the ``blake3/xx`` prefixes the objects fall in, or by one existence check per
+object, whichever needs fewer requests (estimated from the size of one listed prefix).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import threading
+import uuid
+from collections import defaultdict
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pipever.errors import CorruptObjectError, PvError, RemoteError
+from pipever.objects.odb import ObjectDB, ObjectRef
+from pipever.objects.oid import ALGO, oid_from_relpath
+from pipever.remote import failures, options as opt
+from pipever.remote.url import RemoteURL, require_backend
+
+T = TypeVar("T")
+TMP_SUFFIX = ".pvtmp"
+
+
+class Remote:
+    def __init__(self, name: str, spec: RemoteURL, options: Mapping[str, Any], *, ignored: Collection[str] = ()) -> None:
+        self.name = name
+        self.spec = spec
+        self.options = dict(options)
+        self.ignored_options = sorted(ignored)  # committed options that were not honoured
+        self.root = spec.root
+        self.redact = failures.Redactor(opt.secret_values(options))
+        self._fs: Any = None
+        self._fs_lock = threading.Lock()
+        self._made_dirs: set[str] = set()
+
+    # -- identity ------------------------------------------------------------------------------
+    @property
+    def display(self) -> str:
+        return self.spec.display
+
+    @property
+    def jobs(self) -> int:
+        value = self.options.get("jobs")
+        try:
+            n = int(value) if value is not None else 0
+        except (TypeError, ValueError):
+            n = 0
+        return n if n > 0 else self.spec.backend.default_jobs
+
+    @property
+    def writable(self) -> bool:
+        return self.spec.backend.writable
+
+    def __repr__(self) -> str:
+        return f"Remote({self.name!r}, {self.display!r})"
+
+    # -- the filesystem ------------------------------------------------------------------------
+    @property
+    def fs(self) -> Any:
+        if self._fs is None:
+            with self._fs_lock:
+                if self._fs is None:
+                    self._fs = self._open()
+        return self._fs
+
+    def _open(self) -> Any:
+        require_backend(self.spec)
+        kwargs = opt.fs_kwargs(self.spec, self.options)
+        try:
+            import fsspec
+
+            if self.spec.backend.protocol == "ssh":
+                from sshfs import SSHFileSystem
+
+                return SSHFileSystem(**kwargs)
+            return fsspec.filesystem(self.spec.backend.protocol, **kwargs)
+        except TypeError as exc:
+            raise RemoteError(
+                f"remote '{self.name}' has an option its backend does not accept: {self.redact(str(exc))}",
+                hint=f"see 'pv remote list' and remove it with 'pv remote modify --unset {self.name} OPTION'",
+            ) from exc
+        except ImportError as exc:
+            from pipever.errors import MissingExtraError
+
+            extra = self.spec.backend.extra or self.spec.scheme
+            raise MissingExtraError(self.spec.scheme, extra) from exc
+        except Exception as exc:  # noqa: BLE001 - mapped to a RemoteError naming the remote
+            raise self.error(exc) from exc
+
+    def error(self, exc: BaseException) -> PvError:
+        return failures.translate(exc, remote=self.name, where=self.display, redact=self.redact)
+
+    @contextlib.contextmanager
+    def mapped_errors(self) -> Iterator[None]:
+        try:
+            yield
+        except PvError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - mapped here, where fsspec is used
+            raise self.error(exc) from exc
+
+    def close(self) -> None:
+        self._fs = None
+
+    # -- naming --------------------------------------------------------------------------------
+    def path(self, ref: ObjectRef) -> str:
+        return f"{self.root}/{ref.relpath}" if self.root not in ("", "/") else f"{self.root}{ref.relpath}"
+
+    def _shard_dir(self, shard: str) -> str:
+        return f"{self.root}/{ALGO}/{shard}" if self.root not in ("", "/") else f"{self.root}{ALGO}/{shard}"
+
+    # -- what is there -------------------------------------------------------------------------
+    def list_shard(self, shard: str) -> set[str]:
+        """Names (``<62 hex>[.dir]``) of the objects in one ``blake3/xx`` prefix."""
+        path = self._shard_dir(shard)
+        with self.mapped_errors():
+            if self.spec.backend.page_size is None:  # a directory: read it in one go
+                try:
+                    entries = self.fs.ls(path, detail=False)
+                except (FileNotFoundError, NotADirectoryError):
+                    return set()
+            else:  # an object store: list keys under the prefix (empty prefix -> [])
+                entries = self.fs.find(path)
+        tail = f"{ALGO}/{shard}"
+        names = set()
+        for entry in entries:
+            parent, _, name = str(entry).rstrip("/").rpartition("/")
+            if parent.endswith(tail):
+                names.add(name)
+        return names
+
+    def exists(self, ref: ObjectRef) -> bool:
+        with self.mapped_errors():
+            return bool(self.fs.exists(self.path(ref)))
+
+    def existing(self, refs: Collection[ObjectRef], *, jobs: int | None = None) -> set[ObjectRef]:
+        """Which of ``refs`` the remote has, in as few requests as the estimate allows."""
+        if not refs:
+            return set()
+        by_shard: dict[str, list[ObjectRef]] = defaultdict(list)
+        for r in refs:
+            by_shard[r.oid.hex[:2]].append(r)
+        first = max(by_shard, key=lambda s: len(by_shard[s]))
+        names = self.list_shard(first)  # also the sample that sizes the remote
+        found = _hits(by_shard.pop(first), names)
+        if not by_shard:
+            return found
+        rest = [r for group in by_shard.values() for r in group]
+        workers = jobs or self.jobs
+        if self._listing_is_cheaper(len(by_shard), len(rest), len(names)):
+            shards = list(by_shard)
+            listed = map_concurrently(self.list_shard, shards, jobs=workers)
+            for shard, shard_names in zip(shards, listed):
+                found |= _hits(by_shard[shard], shard_names)
+        else:
+            flags = map_concurrently(self.exists, rest, jobs=workers)
+            found.update(r for r, ok in zip(rest, flags) if ok)
+        return found
+
+    def _listing_is_cheaper(self, n_shards: int, n_refs: int, per_shard: int) -> bool:
+        page = self.spec.backend.page_size
+        if page is None:  # directory listings: one request per shard, whatever its size
+            return n_shards <= n_refs
+        pages = max(1, math.ceil(per_shard / page))
+        return n_shards * pages <= n_refs
+
+    def iter_objects(self) -> Iterator[tuple[ObjectRef, str]]:
+        """Every object on the remote (names that do not match the layout are skipped)."""
+        base = self._shard_dir("")[:-1]  # <root>/blake3/
+        with self.mapped_errors():
+            try:
+                found = self.fs.find(base.rstrip("/"))
+            except FileNotFoundError:
+                found = []
+        cut = len(self.root.rstrip("/")) + 1 if self.root not in ("", "/") else len(self.root)
+        for path in found:
+            rel = str(path)[cut:]
+            parsed = oid_from_relpath(rel)
+            if parsed is not None:
+                yield ObjectRef(*parsed), str(path)
+
+    # -- transfer ------------------------------------------------------------------------------
+    def _ensure_dir(self, shard: str) -> None:
+        if self.spec.backend.page_size is not None or shard in self._made_dirs:
+            return
+        self.fs.makedirs(self._shard_dir(shard), exist_ok=True)
+        self._made_dirs.add(shard)
+
+    def upload(self, ref: ObjectRef, src: Path) -> None:
+        """Put one cache object on the remote, through a temp name where renames are atomic."""
+        if not self.writable:
+            raise RemoteError(f"remote '{self.name}' ({self.display}) is read-only", hint="push to another remote with -r")
+        dst = self.path(ref)
+        with self.mapped_errors():
+            self._ensure_dir(ref.oid.hex[:2])
+            if not self.spec.backend.atomic_move:
+                self.fs.put_file(str(src), dst)
+                return
+            head, name = dst.rsplit("/", 1)
+            tmp = f"{head}/.{name}.{uuid.uuid4().hex[:12]}{TMP_SUFFIX}"
+            try:
+                self.fs.put_file(str(src), tmp)
+                self.fs.mv(tmp, dst)
+            except BaseException:
+                with contextlib.suppress(Exception):
+                    self.fs.rm_file(tmp)
+                raise
+
+    def download(self, ref: ObjectRef, odb: ObjectDB) -> None:
+        """Fetch one object into the cache; its hash is checked before it enters the cache, and a
+        corrupt download is deleted (CorruptObjectError naming the oid and this remote)."""
+        tmp = odb.tmp_path_for(ref.oid, is_dir=ref.is_dir)
+        try:
+            with self.mapped_errors():
+                self.fs.get_file(self.path(ref), str(tmp))
+        except BaseException:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+            raise
+        try:
+            odb.insert_verified(tmp, ref.oid, is_dir=ref.is_dir)
+        except CorruptObjectError as exc:
+            raise CorruptObjectError(str(ref.oid), where=f"remote '{self.name}'") from exc
+
+    def read_bytes(self, ref: ObjectRef) -> bytes:
+        with self.mapped_errors():
+            return bytes(self.fs.cat_file(self.path(ref)))
+
+    def delete(self, refs: list[ObjectRef]) -> None:
+        """Delete objects (a batch request on object stores, one by one elsewhere)."""
+        paths = [self.path(r) for r in refs]
+        with self.mapped_errors():
+            if self.spec.backend.page_size is not None and len(paths) > 1:
+                self.fs.rm(paths)
+            else:
+                for p in paths:
+                    with contextlib.suppress(FileNotFoundError):
+                        self.fs.rm_file(p)
+
+
+def _hits(refs: Iterable[ObjectRef], names: set[str]) -> set[ObjectRef]:
+    return {r for r in refs if r.relpath.rsplit("/", 1)[-1] in names}
+
+
+def map_concurrently(fn: Callable[[Any], T], items: list[Any], *, jobs: int) -> list[T]:
+    """``[fn(x) for x in items]`` on ``jobs`` threads; the first error is raised."""
+    if len(items) <= 1 or jobs <= 1:
+        return [fn(x) for x in items]
+    with ThreadPoolExecutor(max_workers=min(jobs, len(items)), thread_name_prefix="pv-remote") as pool:
+        return list(pool.map(fn, items))
