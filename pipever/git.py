@@ -153,6 +153,21 @@ class Git:
                 shas.add(tag.commit.hexsha)
         return sorted(shas)
 
+    def named_commits(self, *, all_branches: bool, all_tags: bool, all_commits: bool) -> list[tuple[str, str]]:
+        """(name, sha) for -a/-T/-A: branches, then tags, then (-A) every other commit, newest first,
+        named by its short id. A commit with several names is listed once, its names joined by ','."""
+        names: dict[str, list[str]] = {}
+        kinds = (["refs/heads"] if all_branches else []) + (["refs/tags"] if all_tags else [])
+        if kinds:
+            out = self.run("for-each-ref", "--format=%(refname:short)%00%(objectname)%00%(*objectname)", *kinds)
+            for line in out.decode().splitlines():
+                name, sha, peeled = line.split("\0")
+                names.setdefault(peeled or sha, []).append(name)
+        if all_commits:
+            for sha in self.run("rev-list", "--all", "--topo-order").decode().split():
+                names.setdefault(sha, [sha[:7]])
+        return [(",".join(n), sha) for sha, n in names.items()]
+
     def current_branch(self) -> str | None:
         try:
             return str(self.repo.active_branch.name)

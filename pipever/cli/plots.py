@@ -1,0 +1,9 @@
+"""``pv plots show`` / ``pv plots diff``."""
+
+from __future__ import annotations
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    pass
