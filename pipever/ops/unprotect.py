@@ -10,11 +10,12 @@ from __future__ import annotations
 import contextlib
 import os
 import stat
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipever import fsutil
-from pipever.errors import TargetError
+from pipever.errors import PvError, TargetError
 from pipever.ops import tracked as trk
 from pipever.paths import check_physical, is_inside
 from pipever.repo import Repo
@@ -30,6 +31,7 @@ def unprotect(repo: Repo, targets: list[str]) -> UnprotectResult:
     if not targets:
         raise TargetError("nothing to unprotect", hint="name tracked files or directories: 'pv unprotect data.csv'")
     todo: list[str] = []
+    execs: dict[str, bool] = {}
     tracked = trk.all_tracked(repo)
     for arg in targets:
         rel = trk.resolve_target(repo, arg)
@@ -41,29 +43,42 @@ def unprotect(repo: Repo, targets: list[str]) -> UnprotectResult:
             path = rel if is_inside(rel, t.rel) else t.rel
             if path not in todo:
                 todo.append(path)
+                execs.update(_exec_bits(repo, t))
     result = UnprotectResult(paths=todo)
     with repo.locked():
         for rel in todo:
-            result.files.extend(unprotect_path(repo, rel))
+            result.files.extend(unprotect_path(repo, rel, execs))
         repo.state.flush()
     return result
 
 
-def unprotect_path(repo: Repo, rel: str) -> list[str]:
-    """Unprotect a file, or every file below a directory; returns the files replaced."""
+def _exec_bits(repo: Repo, t: trk.Tracked) -> dict[str, bool]:
+    """Execute bits a directory's manifest records (links into the cache cannot carry them)."""
+    if not t.out.is_dir:
+        return {}
+    try:
+        manifest = repo.odb.read_manifest(t.out.oid)
+    except PvError:
+        return {}
+    return {f"{t.rel}/{e.path}": e.isexec for e in manifest.entries}
+
+
+def unprotect_path(repo: Repo, rel: str, execs: Mapping[str, bool] | None = None) -> list[str]:
+    """Unprotect a file, or every file below a directory; returns the files replaced. ``execs``
+    gives the execute bit of files (by repo-relative path) when known."""
     full = repo.root / rel
     if full.is_dir() and not full.is_symlink():
         done = []
         for dirpath, _dirs, files in os.walk(full):
             for name in sorted(files):
                 sub = Path(dirpath, name).relative_to(repo.root).as_posix()
-                if unprotect_file(repo, sub):
+                if unprotect_file(repo, sub, isexec=(execs or {}).get(sub)):
                     done.append(sub)
         return sorted(done)
-    return [rel] if unprotect_file(repo, rel) else []
+    return [rel] if unprotect_file(repo, rel, isexec=(execs or {}).get(rel)) else []
 
 
-def unprotect_file(repo: Repo, rel: str) -> bool:
+def unprotect_file(repo: Repo, rel: str, *, isexec: bool | None = None) -> bool:
     """Replace ``rel`` by a private writable copy when it is a link into the cache, a hardlink or
     read-only; False when it already is a plain writable file (or not pv's to touch)."""
     full = repo.root / rel
@@ -89,7 +104,8 @@ def unprotect_file(repo: Repo, rel: str) -> bool:
     tmp = fsutil.tmp_name(full)
     try:
         fsutil.copy_file(src, tmp)
-        os.chmod(tmp, 0o755 if fsutil.is_executable(content.st_mode) else 0o644)
+        executable = fsutil.is_executable(content.st_mode) if isexec is None else isexec
+        os.chmod(tmp, 0o755 if executable else 0o644)
         os.utime(tmp, ns=(content.st_atime_ns, content.st_mtime_ns))
         os.replace(tmp, full)
     except BaseException:
