@@ -1,0 +1,234 @@
+"""The Python API of SPEC §12: read tracked data from programs.
+
+>>> import pipever.api
+>>> with pipever.api.open("data/train.csv") as f:          # the workspace
+...     header = f.readline()
+>>> model = pipever.api.read("model.pkl", rev="v1.0", mode="rb")  # a Git revision
+
+Paths are relative to the repository root. With ``rev=None`` the workspace is read: the file on
+disk when it is there, otherwise the object its pointer records. With a revision (a branch, tag or
+commit) the pointer is read from Git objects, without checking anything out, and the data comes
+from the cache; files inside tracked directories work, and so do plain files Git tracks at that
+revision (e.g. ``params.yaml``). Objects read from the cache are verified against their oid as they
+are streamed: reading to the end of a corrupt object raises ``CorruptObjectError``.
+"""
+
+from __future__ import annotations
+
+import builtins
+import contextlib
+import io
+import os
+from collections.abc import Iterator
+from typing import IO, Any
+
+from pipever.errors import CorruptObjectError, ObjectNotFoundError, PvError, TargetError
+from pipever.objects.oid import Oid
+from pipever.paths import check_relpath, is_inside, to_repo_path
+from pipever.repo import Repo
+
+__all__ = ["open", "read"]
+
+
+@contextlib.contextmanager
+def open(  # noqa: A001 - the SPEC's name, like dvc.api.open
+    path: str, repo: str | None = None, rev: str | None = None, remote: str | None = None,
+    mode: str = "r", encoding: str | None = None,
+) -> Iterator[IO[Any]]:
+    """Open a tracked file for reading, streaming it (nothing is loaded whole).
+
+    ``repo`` is a local pipever repository (default: the one around the current directory),
+    ``rev`` a Git revision (default: the workspace), ``mode`` ``"r"`` (text, with ``encoding``)
+    or ``"rb"``. ``remote`` names the remote to fall back to when the object is not in the local
+    cache; until that fallback exists, a missing object raises ``ObjectNotFoundError``.
+
+    >>> with open("data/raw.csv", rev="HEAD~1") as f:
+    ...     rows = sum(1 for _ in f)
+    """
+    if mode not in ("r", "rt", "rb"):
+        raise ValueError(f"pipever.api.open only reads: mode must be 'r' or 'rb', not {mode!r}")
+    with _open_repo(repo) as r:
+        raw = _open_binary(r, _repo_rel(r, path), rev, remote)
+    try:
+        if mode == "rb":
+            yield raw
+        else:
+            with io.TextIOWrapper(raw, encoding=encoding) as text:
+                yield text
+    finally:
+        raw.close()
+
+
+def read(
+    path: str, repo: str | None = None, rev: str | None = None, remote: str | None = None,
+    mode: str = "r", encoding: str | None = None,
+) -> Any:
+    """The whole content of a tracked file: ``str`` (mode ``"r"``) or ``bytes`` (``"rb"``).
+
+    >>> params = read("params.yaml", rev="main")
+    >>> blob = read("images/cat.png", mode="rb")
+    """
+    with open(path, repo=repo, rev=rev, remote=remote, mode=mode, encoding=encoding) as f:
+        return f.read()
+
+
+@contextlib.contextmanager
+def _open_repo(repo: str | None) -> Iterator[Repo]:
+    if repo is not None and ("://" in repo or repo.startswith("git@")):
+        raise PvError(f"cannot read from '{repo}': only local repositories are supported", hint="clone it and pass the local path")
+    r = Repo(repo)
+    try:
+        yield r
+    finally:
+        r.close()
+
+
+def _repo_rel(r: Repo, path: str) -> str:
+    if os.path.isabs(path):
+        return to_repo_path(r.root, path)
+    return check_relpath(path.replace(os.sep, "/"))
+
+
+def _open_binary(r: Repo, rel: str, rev: str | None, remote: str | None) -> io.BufferedIOBase:
+    if rev is None:
+        fs = r.workspace.stat_file(rel) if not (r.root / rel).is_dir() else None
+        if fs is not None:
+            return builtins.open(r.root / rel, "rb")
+        if (r.root / rel).is_dir():
+            raise TargetError(f"'{rel}' is a directory", hint="open a file inside it")
+        from pipever.ops.used import outs_in_workspace
+
+        outs = outs_in_workspace(r)
+        where = "the workspace"
+    else:
+        from pipever.ops.used import outs_at_rev
+
+        sha = r.git.resolve(rev)
+        outs = outs_at_rev(r, sha)
+        where = f"'{rev}'"
+    for out in outs:
+        if is_inside(rel, out.rel):
+            return _open_object(r, _object_for(r, rel, out.rel, out.oid, out.is_dir), rel, remote)
+    if rev is not None:
+        data = r.git.read_file(sha, rel)
+        if data is not None:
+            return io.BytesIO(data)
+    raise TargetError(f"'{rel}' does not exist in {where}", hint="check the path (relative to the repository root)")
+
+
+def _object_for(r: Repo, rel: str, out_rel: str, oid: Oid, is_dir: bool) -> Oid:
+    if not is_dir:
+        return oid
+    if rel == out_rel:
+        raise TargetError(f"'{rel}' is a directory", hint="open a file inside it")
+    entries = r.odb.read_manifest(oid).by_path()
+    sub = rel[len(out_rel) + 1:]
+    if sub in entries:
+        return entries[sub].oid
+    if any(p.startswith(sub + "/") for p in entries):
+        raise TargetError(f"'{rel}' is a directory", hint="open a file inside it")
+    raise TargetError(f"'{rel}' is not in the tracked directory '{out_rel}'", hint="check the path")
+
+
+def _open_object(r: Repo, oid: Oid, rel: str, remote: str | None) -> io.BufferedIOBase:
+    try:
+        f = builtins.open(r.odb.path(oid), "rb", buffering=0)
+    except FileNotFoundError:
+        raise ObjectNotFoundError(str(oid), rel) from None
+    return io.BufferedReader(_Verifying(f, oid))
+
+
+class _Verifying(io.RawIOBase):
+    """Reads a cache object, hashing what passes; at the end the digest must match the oid."""
+
+    def __init__(self, f: io.FileIO, oid: Oid) -> None:
+        from blake3 import blake3
+
+        self._f = f
+        self._oid = oid
+        self._hash: Any = blake3()
+        self._sequential = True
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buf: Any) -> int:
+        n = self._f.readinto(buf)
+        if self._sequential:
+            if n:
+                self._hash.update(memoryview(buf)[:n])
+            elif len(buf) and self._hash.hexdigest() != self._oid.hex:
+                self._sequential = False
+                raise CorruptObjectError(str(self._oid))
+        return n
+
+    def seekable(self) -> bool:
+        return True
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        if whence == io.SEEK_CUR and offset == 0:
+            return self._f.tell()
+        pos = self._f.seek(offset, whence)
+        self._sequential = pos == 0  # back at the start: follow the digest again
+        if pos == 0:
+            from blake3 import blake3
+
+            self._hash = blake3()
+        return pos
+
+    def tell(self) -> int:
+        return self._f.tell()
+
+    def close(self) -> None:
+        self._f.close()
+        super().close()
+
+
+# -- model registry (SPEC §10) ------------------------------------------------------------------
+# One block owned by the model registry; the logic lives in ``pipever.ops.model_get``.
+__all__ += ["model_path", "open_model"]
+
+
+def model_path(name: str, *, stage: str | None = None, version: str | None = None, repo: str | None = None) -> str:
+    """Local path of a registered artifact version: the one in ``stage``, the given ``version``
+    (``vX.Y.Z``), or the latest. Objects missing from the cache are fetched from the default remote.
+
+    A pv-tracked file is returned as its read-only cache object (do not write to it); a directory,
+    or a file Git tracks, is materialized once under ``.pv/tmp/models/``.
+
+    >>> import pickle
+    >>> with builtins.open(model_path("churn", stage="prod"), "rb") as f:
+    ...     clf = pickle.load(f)
+    """
+    from pipever.ops.model_get import model_path as resolve_path
+
+    with _open_repo(repo) as r:
+        return str(resolve_path(r, name, version=version, stage=stage))
+
+
+@contextlib.contextmanager
+def open_model(
+    name: str, *, stage: str | None = None, version: str | None = None, repo: str | None = None,
+    mode: str = "rb", encoding: str | None = None,
+) -> Iterator[IO[Any]]:
+    """Open a registered model file for reading, e.g. ``open_model("churn", stage="prod")``.
+    Bytes read from the cache are verified against their oid as they stream, as with ``open``."""
+    if mode not in ("r", "rt", "rb"):
+        raise ValueError(f"pipever.api.open_model only reads: mode must be 'r' or 'rb', not {mode!r}")
+    path = model_path(name, stage=stage, version=version, repo=repo)
+    if os.path.isdir(path):
+        raise TargetError(f"artifact '{name}' is a directory ('{path}')", hint="use model_path() and open files inside it")
+    with _open_repo(repo) as r:
+        found = r.odb.oid_of_cache_path(os.path.realpath(path))
+    raw: io.BufferedReader = (
+        io.BufferedReader(_Verifying(builtins.open(path, "rb", buffering=0), found[0]))
+        if found is not None else builtins.open(path, "rb")
+    )
+    try:
+        if mode == "rb":
+            yield raw
+        else:
+            with io.TextIOWrapper(raw, encoding=encoding) as text:
+                yield text
+    finally:
+        raw.close()
