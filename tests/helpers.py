@@ -78,3 +78,8 @@ def git_commit(msg: str, cwd: Path | None = None) -> str:
 
 def python() -> str:
     return sys.executable
+
+
+def git_run(*args: str, cwd: Path | None = None, input: str | None = None) -> subprocess.CompletedProcess[str]:
+    """Run git (its hooks included) and return the finished process whatever its exit code."""
+    return subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, input=input, check=False)

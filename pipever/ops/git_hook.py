@@ -19,10 +19,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from pipever.data import pointer as ptr
-from pipever.ops.checkout import CheckoutResult, checkout
 from pipever.repo import Repo
 
 if TYPE_CHECKING:
+    from pipever.ops.checkout import CheckoutResult
     from pipever.ops.push import PushResult
 
 ZERO_SHA = "0" * 40
@@ -72,6 +72,8 @@ def post_checkout(repo: Repo, *, prev: str, new: str, branch_checkout: bool) -> 
     targets = changed_pointers(repo, prev, new)
     if targets == []:
         return PostCheckoutResult(skipped="no pointer file changed")
+    from pipever.ops.checkout import checkout
+
     res = checkout(repo, targets or [])
     return PostCheckoutResult(targets=tuple(targets or ()), checkout=res)
 
