@@ -139,6 +139,8 @@ def remove(
     from pipever.ops.remove import remove as do_remove
 
     res = do_remove(context.repo(), targets, outs=outs)
+    for name in res.stages:
+        render.out(f"Removed stage '{name}' from pv.yaml")
     for rel in res.pointers:
         render.out(f"Removed {rel}")
     for rel in res.deleted:

@@ -38,7 +38,9 @@ def commit(repo: Repo, targets: list[str], *, force: bool = False) -> CommitResu
                 staged.append(added.pointer)
         result.stages = commit_stages(repo, stage_names if targets else None, force=force)
         if result.stages:
-            staged.append("pv.lock")
+            from pipever.ops.stages import load_pipeline, staged_paths
+
+            staged += staged_paths(repo, load_pipeline(repo), result.stages)
         repo.state.flush()
         if repo.autostage and staged:
             repo.git.add(staged)
@@ -46,7 +48,6 @@ def commit(repo: Repo, targets: list[str], *, force: bool = False) -> CommitResu
 
 
 def _split_targets(repo: Repo, targets: list[str]) -> tuple[list[str], list[str]]:
-    from pipever.ops.stages import stage_names
+    from pipever.ops.stages import split_targets
 
-    names = stage_names(repo)
-    return [t for t in targets if t not in names], [t for t in targets if t in names]
+    return split_targets(repo, targets)

@@ -28,18 +28,34 @@ class RemoveResult:
     deleted: list[str] = field(default_factory=list)  # data deleted (outs=True)
     kept: list[str] = field(default_factory=list)  # data left in the workspace, untracked
     staged: list[str] = field(default_factory=list)  # paths whose change was staged in Git
+    stages: list[str] = field(default_factory=list)  # stages removed from pv.yaml
 
 
 def remove(repo: Repo, targets: list[str], *, outs: bool = False) -> RemoveResult:
     """Remove pointer files (``*.pv``); other targets are stage names for the pipeline layer."""
     if not targets:
         raise TargetError("nothing to remove", hint="name pointer files: 'pv remove data.csv.pv'")
+    from pipever.ops.stages import PIPELINE_FILE, stage_names
+
     pointers: list[str] = []
+    stages: list[str] = []
+    names = stage_names(repo) if any(not t.endswith(ptr.SUFFIX) for t in targets) else set()
     for arg in targets:
-        if not arg.endswith(ptr.SUFFIX):
+        name = arg.removeprefix(PIPELINE_FILE + ":")
+        if name in names:
+            stages.append(name)
+        elif not arg.endswith(ptr.SUFFIX):
             raise _not_a_pointer(repo, arg)
-        pointers.append(arg)
-    return remove_pointers(repo, pointers, outs=outs)
+        else:
+            pointers.append(arg)
+    result = remove_pointers(repo, pointers, outs=outs) if pointers else RemoveResult()
+    if stages:
+        from pipever.ops.stage_edit import remove_stages
+
+        result.stages, deleted, staged = remove_stages(repo, stages, outs=outs)
+        result.deleted += deleted
+        result.staged = sorted(set(result.staged) | set(staged))
+    return result
 
 
 def _not_a_pointer(repo: Repo, arg: str) -> TargetError:

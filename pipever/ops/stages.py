@@ -1,41 +1,156 @@
-"""What the pipeline declares, as other verbs need it (e.g. ``pv add`` refuses stage outputs)."""
+"""The pipeline of a repository as other verbs need it: ``pv.yaml`` loaded, ``pv.lock`` read and
+written, stage status for ``pv status``, stage outputs for ``pv add``/``pv checkout``, and
+``pv commit`` of stages."""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterable
+from typing import Any
+
+from pipever.data import gitignore
+from pipever.errors import StageError
+from pipever.pipeline.lockfile import LOCK_FILE, Lockfile, parse_lockfile, write_lockfile
+from pipever.pipeline.schema import load_pipeline as parse_pipeline
+from pipever.pipeline.stage import Pipeline
 from pipever.repo import Repo
 
 PIPELINE_FILE = "pv.yaml"
 
 
-def stage_out_paths(repo: Repo) -> set[str]:
-    """Repo-relative outputs (outs, metrics, plots) of every stage in ``pv.yaml``."""
-    path = repo.root / PIPELINE_FILE
-    if not path.exists():
-        return set()
-    try:
-        from pipever.pipeline.schema import load_pipeline  # type: ignore[attr-defined]
-    except ImportError:
-        return set()
-    pipeline = load_pipeline(path.read_text(encoding="utf-8"), PIPELINE_FILE, read_file=lambda rel: _read(repo, rel))
-    return {out.path for stage in pipeline.stages.values() for out in stage.all_outs}
-
-
 def _read(repo: Repo, rel: str) -> str | None:
     try:
         return (repo.root / rel).read_text(encoding="utf-8")
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
         return None
 
 
-def stage_status(repo: Repo, targets: list[str]) -> dict[str, list[dict[str, object]]]:
-    """Stale stages and why; filled in by the pipeline layer."""
-    return {}
+def load_pipeline(repo: Repo) -> Pipeline:
+    """``pv.yaml`` of the workspace (an empty pipeline when there is none); SchemaError if invalid."""
+    text = _read(repo, PIPELINE_FILE)
+    if text is None:
+        return Pipeline(file=PIPELINE_FILE)
+    return parse_pipeline(text, PIPELINE_FILE, read_file=lambda rel: _read(repo, rel))
+
+
+def read_lock(repo: Repo) -> Lockfile:
+    text = _read(repo, LOCK_FILE)
+    return Lockfile() if text is None else parse_lockfile(text, LOCK_FILE)
+
+
+def write_lock(repo: Repo, lock: Lockfile, pipeline: Pipeline) -> None:
+    """Write ``pv.lock`` atomically, entries in ``pv.yaml`` order (others after, as they were)."""
+    order = {name: i for i, name in enumerate(pipeline.stages)}
+    names = sorted(lock.stages, key=lambda n: (order.get(n, len(order)), list(lock.stages).index(n)))
+    ordered = Lockfile({n: lock.stages[n] for n in names})
+    path = repo.root / LOCK_FILE
+    if not ordered.stages and not path.exists():
+        return
+    write_lockfile(path, ordered)
+
+
+def resolve_targets(pipeline: Pipeline, targets: Iterable[str]) -> list[str]:
+    """Stage names meant by ``targets``: stage or group names, ``pv.yaml:NAME``, or an output path."""
+    names: list[str] = []
+    for target in targets:
+        found = pipeline.resolve(target)
+        if not found:
+            owner = pipeline.out_owner(target.rstrip("/").removeprefix("./"))
+            found = (owner,) if owner else ()
+        if not found:
+            raise StageError(f"stage '{target}' does not exist in '{PIPELINE_FILE}'", hint="see 'pv stage list'")
+        names.extend(n for n in found if n not in names)
+    return names
+
+
+def split_targets(repo: Repo, targets: list[str]) -> tuple[list[str], list[str]]:
+    """(data targets, stage targets) of a command that takes both: stage and group names,
+    ``pv.yaml:NAME``, and paths of stage outputs are stage targets."""
+    if not targets or not (repo.root / PIPELINE_FILE).exists():
+        return list(targets), []
+    pipeline = load_pipeline(repo)
+    data: list[str] = []
+    stage: list[str] = []
+    for target in targets:
+        (stage if _is_stage_target(pipeline, target) else data).append(target)
+    return data, stage
+
+
+def _is_stage_target(pipeline: Pipeline, target: str) -> bool:
+    return bool(pipeline.resolve(target)) or pipeline.out_owner(target.rstrip("/").removeprefix("./")) is not None
+
+
+def stage_out_paths(repo: Repo) -> set[str]:
+    """Repo-relative outputs (outs, metrics, plots) of every stage in ``pv.yaml``."""
+    pipeline = load_pipeline(repo)
+    return {out.path for stage in pipeline.stages.values() for out in stage.all_outs}
 
 
 def stage_names(repo: Repo) -> set[str]:
-    return set()
+    """Names a command may use for stages: stage names and foreach/matrix group names."""
+    if not (repo.root / PIPELINE_FILE).exists():
+        return set()
+    pipeline = load_pipeline(repo)
+    return set(pipeline.stages) | set(pipeline.groups)
+
+
+def stage_status(repo: Repo, targets: list[str]) -> dict[str, list[Any]]:
+    """``{stage: reasons}`` for stages that are stale or whose outputs are not in the cache."""
+    from pipever.ops.stage_state import Probe
+    from pipever.pipeline.status import report
+
+    if not (repo.root / PIPELINE_FILE).exists():
+        return {}
+    pipeline = load_pipeline(repo)
+    names = resolve_targets(pipeline, targets) if targets else list(pipeline.stages)
+    lock = read_lock(repo)
+    probe = Probe(repo)
+    statuses = [probe.status(pipeline.stages[n], lock.get(n)) for n in names]
+    return dict(report(statuses))
 
 
 def commit_stages(repo: Repo, names: list[str] | None, *, force: bool) -> list[str]:
-    """Record stage outputs into pv.lock; filled in by the pipeline layer."""
-    return []
+    """Record the outputs of stages (all when ``names`` is None) into the cache and ``pv.lock``
+    without running them. A stage whose cmd, deps or params changed since it was recorded needs
+    ``force``; a stage never run is committed when all its outputs exist. Call under the repo lock."""
+    from pipever.ops.stage_record import StageRecorder
+
+    if names is not None and not names:
+        return []
+    if not (repo.root / PIPELINE_FILE).exists():
+        if names:
+            raise StageError(f"'{PIPELINE_FILE}' does not exist", hint="add a stage with 'pv stage add'")
+        return []
+    pipeline = load_pipeline(repo)
+    chosen = resolve_targets(pipeline, names) if names is not None else list(pipeline.stages)
+    recorder = StageRecorder(repo, pipeline, read_lock(repo))
+    committed: list[str] = []
+    for name in chosen:
+        stage = pipeline.stages[name]
+        status = recorder.probe.status(stage, recorder.lock.get(name))
+        if not status.stale and not status.outs:
+            continue
+        missing = [o.path for o in stage.all_outs if not os.path.lexists(repo.root / o.path)]
+        if missing:
+            if names:
+                raise StageError(f"output '{missing[0]}' of stage '{name}' does not exist",
+                                 hint=f"run 'pv repro {name}' to produce it")
+            continue
+        inputs_changed = status.changed_cmd or status.deps or status.params or status.always_changed
+        if inputs_changed and not status.never_run and not force:
+            raise StageError(f"stage '{name}' changed since it was recorded (its cmd, deps or params)",
+                             hint=f"run 'pv repro {name}', or 'pv commit -f {name}' to record it as it is")
+        recorder.record(stage)
+        committed.append(name)
+    return committed
+
+
+def staged_paths(repo: Repo, pipeline: Pipeline, names: Iterable[str]) -> list[str]:
+    """``pv.lock`` and the ``.gitignore`` files next to the cached outputs of ``names``."""
+    paths = {LOCK_FILE} if (repo.root / LOCK_FILE).exists() else set()
+    for name in names:
+        for out in pipeline.stages[name].all_outs:
+            ignore = gitignore.gitignore_rel(out.path)
+            if out.cache and (repo.root / ignore).exists():
+                paths.add(ignore)
+    return sorted(paths)

@@ -87,10 +87,13 @@ def data_status(repo: Repo, targets: list[str]) -> dict[str, list[dict[str, obje
 
 
 def status(repo: Repo, targets: list[str]) -> StatusResult:
-    result = StatusResult()
-    result.entries.update(data_status(repo, targets))
-    from pipever.ops.stages import stage_status
+    from pipever.ops.stages import split_targets, stage_status
 
-    result.entries.update(stage_status(repo, targets))
+    result = StatusResult()
+    data_targets, stage_targets = split_targets(repo, targets)
+    if data_targets or not targets:
+        result.entries.update(data_status(repo, data_targets))
+    if stage_targets or not targets:
+        result.entries.update(stage_status(repo, stage_targets))
     repo.state.flush()
     return result

@@ -1,0 +1,159 @@
+"""The schedule of ``pv repro``: decide each stage when everything it needs is done, run the
+stale ones (up to ``jobs`` at once) through ``pipeline.runner``, record each success at once.
+
+Everything that touches the repository (hashing, the cache, ``pv.lock``) happens on the calling
+thread; worker threads only run commands and pass their output lines back as events.
+"""
+
+from __future__ import annotations
+
+import os
+
+from pipever.errors import PvError
+from pipever.ops.repro import Options, Outcome, Reporter, ReproResult
+from pipever.ops.stage_record import StageRecorder
+from pipever.pipeline import dag
+from pipever.pipeline.lockfile import Lockfile
+from pipever.pipeline.runner import Finished, Line, Runner
+from pipever.pipeline.stage import Pipeline, Stage
+from pipever.pipeline.status import Change, StageStatus
+from pipever.repo import Repo
+
+_MISSING = (Change.DELETED, Change.NOT_IN_CACHE)
+
+
+def only_missing(status: StageStatus, locked_deps: set[str]) -> bool:
+    """Stale only because recorded data is missing (``--allow-missing`` skips such stages)."""
+    if status.never_run or status.changed_cmd or status.always_changed or status.params:
+        return False
+    deps_ok = all(c is Change.DELETED and p in locked_deps for p, c in status.deps.items())
+    return deps_ok and all(c in _MISSING for c in status.outs.values())
+
+
+class Execution:
+    def __init__(self, repo: Repo, pipeline: Pipeline, graph: dag.StageGraph, lock: Lockfile,
+                 order: tuple[str, ...], opts: Options, reporter: Reporter) -> None:
+        self.repo = repo
+        self.pipeline = pipeline
+        self.order = order
+        self.sched = dag.schedule(graph, order)
+        self.opts = opts
+        self.reporter = reporter
+        self.recorder = StageRecorder(repo, pipeline, lock)
+        self.result = ReproResult(outcomes={})
+
+    # -- deciding -------------------------------------------------------------------------------
+    def _verdict(self, stage: Stage) -> Outcome | None:
+        """FROZEN/UNCHANGED/MISSING when the stage is not to run, None when it must run."""
+        if stage.frozen:
+            return Outcome.FROZEN
+        if self.opts.force:
+            return None
+        entry = self.recorder.lock.get(stage.name)
+        status = self.recorder.probe.status(stage, entry)
+        if not status.stale:
+            return Outcome.UNCHANGED
+        if self.opts.allow_missing and entry is not None and only_missing(status, {d.path for d in entry.deps}):
+            return Outcome.MISSING
+        return None
+
+    def _settle(self, name: str) -> Outcome | None:
+        """Decide ``name``; restore it from the run cache when possible. None: it must run."""
+        stage = self.pipeline.stages[name]
+        verdict = self._verdict(stage)
+        if verdict is None and self.opts.run_cache:
+            hit = self.recorder.cached_run(stage)
+            if hit is not None and self.recorder.restore(stage, *hit):
+                verdict = Outcome.RESTORED
+        if verdict is not None:
+            self._finish(name, verdict)
+        return verdict
+
+    def _finish(self, name: str, outcome: Outcome, detail: str | None = None) -> None:
+        self.result.outcomes[name] = outcome
+        if outcome is Outcome.FAILED:
+            self.result.failures[name] = detail or "failed"
+        self.reporter.finished(name, outcome, detail)
+
+    # -- dry run --------------------------------------------------------------------------------
+    def dry(self) -> ReproResult:
+        """What would run: stale stages and everything downstream of them."""
+        would: set[str] = set()
+        for name in self.order:
+            stage = self.pipeline.stages[name]
+            upstream_runs = bool(self.sched.needs[name] & would)
+            verdict = Outcome.FROZEN if stage.frozen else None if upstream_runs else self._verdict(stage)
+            if verdict is None:
+                would.add(name)
+                self._finish(name, Outcome.WOULD_RUN, "\n".join(stage.cmd))
+            else:
+                self._finish(name, verdict)
+        return self.result
+
+    # -- running --------------------------------------------------------------------------------
+    def run(self) -> ReproResult:
+        runner = Runner()
+        done: set[str] = set()
+        failed: set[str] = set()
+        waiting: list[str] = []  # decided to run, no free slot yet
+        running: set[str] = set()
+        try:
+            while True:
+                stop = bool(failed) and not self.opts.keep_going
+                progressed = True
+                while progressed and not stop:
+                    progressed = False
+                    busy = running | set(waiting)
+                    for name in dag.ready(self.sched, done=done, running=busy, failed=failed):
+                        progressed = True
+                        if self._settle(name) is None:
+                            waiting.append(name)
+                        else:
+                            done.add(name)
+                while waiting and len(running) < self.opts.jobs and not stop:
+                    name = waiting.pop(0)
+                    self._start(runner, name)
+                    running.add(name)
+                if not running:
+                    break
+                event = runner.next_event()
+                if isinstance(event, Line):
+                    self.reporter.output(event.stage, event.text, stderr=event.stderr)
+                elif isinstance(event, Finished):
+                    running.discard(event.stage)
+                    if self._completed(event):
+                        done.add(event.stage)
+                    else:
+                        failed.add(event.stage)
+        except KeyboardInterrupt:
+            runner.stop_all()
+            for name in running:
+                self._finish(name, Outcome.FAILED, "interrupted")
+            raise
+        blocked = set(dag.blocked(self.sched, failed))
+        for name in self.order:
+            if name not in self.result.outcomes:
+                self._finish(name, Outcome.BLOCKED if name in blocked else Outcome.STOPPED)
+        self.result.outcomes = {n: self.result.outcomes[n] for n in self.order}
+        return self.result
+
+    def _start(self, runner: Runner, name: str) -> None:
+        stage = self.pipeline.stages[name]
+        self.recorder.clear_outputs(stage)
+        self.reporter.started(name, stage.cmd)
+        env = {**os.environ, "PV_ROOT": str(self.repo.root), "PV_STAGE": name}
+        runner.start(name, stage.cmd, cwd=self.repo.root / stage.wdir, env=env)
+
+    def _completed(self, event: Finished) -> bool:
+        name = event.stage
+        if event.returncode != 0:
+            why = event.error or f"exited with code {event.returncode}"
+            self._finish(name, Outcome.FAILED, f"command '{event.command}' {why}")
+            return False
+        try:
+            self.recorder.record(self.pipeline.stages[name])
+        except PvError as exc:
+            self._finish(name, Outcome.FAILED, exc.message)
+            return False
+        self._finish(name, Outcome.RAN)
+        return True
