@@ -197,7 +197,10 @@ def rollback(repo: Repo, name: str, stage: str, *, message: str | None = None, p
 # -- deprecate ---------------------------------------------------------------------------------
 def deprecate(repo: Repo, name: str, version: str | None = None, *, message: str | None = None,
               push: bool = False) -> TagResult:
-    """Deregister one version (``NAME@vX.Y.Z!``) or deprecate the artifact (``NAME@deprecated``)."""
+    """Deregister one version (``NAME@vX.Y.Z!#N``) or deprecate the artifact (``NAME@deprecated#N``).
+
+    GTO writes these without the counter by default; pv always adds it so that events created within
+    the same second still have an order (GTO reads both forms)."""
     art = find_artifact(repo, name)
     existing = {r.name for r in repo.git.list_tags()}
     if version is not None:
@@ -205,13 +208,13 @@ def deprecate(repo: Repo, name: str, version: str | None = None, *, message: str
         if not found.registered or not found.active:
             raise RegistryError(f"version {found.version} of artifact '{name}' is not an active registered version",
                                 hint=f"see 'pv model show {name}'")
-        tag = tags.name_for(Action.DEREGISTER, name, existing=existing, version=found.version, simple=True)
+        tag = tags.name_for(Action.DEREGISTER, name, existing=existing, version=found.version, simple=False)
         text = message or f"Deregistering artifact {name} version {found.version}"
         commit, shown = found.commit, found.version
     else:
         if art.deprecated:
             raise RegistryError(f"artifact '{name}' is already deprecated", hint=f"see 'pv model history {name}'")
-        tag = tags.name_for(Action.DEPRECATE, name, existing=existing, simple=True)
+        tag = tags.name_for(Action.DEPRECATE, name, existing=existing, simple=False)
         text = message or f"Deprecating artifact {name}"
         commit, shown = art.events[-1].commit, None
     pushed, notes = _create_and_push(repo, [(tag, commit, text)], name=name, commit=commit, push=push,

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from pipever.data import pointer as ptr
-from pipever.errors import CorruptObjectError, RegistryError
+from pipever.errors import CorruptObjectError, RegistryError, SchemaError
 from pipever.objects import manifest as mf
 from pipever.objects.hashing import hash_bytes
 from pipever.objects.odb import ObjectRef
@@ -62,8 +62,14 @@ def artifacts_at(repo: Repo, commit: str | None) -> Mapping[str, Artifact]:
 
 
 def artifact_def(repo: Repo, name: str, commit: str | None) -> Artifact | None:
-    """The declaration of ``name`` at ``commit``, else in the workspace's ``pv.yaml``."""
-    found = artifacts_at(repo, commit).get(name) if commit is not None and repo.scm else None
+    """The declaration of ``name`` at ``commit``, else in the workspace's ``pv.yaml`` (also when the
+    commit's ``pv.yaml`` no longer parses, e.g. written by an older pv)."""
+    found = None
+    if commit is not None and repo.scm:
+        try:
+            found = artifacts_at(repo, commit).get(name)
+        except SchemaError:
+            found = None
     return found or artifacts_at(repo, None).get(name)
 
 
