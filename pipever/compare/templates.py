@@ -91,7 +91,7 @@ def _confusion(plot: PlotData, *, normalized: bool = False) -> Spec:
 
 def _bar(plot: PlotData, *, sort: bool = False) -> Spec:
     y: Spec = {"field": plot.y, "type": "nominal", "title": plot.y_label, "sort": "-x" if sort else None}
-    x: Spec = {"field": plot.x, "type": "quantitative", "title": plot.x_label}
+    x: Spec = {"field": plot.x, "type": "quantitative", "title": plot.x_label, "stack": None}
     return {"width": WIDTH, "height": HEIGHT, "mark": {"type": "bar", "tooltip": {"content": "data"}},
             "encoding": {"x": x, "y": y, "yOffset": {"field": "series"}, "color": _color()}}
 
