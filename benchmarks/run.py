@@ -64,7 +64,8 @@ def select(scenarios: Sequence[Scenario], only: str | None) -> list[Scenario]:
 def sizes_text(sizes: Sizes) -> str:
     return (
         f"large file {sizes.big_file / (1 << 20):.0f} MiB; {sizes.n_files} files of 1–8 KiB, "
-        f"{sizes.n_changed} changed; stages sleep {sizes.stage_s:g} s; "
+        f"{sizes.n_changed} changed ({sizes.s3_files} files for S3); "
+        f"stages sleep {sizes.stage_s:g} s; "
         f"{sizes.n_trivial} trivial stages; start-up x{sizes.startup_reps}"
     )
 

@@ -7,6 +7,7 @@ it did not reach, and never ends the benchmark run.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,10 +31,11 @@ class Sizes:
     n_trivial: int
     reps: int
     startup_reps: int
+    s3_files: int
 
 
-FULL = Sizes(2 << 30, 20_000, 10, 1.0, 100, 3, 10)
-QUICK = Sizes(64 << 20, 500, 10, 0.2, 15, 2, 5)
+FULL = Sizes(2 << 30, 20_000, 10, 1.0, 100, 3, 10, 20_000)
+QUICK = Sizes(64 << 20, 500, 10, 0.2, 15, 2, 5, 200)
 
 
 @dataclass(frozen=True)
@@ -174,8 +176,15 @@ class Runner:
         reps = min(self.sizes.reps, scenario.max_reps or self.sizes.reps)
         for rep in range(reps):
             for tool in list(active):
-                print(f"[{scenario.name}] {tool.name} {rep + 1}/{reps}", file=self.log, flush=True)
-                if not self._run_once(scenario, tool):
+                started = time.perf_counter()
+                ok = self._run_once(scenario, tool)
+                took = time.perf_counter() - started
+                print(
+                    f"[{scenario.name}] {tool.name} {rep + 1}/{reps} {took:.1f} s",
+                    file=self.log,
+                    flush=True,
+                )
+                if not ok:
                     active.remove(tool)
 
     def _precheck(self, scenario: Scenario, tool: Tool) -> bool:

@@ -19,16 +19,16 @@ def add_big_file(ctx: Ctx) -> None:
     ctx.time("W1", (ctx.tool.argv("add", "big.bin"), repo))
 
 
-def _repo_with_tree(ctx: Ctx) -> tuple[Path, list[datagen.TreeFile]]:
+def _repo_with_tree(ctx: Ctx, n_files: int) -> tuple[Path, list[datagen.TreeFile]]:
     repo = ctx.new_repo()
-    layout = datagen.tree_layout(ctx.sizes.n_files, seed=2)
+    layout = datagen.tree_layout(n_files, seed=2)
     datagen.write_tree(repo / "data", layout, seed=2)
     return repo, layout
 
 
 def directory_lifecycle(ctx: Ctx) -> None:
     """W2 add a tree, W3 clean status, W4 status after edits, W5 checkout of a deleted tree."""
-    repo, layout = _repo_with_tree(ctx)
+    repo, layout = _repo_with_tree(ctx, ctx.sizes.n_files)
     tool = ctx.tool
     ctx.time("W2", (tool.argv("add", "data"), repo))
     ctx.time("W3", (tool.argv("status"), repo))
@@ -44,7 +44,7 @@ STEP_IDS = {"local": ("W6", "W6-noop", "W8-local"), "s3": ("W7", "W7-noop", "W8-
 def _push_and_clone(ctx: Ctx, kind: str, url: str) -> None:
     """Push the tree to ``url`` twice (W6/W7), then ``git clone`` + ``pull`` (W8)."""
     push_id, noop_id, clone_id = STEP_IDS[kind]
-    repo, _ = _repo_with_tree(ctx)
+    repo, _ = _repo_with_tree(ctx, ctx.sizes.s3_files if kind == "s3" else ctx.sizes.n_files)
     tool = ctx.tool
     ctx.run_tool("add", "data", cwd=repo)
     ctx.run_tool("remote", "add", "-d", kind, url, cwd=repo)
