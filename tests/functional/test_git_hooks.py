@@ -247,3 +247,50 @@ def test_chained_pre_push_hook_gets_the_ref_lines_too(hooked: Path, pv: PvRunner
     head = git("rev-parse", "HEAD").strip()
     assert (hooked / "pushed-refs.txt").read_text().split()[:3] == ["refs/heads/main", head, "refs/heads/main"]
     assert _obj("main\n") in _objects(store)
+
+
+# -- pipelines -----------------------------------------------------------------------------------
+@pytest.fixture
+def pipeline(pv_repo: Path, pv: PvRunner) -> Path:
+    """A pv repo with hooks and one stage 'copy' (raw.txt -> out.txt) run and committed."""
+    pv.ok("install")
+    gen({"raw.txt": "raw\n"})
+    pv.ok("stage", "add", "-n", "copy", "-d", "raw.txt", "-o", "out.txt", "cp raw.txt out.txt")
+    pv.ok("repro")
+    git("add", "-A")
+    assert git_run("commit", "-m", "pipeline").returncode == 0
+    return pv_repo
+
+
+def test_commit_with_a_stale_stage_is_refused_until_repro(pipeline: Path, pv: PvRunner) -> None:
+    gen({"raw.txt": "raw v2\n"})
+    git("add", "raw.txt")
+    res = git_run("commit", "-m", "new raw")
+    assert res.returncode == 1
+    assert "ERROR: stage 'copy' is stale (changed deps 'raw.txt') — run 'pv repro copy'" in res.stderr
+    pv.ok("repro")
+    git("add", "pv.lock")
+    res = git_run("commit", "-m", "new raw")
+    assert res.returncode == 0, res.stderr
+
+
+def test_commit_with_hand_edited_stage_outputs_says_pv_commit(pipeline: Path, pv: PvRunner) -> None:
+    gen({"out.txt": "edited by hand\n"})
+    res = git_run("commit", "--allow-empty", "-m", "x")
+    assert res.returncode == 1
+    assert ("ERROR: outputs 'out.txt' of stage 'copy' changed but are not recorded in pv.lock — run 'pv commit copy' "
+            "to record them (or 'pv repro -f copy' to regenerate them)") in res.stderr
+
+
+@pytest.mark.xfail(reason="'pv checkout' does not restore stage outputs from pv.lock yet; the hook delegates to it")
+def test_branch_switch_checks_out_stage_outputs(pipeline: Path, pv: PvRunner) -> None:
+    git("checkout", "-q", "-b", "feat")
+    gen({"raw.txt": "feat raw\n"})
+    pv.ok("repro")
+    git("add", "-A")
+    assert git_run("commit", "-m", "feat").returncode == 0
+    res = git_run("checkout", "main")
+    assert res.returncode == 0, res.stderr
+    assert (pipeline / "out.txt").read_text() == "raw\n"
+    git("checkout", "-q", "feat")
+    assert (pipeline / "out.txt").read_text() == "feat raw\n"
