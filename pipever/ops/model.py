@@ -215,7 +215,7 @@ def deprecate(repo: Repo, name: str, version: str | None = None, *, message: str
         if art.deprecated:
             raise RegistryError(f"artifact '{name}' is already deprecated", hint=f"see 'pv model history {name}'")
         tag = tags.name_for(Action.DEPRECATE, name, existing=existing, simple=False)
-        text = message or f"Deprecating artifact {name}"
+        text = message or f"Deprecating artifact '{name}'"
         commit, shown = art.events[-1].commit, None
     pushed, notes = _create_and_push(repo, [(tag, commit, text)], name=name, commit=commit, push=push,
                                      objects=False)
