@@ -211,7 +211,8 @@ def s3_case(server: S3Server, endpoint: str | None = None) -> RemoteCase:
     bucket = server.new_bucket()
     ep = endpoint or server.endpoint
     opts = {"endpoint_url": ep, "access_key_id": KEY_ID, "secret_access_key": SECRET, "region": REGION}
-    return RemoteCase("s3", f"s3://{bucket}/store", f"{bucket}/store", server.fs(ep), opts)
+    # raw access goes straight to the server, so it works while a gate in front is cut
+    return RemoteCase("s3", f"s3://{bucket}/store", f"{bucket}/store", server.fs(), opts)
 
 
 @pytest.fixture(params=["local", pytest.param("s3", marks=pytest.mark.s3)])

@@ -79,8 +79,7 @@ def remote_add(repo: Repo, name: str, url: str, *, default: bool = False, local:
         raise ConfigError(f"remote '{name}' already exists", hint=f"use --force to overwrite it, or 'pv remote modify {name} url URL'")
     level = _level(local)
     cfg = repo.config
-    if name in (cfg.levels.get(level, {}).get("remote") or {}):
-        cfg.unset(level, f"remote.{name}")
+    _drop(repo, level, name)
     cfg.set(level, f"remote.{name}.url", _store_url(repo, url))
     if default:
         cfg.set(level, "core.remote", name)
@@ -145,10 +144,17 @@ def remote_remove(repo: Repo, name: str, *, local: bool | None = None) -> list[s
     if not levels:
         raise RemoteNotFoundError(name)
     for lvl in levels:
-        repo.config.unset(lvl, f"remote.{name}")
+        _drop(repo, lvl, name)
         if repo.config.get("core.remote", level=lvl) == name:
             repo.config.unset(lvl, "core.remote")
     return levels
+
+
+def _drop(repo: Repo, level: str, name: str) -> None:
+    """Remove remote ``name`` from one config file (option by option: emptied sections go)."""
+    section = (repo.config.levels.get(level, {}).get("remote") or {}).get(name)
+    for option in list(section or {}):
+        repo.config.unset(level, f"remote.{name}.{option}")
 
 
 def remote_list(repo: Repo) -> list[RemoteInfo]:

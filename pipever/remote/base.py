@@ -80,7 +80,10 @@ class Remote:
                 from sshfs import SSHFileSystem
 
                 return SSHFileSystem(**kwargs)
-            return fsspec.filesystem(self.spec.backend.protocol, **kwargs)
+            fs = fsspec.filesystem(self.spec.backend.protocol, **kwargs)
+            if self.spec.backend.protocol == "s3":  # s3fs's own retry loop, on top of botocore's
+                fs.retries = int(opt.number(self.options, "retries", opt.RETRIES))
+            return fs
         except TypeError as exc:
             raise RemoteError(
                 f"remote '{self.name}' has an option its backend does not accept: {self.redact(str(exc))}",

@@ -1,0 +1,168 @@
+"""pv remote add|modify|remove|list|default, and what the committed config may and may not set."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.helpers import gen
+
+SECRET = "s3cr3t-VALUE-never-shown"
+
+
+def _cfg(repo: Path, local: bool = False) -> dict:  # type: ignore[type-arg]
+    path = repo / ".pv" / ("config.local.yaml" if local else "config.yaml")
+    return yaml.safe_load(path.read_text()) or {} if path.exists() else {}
+
+
+def test_add_list_default_remove(pv_repo: Path, pv) -> None:
+    res = pv.ok("remote", "add", "-d", "store", "s3://bucket/path")
+    assert res.stdout == "Remote 'store' added and set as the default.\n"
+    pv.ok("remote", "add", "backup", "/mnt/backup")
+    assert _cfg(pv_repo) == {
+        "remote": {"store": {"url": "s3://bucket/path"}, "backup": {"url": "/mnt/backup"}},
+        "core": {"remote": "store"},
+    }
+    assert pv.ok("remote", "list").stdout == "backup\t/mnt/backup\nstore\ts3://bucket/path\t(default)\n"
+    assert pv.ok("remote", "default").stdout == "store\n"
+    pv.ok("remote", "default", "backup")
+    assert pv.ok("remote", "default").stdout == "backup\n"
+    res = pv.ok("remote", "remove", "backup")
+    assert res.stdout == "Remote 'backup' removed from the repo config.\n"
+    assert _cfg(pv_repo) == {"remote": {"store": {"url": "s3://bucket/path"}}}
+    res = pv("remote", "default")
+    assert res.exit_code == 1 and "No default remote is set." in res.stderr
+
+
+def test_add_refuses_a_duplicate_unless_forced(pv_repo: Path, pv) -> None:
+    pv.ok("remote", "add", "store", "/a")
+    pv.ok("remote", "modify", "store", "jobs", "4")
+    res = pv("remote", "add", "store", "/b")
+    assert res.exit_code == 1
+    assert res.stderr == (
+        "ERROR: remote 'store' already exists — use --force to overwrite it, or 'pv remote modify store url URL'\n"
+    )
+    pv.ok("remote", "add", "--force", "store", "/b")
+    assert _cfg(pv_repo)["remote"] == {"store": {"url": "/b"}}
+
+
+def test_local_remote_goes_to_the_git_ignored_file(pv_repo: Path, pv) -> None:
+    pv.ok("remote", "add", "--local", "-d", "mine", "/srv/data")
+    assert _cfg(pv_repo, local=True) == {"remote": {"mine": {"url": "/srv/data"}}, "core": {"remote": "mine"}}
+    assert "mine" not in (pv_repo / ".pv" / "config.yaml").read_text()
+    pv.ok("remote", "remove", "mine")
+    assert _cfg(pv_repo, local=True) == {}
+
+
+def test_modify_sets_and_unsets_options(pv_repo: Path, pv) -> None:
+    pv.ok("remote", "add", "s", "s3://b/p")
+    pv.ok("remote", "modify", "s", "endpoint_url", "http://minio:9000")
+    pv.ok("remote", "modify", "s", "jobs", "8")
+    assert _cfg(pv_repo)["remote"]["s"] == {"url": "s3://b/p", "endpoint_url": "http://minio:9000", "jobs": 8}
+    pv.ok("remote", "modify", "s", "--unset", "jobs")
+    assert "jobs" not in _cfg(pv_repo)["remote"]["s"]
+    res = pv("remote", "modify", "nope", "jobs", "1")
+    assert res.exit_code == 1 and res.stderr == "ERROR: remote 'nope' does not exist — see 'pv remote list'\n"
+
+
+def test_secrets_are_refused_in_the_committed_config_and_masked_everywhere(pv_repo: Path, pv) -> None:
+    pv.ok("remote", "add", "-d", "s", "s3://b/p")
+    res = pv("remote", "modify", "s", "secret_access_key", SECRET)
+    assert res.exit_code == 1
+    assert res.stderr == (
+        "ERROR: 'secret_access_key' is a secret and .pv/config.yaml is committed — store it in the git-ignored "
+        "local config: 'pv remote modify --local s secret_access_key VALUE'\n"
+    )
+    assert SECRET not in res.stderr
+    pv.ok("remote", "modify", "--local", "s", "secret_access_key", SECRET)
+    pv.ok("remote", "modify", "--local", "s", "access_key_id", "AKIAEXAMPLE")
+    assert SECRET not in (pv_repo / ".pv" / "config.yaml").read_text()
+    assert ".pv/config.local.yaml" in _git_ignored(pv_repo)
+    out = pv.ok("remote", "list")
+    assert SECRET not in out.stdout + out.stderr
+    assert "secret_access_key: ******" in out.stdout
+    js = json.loads(pv.ok("remote", "list", "--json").stdout)
+    assert js == [{"name": "s", "url": "s3://b/p", "default": True, "levels": ["repo", "local"],
+                   "options": {"access_key_id": "AKIAEXAMPLE", "secret_access_key": "******"}}]
+    assert SECRET not in pv.ok("config", "--list").stdout
+
+
+def _git_ignored(repo: Path) -> str:
+    from tests.helpers import git
+
+    return git("check-ignore", ".pv/config.local.yaml", cwd=repo, check=False)
+
+
+def test_url_passwords_are_masked_and_not_committed(pv_repo: Path, pv) -> None:
+    res = pv("remote", "add", "w", "webdavs://user:hunter22@dav.example/pv")
+    assert res.exit_code == 1 and "hunter22" not in res.stderr
+    pv.ok("remote", "add", "--local", "w", "webdavs://user:hunter22@dav.example/pv")
+    out = pv.ok("remote", "list").stdout
+    assert out == "w\twebdavs://user:******@dav.example/pv\n"
+
+
+@pytest.mark.parametrize("option", ["proxy_command", "known_hosts", "keyfile", "client_kwargs", "ssl_verify"])
+def test_options_that_could_run_programs_are_local_only(pv_repo: Path, pv, option: str) -> None:
+    pv.ok("remote", "add", "r", "ssh://user@host/srv/pv")
+    res = pv("remote", "modify", "r", option, "x")
+    assert res.exit_code == 1
+    assert f"'{option}' is honoured only from the local or global config" in res.stderr
+    assert f"pv remote modify --local r {option} VALUE" in res.stderr
+    pv.ok("remote", "modify", "--local", "r", option, "x")
+
+
+def test_a_committed_unsafe_option_is_ignored_with_a_warning(pv_repo: Path, pv, tmp_path: Path) -> None:
+    """A config.yaml edited by hand (or arriving in someone's commit) cannot smuggle options in."""
+    marker = tmp_path / "pwned"
+    store = tmp_path / "store"
+    (pv_repo / ".pv" / "config.yaml").write_text(yaml.safe_dump({
+        "core": {"remote": "r"},
+        "remote": {"r": {"url": str(store), "proxy_command": f"touch {marker}", "auto_mkdir": True}},
+    }))
+    from pipever.ops import cloud
+    from pipever.repo import Repo
+
+    rem = cloud.open_remote(Repo(pv_repo), None)
+    assert "proxy_command" not in rem.options and "auto_mkdir" not in rem.options
+    assert rem.ignored_options == ["auto_mkdir", "proxy_command"]
+    gen({"f.txt": "x"})
+    pv.ok("add", "f.txt")
+    res = pv.ok("push")
+    assert "WARNING: remote 'r': option(s) auto_mkdir, proxy_command in the committed .pv/config.yaml are ignored" in res.stderr
+    assert res.stdout == "1 file pushed\n"
+    assert not marker.exists()
+
+
+def test_an_unsupported_scheme_is_refused(pv_repo: Path, pv) -> None:
+    res = pv("remote", "add", "x", "ftp://host/path")
+    assert res.exit_code == 1
+    assert res.stderr.startswith("ERROR: unsupported remote URL scheme 'ftp' in 'ftp://host/path' — use a local path or one of ")
+
+
+def test_missing_extra_names_the_pip_command(pv_repo: Path, pv, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pipever.remote import url
+
+    real = url._installed
+    monkeypatch.setattr(url, "_installed", lambda m: False if m == "s3fs" else real(m))
+    gen({"f.txt": "x"})
+    pv.ok("add", "f.txt")
+    pv.ok("remote", "add", "-d", "s", "s3://bucket/p")
+    res = pv("push")
+    assert res.exit_code == 1
+    assert res.stderr == "ERROR: the 's3' remote support is not installed — run pip install 'pipever[s3]'\n"
+
+
+def test_missing_extra_for_a_backend_that_is_really_absent(pv_repo: Path, pv) -> None:
+    from pipever.remote import url
+
+    if url._installed("gcsfs"):
+        pytest.skip("gcsfs is installed here")
+    gen({"f.txt": "x"})
+    pv.ok("add", "f.txt")
+    pv.ok("remote", "add", "-d", "g", "gs://bucket/p")
+    res = pv("status", "-c")
+    assert res.exit_code == 1
+    assert res.stderr == "ERROR: the 'gs' remote support is not installed — run pip install 'pipever[gcs]'\n"
