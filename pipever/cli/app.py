@@ -71,8 +71,6 @@ def main(argv: list[str] | None = None) -> int:
     try:
         rv = command.main(args=args, prog_name="pv", standalone_mode=False)
     except typer.Exit as exc:
-        if exc.exit_code == 130:  # typer >= 0.16 turns KeyboardInterrupt into Exit(130)
-            _err("interrupted")
         return int(exc.exit_code)
     except typer.Abort:
         _err("interrupted")
@@ -99,6 +97,8 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     finally:
         context.close_repo()
+    if rv == 130:  # typer >= 0.16 turns Ctrl-C (KeyboardInterrupt) into a returned 130
+        _err("interrupted")
     return rv if isinstance(rv, int) else 0
 
 
