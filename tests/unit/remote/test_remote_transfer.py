@@ -1,0 +1,138 @@
+"""The transfer engine and a local-folder Remote: bulk existence, ordering, partial failure."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from pipever.errors import CorruptObjectError, PvError
+from pipever.objects.odb import ObjectDB, ObjectRef
+from pipever.objects import manifest as mf
+from pipever.remote import failures, transfer, url
+from pipever.remote.base import Remote
+
+
+def _remote(tmp_path: Path) -> Remote:
+    return Remote("r", url.parse(str(tmp_path / "remote")), {})
+
+
+def _translate(exc: BaseException) -> PvError:
+    return failures.translate(exc, remote="r", where="x", redact=failures.Redactor(()))
+
+
+def test_run_collects_failures_and_keeps_going() -> None:
+    seen: list[int] = []
+
+    def act(i: int) -> None:
+        if i % 3 == 0:
+            raise OSError(f"no {i}")
+        seen.append(i)
+
+    out = transfer.run(list(range(1, 10)), act, jobs=3, translate=_translate)
+    assert sorted(out.done) == [1, 2, 4, 5, 7, 8]
+    assert sorted(i for i, _ in out.failed) == [3, 6, 9]
+    assert out.not_attempted == [] and out.fatal is None
+
+
+def test_a_fatal_error_stops_new_items() -> None:
+    def act(i: int) -> None:
+        if i == 2:
+            raise ConnectionRefusedError(111, "refused")
+
+    out = transfer.run(list(range(1, 200)), act, jobs=1, translate=_translate)
+    assert out.fatal is not None
+    assert len(out.done) + len(out.failed) + len(out.not_attempted) == 199
+    assert len(out.not_attempted) > 150
+
+
+def _store(odb: ObjectDB, data: bytes) -> ObjectRef:
+    return ObjectRef(odb.add_bytes(data), False)
+
+
+def test_upload_sends_manifests_only_after_their_files(tmp_path: Path) -> None:
+    odb = ObjectDB(tmp_path / "cache")
+    a, b = _store(odb, b"a"), _store(odb, b"b")
+    man = mf.Manifest.build([mf.Entry("a", a.oid, 1), mf.Entry("b", b.oid, 1)])
+    d = ObjectRef(odb.add_manifest(man), True)
+    rem = _remote(tmp_path)
+    order: list[ObjectRef] = []
+    real = rem.upload
+
+    def upload(ref: ObjectRef, src: Path) -> None:
+        if ref == b:
+            raise OSError("disk full")
+        order.append(ref)
+        real(ref, src)
+
+    rem.upload = upload  # type: ignore[method-assign]
+    out = transfer.upload(rem, odb, [a, b], {d: [a, b]}, present=[], jobs=2)
+    assert out.done == [a] and {r for r, _ in out.failed} == {b, d}
+    assert not (tmp_path / "remote" / d.relpath).exists()
+    rem.upload = real  # type: ignore[method-assign]
+    out = transfer.upload(rem, odb, [b], {d: [a, b]}, present=[a], jobs=2)
+    assert set(out.done) == {b, d} and not out.failed
+    assert rem.existing([a, b, d]) == {a, b, d}
+    assert not [p for p in (tmp_path / "remote").rglob("*.pvtmp")]
+
+
+def test_existing_lists_prefixes_or_checks_objects(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    odb = ObjectDB(tmp_path / "cache")
+    refs = [_store(odb, str(i).encode()) for i in range(300)]
+    rem = _remote(tmp_path)
+    for r in refs[:100]:
+        rem.upload(r, odb.path(r.oid))
+    calls = {"list": 0, "exists": 0}
+    real_list, real_exists = rem.list_shard, rem.exists
+    monkeypatch.setattr(rem, "list_shard", lambda s: (calls.__setitem__("list", calls["list"] + 1), real_list(s))[1])
+    monkeypatch.setattr(rem, "exists", lambda r: (calls.__setitem__("exists", calls["exists"] + 1), real_exists(r))[1])
+    assert rem.existing(refs) == set(refs[:100])
+    assert calls["exists"] == 0 and calls["list"] <= 256  # many objects: list their prefixes
+    calls.update(list=0, exists=0)
+    few = [refs[0], refs[150]]
+    assert rem.existing(few) == {refs[0]}
+    assert calls["list"] + calls["exists"] == 2
+
+
+def test_listing_cost_estimate_for_paged_object_stores(tmp_path: Path) -> None:
+    rem = Remote("s", url.parse("s3://b/p"), {})
+    # a big remote (5,000 objects per prefix = 5 pages each) and few objects wanted: HEAD them
+    assert not rem._listing_is_cheaper(n_shards=40, n_refs=50, per_shard=5000)
+    # a small remote and many objects: list the prefixes
+    assert rem._listing_is_cheaper(n_shards=200, n_refs=20000, per_shard=30)
+
+
+def test_download_verifies_and_drops_corrupt_bytes(tmp_path: Path) -> None:
+    src = ObjectDB(tmp_path / "src")
+    good = _store(src, b"good")
+    bad = _store(src, b"bad")
+    rem = _remote(tmp_path)
+    rem.upload(good, src.path(good.oid))
+    rem.upload(bad, src.path(bad.oid))
+    (tmp_path / "remote" / bad.relpath).write_bytes(b"tampered")
+    dst = ObjectDB(tmp_path / "dst")
+    rem.download(good, dst)
+    assert dst.path(good.oid).read_bytes() == b"good"
+    assert not os.access(dst.path(good.oid), os.W_OK) or os.geteuid() == 0
+    with pytest.raises(CorruptObjectError) as exc:
+        rem.download(bad, dst)
+    assert exc.value.message.startswith(f"object '{bad.oid}' in the remote 'r' is corrupt")
+    assert not dst.exists(bad.oid)
+    assert not [p for p in (tmp_path / "dst").rglob("*") if p.is_file() and p.name.endswith(".pvtmp")]
+
+
+def test_iter_objects_skips_names_outside_the_layout(tmp_path: Path) -> None:
+    odb = ObjectDB(tmp_path / "cache")
+    a = _store(odb, b"a")
+    rem = _remote(tmp_path)
+    rem.upload(a, odb.path(a.oid))
+    root = tmp_path / "remote"
+    (root / "README").write_text("x")
+    (root / "blake3" / "zz").mkdir()
+    (root / "blake3" / "zz" / "junk").write_text("x")
+    (root / "blake3" / a.oid.hex[:2] / ".tmp.pvtmp").write_text("x")
+    assert [ref for ref, _ in rem.iter_objects()] == [a]
+    transfer.delete(rem, [a], jobs=2)
+    assert list(rem.iter_objects()) == []
+    assert (root / "README").exists()
