@@ -22,7 +22,7 @@ import os
 from collections.abc import Iterator
 from typing import IO, Any
 
-from pipever.errors import CorruptObjectError, ObjectNotFoundError, PvError, TargetError
+from pipever.errors import CorruptObjectError, ManifestError, ObjectNotFoundError, PvError, TargetError
 from pipever.objects.oid import Oid
 from pipever.paths import check_relpath, is_inside, to_repo_path
 from pipever.repo import Repo
@@ -121,7 +121,10 @@ def _object_for(r: Repo, rel: str, out_rel: str, oid: Oid, is_dir: bool) -> Oid:
         return oid
     if rel == out_rel:
         raise TargetError(f"'{rel}' is a directory", hint="open a file inside it")
-    entries = r.odb.read_manifest(oid).by_path()
+    try:
+        entries = r.odb.read_manifest(oid).by_path()
+    except ManifestError as exc:
+        raise ManifestError(f"'{out_rel}' ({oid})", exc.problem) from exc
     sub = rel[len(out_rel) + 1:]
     if sub in entries:
         return entries[sub].oid

@@ -88,6 +88,7 @@ class ManifestError(PvError):
             f"invalid directory manifest {what}: {problem}",
             hint="run 'pv fsck' and re-add or re-fetch the directory",
         )
+        self.problem = problem
 
 
 class SchemaError(PvError):

@@ -39,9 +39,11 @@ def plan_outs(repo: Repo, outs: list[trk.Tracked], *, force: bool, relink: bool)
             except ObjectNotFoundError:
                 plan.missing.append(t.rel)
                 continue
-            except (CorruptObjectError, ManifestError):
+            except CorruptObjectError:
                 plan.missing.append(t.rel)
                 continue
+            except ManifestError as exc:  # valid hash, malicious or broken content: say so
+                raise ManifestError(f"'{t.rel}' ({out.oid})", exc.problem) from exc
             current: dict[str, object] = {}
             if os.path.isdir(full) and not os.path.islink(full):
                 hashed = ws.hash_files(ws.walk(t.rel, repo.ignore))

@@ -13,7 +13,7 @@ import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from pipever.errors import GitError, ObjectNotFoundError
+from pipever.errors import GitError, ManifestError, ObjectNotFoundError
 from pipever.objects.build import manifest_of
 from pipever.objects.diff import Item, TreeDiff, diff_trees, manifest_items
 from pipever.objects.manifest import manifest_oid
@@ -66,6 +66,8 @@ def _rev_tree(repo: Repo, outs: Iterable[used.UsedOut], unexpanded: set[str]) ->
             tree[out.rel + "/"] = Item(out.oid, out.size)
             unexpanded.add(out.rel)
             continue
+        except ManifestError as exc:
+            raise ManifestError(f"'{out.rel}' ({out.oid})", exc.problem) from exc
         tree[out.rel + "/"] = Item(out.oid, manifest.size)
         tree.update(manifest_items(out.rel, manifest))
     return tree

@@ -132,12 +132,16 @@ def kept_objects(repo: Repo, scope: Scope) -> tuple[set[ObjectRef], list[str]]:
             continue
         except (CorruptObjectError, ManifestError) as exc:
             raise PvError(
-                f"cannot tell which files '{out.rel}' needs: its manifest {out.oid} is unreadable ({exc.message})",
+                f"cannot tell which files '{out.rel}' needs: its manifest {out.oid} is unreadable ({_why(exc)})",
                 hint="run 'pv fsck --repair' first; nothing was deleted",
             ) from exc
         kept.update(ObjectRef(e.oid, False) for e in manifest.entries)
     kept.update(_symlinked_objects(repo, outs))
     return kept, sorted(set(unknown))
+
+
+def _why(exc: CorruptObjectError | ManifestError) -> str:
+    return exc.problem if isinstance(exc, ManifestError) else "its content does not match its hash"
 
 
 def _symlinked_objects(repo: Repo, outs: list[used.UsedOut]) -> set[ObjectRef]:
