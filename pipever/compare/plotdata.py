@@ -94,8 +94,8 @@ def select(plots: Sequence[PlotConfig], targets: Sequence[str]) -> list[PlotConf
 def override(plot: PlotConfig, overrides: PlotProps) -> PlotConfig:
     """Command-line -t/-x/-y/--title/... over the definition's props."""
     changed = {k: v for k, v in vars(overrides).items() if v is not None}
-    y = {f: (changed.pop("y"),) if isinstance(changed.get("y"), str) else v for f, v in plot.y.items()}
-    changed.pop("y", None)
+    new_y = changed.pop("y", None)
+    y = {f: (new_y,) for f in plot.y} if isinstance(new_y, str) else plot.y
     return replace(plot, y=y, props=replace(plot.props, **changed))
 
 

@@ -13,7 +13,6 @@ from xml.sax.saxutils import escape
 
 PALETTE = ("#4c78a8", "#f58518", "#e45756", "#72b7b2", "#54a24b", "#eeca3b", "#b279a2", "#ff9da6", "#9d755d",
            "#bab0ac")
-FONT = 'font-family="sans-serif" font-size="11"'
 
 
 def color(index: int) -> str:
@@ -83,9 +82,9 @@ class Band:
         return self.start(cat) + self.width / 2
 
 
-def text(x: float, y: float, label: str, *, anchor: str = "middle", extra: str = "") -> str:
-    return (f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}" {FONT}{" " + extra if extra else ""}>'
-            f"{escape(label)}</text>")
+def text(x: float, y: float, label: str, *, anchor: str = "middle", size: int = 11, extra: str = "") -> str:
+    return (f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}" font-family="sans-serif" font-size="{size}"'
+            f'{" " + extra if extra else ""}>{escape(label)}</text>')
 
 
 def line(x1: float, y1: float, x2: float, y2: float, stroke: str = "#888") -> str:
@@ -127,5 +126,5 @@ def document(width: float, height: float, title: str, body: Sequence[str]) -> st
     head = (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0f}" height="{height:.0f}" '
             f'viewBox="0 0 {width:.0f} {height:.0f}" role="img">')
     label = f"<title>{escape(title)}</title>"
-    heading = text(width / 2, 16, title, extra='font-size="13" font-weight="bold"')
+    heading = text(width / 2, 16, title, size=13, extra='font-weight="bold"')
     return "\n".join([head, label, f'<rect width="100%" height="100%" fill="white"/>', heading, *body, "</svg>"])
