@@ -15,9 +15,10 @@ def cloud_status(
     all_branches: bool, all_tags: bool, all_commits: bool,
 ) -> int:
     from pipever.ops.cloud_status import cloud_status as do_status
+    from pipever.ops.progress import NO_PROGRESS
 
     res = do_status(repo, targets, remote=remote, jobs=jobs or None, all_branches=all_branches, all_tags=all_tags,
-                    all_commits=all_commits, progress=render.NO_PROGRESS if quiet else render.progress())
+                    all_commits=all_commits, progress=NO_PROGRESS if quiet else render.progress())
     if quiet:
         return 0 if res.in_sync else 3
     for w in res.warnings:

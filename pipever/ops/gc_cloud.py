@@ -23,6 +23,7 @@ from pipever.objects.odb import ObjectRef
 from pipever.ops import cloud
 from pipever.ops.progress import NO_PROGRESS, Progress
 from pipever.remote import transfer
+from pipever.remote.base import Remote
 from pipever.repo import Repo
 
 
@@ -71,7 +72,7 @@ def plan_gc_cloud(repo: Repo, keep: Collection[ObjectRef], *, remote: str | None
     return CloudGcPlan(rem.name, tuple(remove), len(on_remote) - len(remove))
 
 
-def _manifest_entries(repo: Repo, rem: cloud.Remote, ref: ObjectRef, on_remote: set[ObjectRef]) -> list[ObjectRef]:
+def _manifest_entries(repo: Repo, rem: Remote, ref: ObjectRef, on_remote: set[ObjectRef]) -> list[ObjectRef]:
     try:
         manifest = repo.odb.read_manifest(ref.oid)
     except ObjectNotFoundError:

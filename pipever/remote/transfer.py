@@ -114,7 +114,8 @@ def upload(
         outcome.not_attempted.extend(manifests)
         return outcome
     on_remote = set(present) | set(outcome.done)
-    ready, blocked = [], []
+    ready: list[ObjectRef] = []
+    blocked: list[ObjectRef] = []
     for m, listed in manifests.items():
         (ready if all(f in on_remote for f in listed) else blocked).append(m)
     for m in blocked:
