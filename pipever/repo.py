@@ -134,3 +134,18 @@ class Repo:
         from pipever.ops.commit import commit
 
         return commit(self, targets or [], **kw)
+
+    def push(self, targets: list[str] | None = None, **kw: Any) -> Any:
+        from pipever.ops.push import push
+
+        return push(self, targets or [], **kw)
+
+    def fetch(self, targets: list[str] | None = None, **kw: Any) -> Any:
+        from pipever.ops.fetch import fetch
+
+        return fetch(self, targets or [], **kw)
+
+    def pull(self, targets: list[str] | None = None, **kw: Any) -> Any:
+        from pipever.ops.pull import pull
+
+        return pull(self, targets or [], **kw)
