@@ -87,7 +87,9 @@ def checkout(
 ) -> CheckoutResult:
     result = CheckoutResult()
     with repo.locked():
-        outs = trk.select(repo, targets)
+        from pipever.ops.stages import checkout_targets
+
+        outs = checkout_targets(repo, targets)
         plan = plan_outs(repo, outs, force=force, relink=relink)
         if plan.conflicts:
             raise CheckoutConflictError(sorted(plan.conflicts))

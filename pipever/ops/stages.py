@@ -6,14 +6,18 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pipever.data import gitignore
+from pipever.data.pointer import Pointer, PointerOut
 from pipever.errors import StageError
 from pipever.pipeline.lockfile import LOCK_FILE, Lockfile, parse_lockfile, write_lockfile
 from pipever.pipeline.schema import load_pipeline as parse_pipeline
 from pipever.pipeline.stage import Pipeline
 from pipever.repo import Repo
+
+if TYPE_CHECKING:
+    from pipever.ops.tracked import Tracked
 
 PIPELINE_FILE = "pv.yaml"
 
@@ -154,3 +158,23 @@ def staged_paths(repo: Repo, pipeline: Pipeline, names: Iterable[str]) -> list[s
             if out.cache and (repo.root / ignore).exists():
                 paths.add(ignore)
     return sorted(paths)
+
+
+def checkout_targets(repo: Repo, targets: list[str]) -> list[Tracked]:
+    """What ``pv checkout`` restores: outs of pointer files and cached stage outputs recorded in
+    ``pv.lock`` (as Tracked entries of ``pv.lock``), selected by ``targets`` (all when empty)."""
+    from pipever.ops import tracked as trk
+
+    data, stage_targets = split_targets(repo, targets)
+    outs = trk.select(repo, data) if data or not targets else []
+    if (stage_targets or not targets) and (repo.root / PIPELINE_FILE).exists():
+        pipeline = load_pipeline(repo)
+        lock = read_lock(repo)
+        for name in resolve_targets(pipeline, stage_targets) if stage_targets else list(pipeline.stages):
+            entry = lock.get(name)
+            for out in pipeline.stages[name].all_outs:
+                locked = entry.out(out.path) if entry is not None and out.cache else None
+                if locked is not None:
+                    pointer = Pointer(LOCK_FILE, (PointerOut(locked.path, locked.oid, locked.size, locked.nfiles),))
+                    outs.append(trk.Tracked(pointer, 0, locked.path))
+    return outs
