@@ -10,10 +10,10 @@ from __future__ import annotations
 import os
 import stat as statmod
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import NamedTuple, Protocol
 from pathlib import Path
 
+from pipever.concurrency import thread_map
 from pipever.errors import PathOutsideRepoError, TargetError
 from pipever.fsutil import is_executable
 from pipever.objects.hashing import hash_file
@@ -139,13 +139,8 @@ class Workspace:
                 on_hashed(f.st.st_size)
             return Hashed(f.rel, f.st, oid, True)
 
-        if len(todo) > 16 and jobs != 1:
-            with ThreadPoolExecutor(max_workers=jobs or min(8, (os.cpu_count() or 1) * 2)) as pool:
-                for i, h in zip(todo, pool.map(work, todo)):
-                    results[i] = h
-        else:
-            for i in todo:
-                results[i] = work(i)
+        for i, h in zip(todo, thread_map(work, todo, jobs=jobs, serial_below=16)):
+            results[i] = h
         done = [h for h in results if h is not None]
         for h in done:
             if h.fresh:

@@ -17,6 +17,7 @@ from enum import Enum
 from pathlib import Path
 
 from pipever import fsutil
+from pipever.concurrency import thread_map
 from pipever.errors import ConfigError, CorruptObjectError
 from pipever.objects.hashing import hash_file
 from pipever.objects.odb import ObjectDB
@@ -153,7 +154,7 @@ class Linker:
 
 
 def apply(
-    plan: CheckoutPlan, linker: Linker, *, on_done: Callable[[Change], None] | None = None, jobs: int = 8,
+    plan: CheckoutPlan, linker: Linker, *, on_done: Callable[[Change], None] | None = None, jobs: int = 0,
 ) -> list[str]:
     """Carry out ``plan``; returns the paths whose object turned out corrupt (not linked).
 
@@ -190,16 +191,9 @@ def apply(
         if on_done:
             on_done(ch)
 
-    if len(writes) < 32 or jobs <= 1:
-        for ch in writes:
-            one(ch)
-    else:
-        from concurrent.futures import ThreadPoolExecutor
-
+    if writes:
         one(writes[0])  # on this thread first, so the working link type is settled
-        with ThreadPoolExecutor(max_workers=jobs) as pool:
-            for _ in pool.map(one, writes[1:]):
-                pass
+        thread_map(one, writes[1:], jobs=jobs)
     return corrupt
 
 

@@ -6,6 +6,7 @@ import glob as globmod
 import os
 from dataclasses import dataclass, field, replace
 
+from pipever.concurrency import thread_map
 from pipever.data import gitignore
 from pipever.data import pointer as ptr
 from pipever.errors import TargetError
@@ -173,23 +174,12 @@ def _store_all(repo: Repo, hashed: list[Hashed], *, jobs: int, progress: Progres
     """Copy files into the cache; creating files is slow on many disks, so it runs in threads."""
     todo = [h for h in hashed if not repo.odb.exists(h.oid)]
     progress.advance(len(hashed) - len(todo))
-    if len(todo) < 32 or jobs == 1:
-        for h in todo:
-            _store(repo, h)
-            progress.advance()
-        return
-    from concurrent.futures import ThreadPoolExecutor
 
     def one(h: Hashed) -> None:
         _store(repo, h)
         progress.advance()
 
-    with ThreadPoolExecutor(max_workers=jobs or IO_JOBS) as pool:
-        for _ in pool.map(one, todo):
-            pass
-
-
-IO_JOBS = 8
+    thread_map(one, todo, jobs=jobs)
 
 
 def _store(repo: Repo, h: Hashed) -> None:

@@ -4,11 +4,10 @@ verified copies from the remote, or re-upload a good local copy over a corrupt r
 
 from __future__ import annotations
 
-import os
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from pipever.concurrency import default_jobs, thread_map
 from pipever.errors import ManifestError, PvError
 from pipever.objects import manifest as mf
 from pipever.objects.hashing import hash_bytes, hash_file
@@ -64,8 +63,7 @@ def fsck(
             progress.advance()
             return ref, good
 
-        with ThreadPoolExecutor(max_workers=jobs or min(8, (os.cpu_count() or 1) * 2)) as pool:
-            outcomes = list(pool.map(check, refs))
+        outcomes = thread_map(check, refs, jobs=jobs or default_jobs(io_bound=False) * 2)
         progress.done()
         result.checked = len(refs)
         bad = [ref for ref, good in outcomes if not good]
