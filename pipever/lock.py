@@ -17,7 +17,7 @@ from pathlib import Path
 
 from pipever.errors import RepoLockedError
 
-TIMEOUT = 2.5
+TIMEOUT = 2.0
 
 
 @contextlib.contextmanager
