@@ -8,7 +8,7 @@ import os
 from collections.abc import Iterator
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pipever.config import Config
 from pipever.errors import NotARepoError
@@ -21,6 +21,12 @@ from pipever.objects.state import StateDB, StateNoop
 if TYPE_CHECKING:
     from pipever.data.ignore import PvIgnore
     from pipever.git import Git
+    from pipever.ops.add import AddResult
+    from pipever.ops.checkout import CheckoutResult
+    from pipever.ops.commit import CommitResult
+    from pipever.ops.pull import PullResult
+    from pipever.ops.push import PushResult
+    from pipever.ops.status import StatusResult
 
 PV_DIR = ".pv"
 
@@ -46,6 +52,7 @@ class Repo:
         self.tmp_dir = self.pv_dir / "tmp"
         self.wait_for_lock = False
         self.command = "pv"
+        self._lock_depth = 0
 
     # -- handles ---------------------------------------------------------------------------------
     @cached_property
@@ -101,8 +108,20 @@ class Repo:
 
     @contextlib.contextmanager
     def locked(self) -> Iterator[None]:
+        """Hold the repo lock (re-entrant: an op may call another op that locks)."""
+        if self._lock_depth:
+            self._lock_depth += 1
+            try:
+                yield
+            finally:
+                self._lock_depth -= 1
+            return
         with repo_lock(self.tmp_dir, command=self.command, wait=self.wait_for_lock):
-            yield
+            self._lock_depth = 1
+            try:
+                yield
+            finally:
+                self._lock_depth = 0
 
     def close(self) -> None:
         if "state" in self.__dict__:
@@ -114,38 +133,36 @@ class Repo:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    # -- verbs (SPEC §12) ------------------------------------------------------------------------
-    def add(self, targets: list[str], **kw: Any) -> Any:
+    # -- verbs (SPEC §12): one-line delegations to pipever.ops ------------------------------------
+    def add(self, targets: list[str], *, use_glob: bool = False, jobs: int = 0) -> AddResult:
         from pipever.ops.add import add
 
-        return add(self, targets, **kw)
+        return add(self, targets, use_glob=use_glob, jobs=jobs)
 
-    def status(self, targets: list[str] | None = None, **kw: Any) -> Any:
+    def status(self, targets: list[str] | None = None) -> StatusResult:
         from pipever.ops.status import status
 
-        return status(self, targets or [], **kw)
+        return status(self, targets or [])
 
-    def checkout(self, targets: list[str] | None = None, **kw: Any) -> Any:
+    def checkout(self, targets: list[str] | None = None, *, force: bool = False, relink: bool = False) -> CheckoutResult:
         from pipever.ops.checkout import checkout
 
-        return checkout(self, targets or [], **kw)
+        return checkout(self, targets or [], force=force, relink=relink)
 
-    def commit(self, targets: list[str] | None = None, **kw: Any) -> Any:
+    def commit(self, targets: list[str] | None = None, *, force: bool = False) -> CommitResult:
         from pipever.ops.commit import commit
 
-        return commit(self, targets or [], **kw)
+        return commit(self, targets or [], force=force)
 
-    def push(self, targets: list[str] | None = None, **kw: Any) -> Any:
+    def push(self, targets: list[str] | None = None, *, remote: str | None = None, jobs: int | None = None,
+             all_branches: bool = False, all_tags: bool = False, all_commits: bool = False) -> PushResult:
         from pipever.ops.push import push
 
-        return push(self, targets or [], **kw)
+        return push(self, targets or [], remote=remote, jobs=jobs, all_branches=all_branches,
+                    all_tags=all_tags, all_commits=all_commits)
 
-    def fetch(self, targets: list[str] | None = None, **kw: Any) -> Any:
-        from pipever.ops.fetch import fetch
-
-        return fetch(self, targets or [], **kw)
-
-    def pull(self, targets: list[str] | None = None, **kw: Any) -> Any:
+    def pull(self, targets: list[str] | None = None, *, remote: str | None = None, jobs: int | None = None,
+             force: bool = False) -> PullResult:
         from pipever.ops.pull import pull
 
-        return pull(self, targets or [], **kw)
+        return pull(self, targets or [], remote=remote, jobs=jobs, force=force)
