@@ -2,7 +2,8 @@
 
 The params files are those the revision's ``pv.yaml`` uses (each stage's ``params`` and the
 top-level ``params``), or ``params.yaml`` when it names none. By default every key of those files
-is compared; ``deps_only`` keeps the keys stages depend on. Each side reads its own ``pv.yaml``.
+is compared; ``deps_only`` keeps the keys stages depend on (so no top-level file). Each side reads
+its own ``pv.yaml``.
 """
 
 from __future__ import annotations
@@ -40,14 +41,11 @@ def _json(value: Any) -> Any:
 
 
 def param_deps(pipeline: Pipeline | None, stages: Sequence[str] = ()) -> list[ParamDep]:
-    """What the pipeline (or the named stages) depends on, plus top-level params files."""
+    """What the stages (all, or the named ones) depend on."""
     if pipeline is None:
         return []
     names = list(pipeline.stages) if not stages else [n for s in stages for n in _stage_names(pipeline, s)]
-    deps = [d for n in names for d in pipeline.stages[n].params]
-    if not stages:
-        deps += [ParamDep(f, None) for f in pipeline.params_files]
-    return deps
+    return [d for n in names for d in pipeline.stages[n].params]
 
 
 def _stage_names(pipeline: Pipeline, target: str) -> tuple[str, ...]:
@@ -60,19 +58,35 @@ def _stage_names(pipeline: Pipeline, target: str) -> tuple[str, ...]:
 def read_params(snap: Snapshot, *, targets: Sequence[str] = (), stages: Sequence[str] = (),
                 deps_only: bool = False) -> Params:
     """``{file: params}`` at ``snap``: of ``targets`` when given, else of the files the pipeline uses."""
-    deps = param_deps(snap.pipeline(), stages)
+    pipeline = snap.pipeline()
+    deps = param_deps(pipeline, stages)
     if targets:
         files = [check_relpath(t) for t in targets]
     else:
-        files = list(dict.fromkeys(d.file for d in deps)) or ([] if stages else [DEFAULT_PARAMS_FILE])
+        top = pipeline.params_files if pipeline is not None and not stages and not deps_only else ()
+        files = list(dict.fromkeys([*(d.file for d in deps), *top])) or ([] if stages else [DEFAULT_PARAMS_FILE])
     parsed: dict[str, dict[str, Any] | None] = {}
     for file in files:
         text = snap.text(file)
         parsed[file] = parse_params(text, file) if text is not None else None
     if deps_only:
         picked = current_params([d for d in deps if d.file in parsed], parsed)
-        return {f: v for f, v in picked.items() if v}
+        return {f: _nested(v) for f, v in picked.items() if v}
     return {f: v for f, v in parsed.items() if v is not None}
+
+
+def _nested(values: dict[str, Any]) -> dict[str, Any]:
+    """``{"train.lr": v}`` back to ``{"train": {"lr": v}}`` (as the file writes it)."""
+    out: dict[str, Any] = {}
+    for key, value in values.items():
+        node = out
+        *heads, last = key.split(".")
+        for head in heads:
+            child = node.get(head)
+            node[head] = dict(child) if isinstance(child, dict) else {}
+            node = node[head]
+        node[last] = value
+    return out
 
 
 def params_diff(repo: Repo, *, a_rev: str | None = None, b_rev: str | None = None, include_unchanged: bool = False,
