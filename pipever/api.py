@@ -235,3 +235,57 @@ def open_model(
                 yield text
     finally:
         raw.close()
+
+
+# -- params and metrics (SPEC §12): pipever.ops.params / pipever.ops.metrics -------------------------
+__all__ += ["params_show", "metrics_show"]
+
+
+def params_show(
+    *targets: str, stages: str | list[str] | None = None, repo: str | None = None, rev: str | None = None,
+    deps: bool = False,
+) -> dict[str, Any]:
+    """Params at ``rev`` (default: the workspace) as one dict, like ``dvc.api.params_show``.
+
+    Without ``targets`` (params files), the files the pipeline uses are read (``params.yaml`` when
+    it names none); ``stages`` keeps the params files those stages use, and ``deps=True`` only the
+    keys stages depend on. Files are merged in order; a top-level key that an earlier file already
+    has is kept under ``"FILE:KEY"``.
+
+    >>> params_show()["train"]["lr"]
+    0.1
+    >>> params_show("configs/model.toml", rev="v1.0")
+    {...}
+    """
+    from pipever.ops.params import params_show as show
+
+    names = [stages] if isinstance(stages, str) else list(stages or ())
+    with _open_repo(repo) as r:
+        per_file = show(r, rev=rev, targets=[_repo_rel(r, t) for t in targets], stages=names, deps_only=deps)
+    return _merged(per_file)
+
+
+def metrics_show(*targets: str, repo: str | None = None, rev: str | None = None) -> dict[str, Any]:
+    """Metrics at ``rev`` (default: the workspace) as one dict, like ``dvc.api.metrics_show``:
+    the metrics files ``pv.yaml`` declares (or ``targets``), merged as ``params_show`` merges.
+    A metrics file that cannot be read raises its error.
+
+    >>> metrics_show()["auc"]
+    0.80181
+    """
+    from pipever.ops.metrics import metrics_show as show
+
+    with _open_repo(repo) as r:
+        [found] = show(r, rev=rev, targets=[_repo_rel(r, t) for t in targets]).revs
+    for f in found.files:
+        if f.error is not None:
+            raise PvError(f.error)
+    return _merged({f.file: dict(f.values) for f in found.files})
+
+
+def _merged(per_file: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    merged: dict[str, Any] = {}
+    for file, values in per_file.items():
+        for key, value in values.items():
+            merged[f"{file}:{key}" if key in merged else key] = value
+    return merged
