@@ -78,7 +78,8 @@ def _plots(repo: Repo, revs: Sequence[str | None], *, targets: Sequence[str], pr
     for p in chosen:
         if p.template not in TEMPLATES:
             raise PvError(f"unknown plot template '{p.template}' (plot '{p.id}')", hint="use one of: " + ", ".join(TEMPLATES))
-    errors: list[str] = []
+    errors: list[str] = [] if chosen else ["no plots found — declare them in pv.yaml (a stage's 'plots' or the "
+                                           "top-level 'plots'), or name data files: pv plots show FILE"]
     rendered: list[RenderedPlot] = []
     for config in chosen:
         data = {snap.name: _read(snap, config, errors) for snap in snaps}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from pathlib import Path
 
 from pipever.objects.hashing import hash_bytes
@@ -223,3 +224,13 @@ def test_no_metrics_says_how_to_declare_them(pv_repo: Path, pv) -> None:  # type
     res = pv("metrics", "show")
     assert (res.exit_code, res.stdout) == (0, "")
     assert res.stderr.startswith("WARNING: no metrics found")
+
+
+def test_metrics_inside_a_tracked_directory_at_a_revision(pv_repo: Path, pv) -> None:  # type: ignore[no-untyped-def]
+    gen({"pv.yaml": "metrics: [eval/m.json]\n", "eval": {"m.json": '{"acc": 0.5}', "other.bin": "x"}})
+    pv.ok("add", "eval")
+    git_commit("v1")
+    shutil.rmtree("eval")
+    assert json.loads(pv("metrics", "show", "-a", "--json").stdout) == {
+        "workspace": {}, "main": {"eval/m.json": {"acc": 0.5}},
+    }

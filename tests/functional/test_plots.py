@@ -136,3 +136,10 @@ def test_vega_scripts_inlined_when_installed(pv_repo: Path, pv, tmp_path: Path, 
     assert "<script>NEW_VEGA <\\/script> end</script>" in html and "OLD_VEGA" not in html
     assert "<script>VL</script>" in html and "<script>EMBED</script>" in html
     assert "vegaEmbed(target" in html and html.count("<svg") == 2  # SVG stays as the fallback
+
+
+def test_no_plots_still_writes_a_page_and_says_why(pv_repo: Path, pv) -> None:  # type: ignore[no-untyped-def]
+    res = pv("plots", "show")
+    assert res.exit_code == 0
+    assert res.stderr.startswith("WARNING: no plots found — declare them in pv.yaml")
+    assert "No plots to show." in Path("pv_plots/index.html").read_text()
