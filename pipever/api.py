@@ -20,7 +20,7 @@ import contextlib
 import io
 import os
 from collections.abc import Iterator
-from typing import IO, Any
+from typing import IO, Any, BinaryIO
 
 from pipever.errors import CorruptObjectError, ManifestError, ObjectNotFoundError, PvError, TargetError
 from pipever.objects.oid import Oid
@@ -89,7 +89,7 @@ def _repo_rel(r: Repo, path: str) -> str:
     return check_relpath(path.replace(os.sep, "/"))
 
 
-def _open_binary(r: Repo, rel: str, rev: str | None, remote: str | None) -> io.BufferedIOBase:
+def _open_binary(r: Repo, rel: str, rev: str | None, remote: str | None) -> BinaryIO:
     if rev is None:
         fs = r.workspace.stat_file(rel) if not (r.root / rel).is_dir() else None
         if fs is not None:
@@ -133,7 +133,7 @@ def _object_for(r: Repo, rel: str, out_rel: str, oid: Oid, is_dir: bool) -> Oid:
     raise TargetError(f"'{rel}' is not in the tracked directory '{out_rel}'", hint="check the path")
 
 
-def _open_object(r: Repo, oid: Oid, rel: str, remote: str | None) -> io.BufferedIOBase:
+def _open_object(r: Repo, oid: Oid, rel: str, remote: str | None) -> BinaryIO:
     try:
         f = builtins.open(r.odb.path(oid), "rb", buffering=0)
     except FileNotFoundError:

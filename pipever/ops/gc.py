@@ -165,7 +165,7 @@ def _symlinked_objects(repo: Repo, outs: list[used.UsedOut]) -> set[ObjectRef]:
 
 
 def _walk_links(top: Path) -> list[Path]:
-    links = []
+    links: list[Path] = []
     for dirpath, dirs, files in os.walk(top):
         links.extend(Path(dirpath) / name for name in [*files, *dirs] if os.path.islink(os.path.join(dirpath, name)))
     return links

@@ -7,11 +7,11 @@ import pytest
 from pipever import api
 from pipever.errors import GitError, ObjectNotFoundError, TargetError
 from pipever.objects.hashing import hash_bytes
-from tests.helpers import gen, git, git_commit
+from tests.helpers import PvRunner, gen, git, git_commit
 
 
 @pytest.fixture
-def history(pv_repo: Path, pv) -> Path:  # type: ignore[no-untyped-def]
+def history(pv_repo: Path, pv: PvRunner) -> Path:
     gen({"params.yaml": "lr: 0.1\n", "data": {"a.csv": "a1\n"}, "model.bin": b"m1"})
     pv.ok("add", "data", "model.bin")
     git_commit("v1")
@@ -44,7 +44,7 @@ def test_from_another_directory(history: Path, tmp_path: Path, monkeypatch: pyte
     assert api.read("model.bin", repo=str(history), rev="v1", mode="rb") == b"m1"
 
 
-def test_object_missing_from_the_cache(history: Path, pv) -> None:  # type: ignore[no-untyped-def]
+def test_object_missing_from_the_cache(history: Path, pv: PvRunner) -> None:
     pv.ok("gc", "-w", "-f")
     with pytest.raises(ObjectNotFoundError) as exc:
         api.read("model.bin", rev="v1", mode="rb")

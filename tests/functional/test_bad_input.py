@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from pipever.objects.hashing import hash_bytes
-from tests.helpers import gen, git, git_commit
+from tests.helpers import PvRunner, gen, git, git_commit
 
 X_OID = str(hash_bytes(b"x\n"))
 HINT = " — fix or restore it (e.g. 'git checkout -- x.pv')\n"
@@ -36,7 +36,7 @@ def snapshot() -> dict[str, object]:
     return out
 
 
-def fails_cleanly(pv, args: tuple[str, ...], error: str) -> None:  # type: ignore[no-untyped-def]
+def fails_cleanly(pv: PvRunner, args: tuple[str, ...], error: str) -> None:
     before = snapshot()
     res = pv(*args)
     assert (res.exit_code, res.stderr) == (1, error), (args, res)
@@ -44,7 +44,7 @@ def fails_cleanly(pv, args: tuple[str, ...], error: str) -> None:  # type: ignor
 
 
 @pytest.fixture
-def tracked_x(pv_repo: Path, pv) -> Path:  # type: ignore[no-untyped-def]
+def tracked_x(pv_repo: Path, pv: PvRunner) -> Path:
     gen({"x": "x\n", "y": "y\n"})
     pv.ok("add", "x")
     git_commit("track x")
@@ -76,13 +76,13 @@ COMMANDS = [
 
 
 @pytest.mark.parametrize(("text", "problem"), POINTERS, ids=[p for _, p in POINTERS])
-def test_invalid_pointer(tracked_x: Path, pv, text: str, problem: str) -> None:  # type: ignore[no-untyped-def]
+def test_invalid_pointer(tracked_x: Path, pv: PvRunner, text: str, problem: str) -> None:
     Path("x.pv").write_text(text)
     for args in COMMANDS:
         fails_cleanly(pv, args, f"ERROR: invalid pointer file 'x.pv': {problem}{HINT}")
 
 
-def test_invalid_pointer_in_a_subdirectory_is_named_by_its_repo_path(pv_repo: Path, pv) -> None:  # type: ignore[no-untyped-def]
+def test_invalid_pointer_in_a_subdirectory_is_named_by_its_repo_path(pv_repo: Path, pv: PvRunner) -> None:
     gen({"sub": {"x.pv": "outs: 3\n"}})
     fails_cleanly(
         pv, ("status",),
@@ -110,7 +110,7 @@ def plant_manifest(entries: list[dict[str, object]]) -> str:
         ("a/.git/hooks/post-checkout", "entry path 'a/.git/hooks/post-checkout' (in 'manifest {oid}') points into '.git'"),
     ],
 )
-def test_manifest_entry_escaping_its_directory(pv_repo: Path, pv, entry: str, problem: str) -> None:  # type: ignore[no-untyped-def]
+def test_manifest_entry_escaping_its_directory(pv_repo: Path, pv: PvRunner, entry: str, problem: str) -> None:
     gen({"x": "x\n"})
     pv.ok("add", "x")  # puts the file object in the cache
     oid = plant_manifest([{"path": entry, "oid": X_OID, "size": 2, "isexec": False}])
@@ -133,7 +133,7 @@ def test_manifest_entry_escaping_its_directory(pv_repo: Path, pv, entry: str, pr
 
 # -- add --------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("target", ["/etc/hostname", "../../outside", "../.git/config", "../.pv/config.yaml"])
-def test_add_never_follows_symlinks_out_of_the_repository(pv_repo: Path, pv, target: str) -> None:  # type: ignore[no-untyped-def]
+def test_add_never_follows_symlinks_out_of_the_repository(pv_repo: Path, pv: PvRunner, target: str) -> None:
     gen({"d": {"a": "a\n"}})
     os.symlink(target, "d/link")
     real = os.path.realpath("d/link")
@@ -141,7 +141,7 @@ def test_add_never_follows_symlinks_out_of_the_repository(pv_repo: Path, pv, tar
     assert not list(Path(".pv/cache").rglob("*.dir"))
 
 
-def test_add_refuses_a_symlink_to_a_directory(pv_repo: Path, pv) -> None:  # type: ignore[no-untyped-def]
+def test_add_refuses_a_symlink_to_a_directory(pv_repo: Path, pv: PvRunner) -> None:
     gen({"d": {"a": "a\n"}, "other": {"b": "b\n"}})
     os.symlink("../other", "d/dirlink")
     fails_cleanly(
@@ -163,7 +163,7 @@ def test_add_refuses_a_symlink_to_a_directory(pv_repo: Path, pv) -> None:  # typ
         ("d/a", "ERROR: 'd/a' is inside the tracked directory 'd' — re-add the whole directory: 'pv add d'\n"),
     ],
 )
-def test_add_refuses_bad_targets(pv_repo: Path, pv, target: str, error: str) -> None:  # type: ignore[no-untyped-def]
+def test_add_refuses_bad_targets(pv_repo: Path, pv: PvRunner, target: str, error: str) -> None:
     gen({"in_git.txt": "g\n", "d": {"a": "a\n"}})
     git("add", "in_git.txt")
     pv.ok("add", "d")

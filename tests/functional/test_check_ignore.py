@@ -2,18 +2,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.helpers import gen, git, git_commit
+from tests.helpers import PvRunner, gen, git, git_commit
 
 PVIGNORE = "# junk\n*.tmp\n!keep.tmp\n\n__pycache__/\n"
 
 
-def test_lists_ignored_paths_like_git(pv_repo: Path, pv) -> None:  # type: ignore[no-untyped-def]
+def test_lists_ignored_paths_like_git(pv_repo: Path, pv: PvRunner) -> None:
     gen({".pvignore": PVIGNORE, "d": {"x.tmp": "", "keep.tmp": "", "y.csv": "", "__pycache__": {"m.pyc": ""}}})
     res = pv("check-ignore", "d/x.tmp", "d/keep.tmp", "d/y.csv", "d/__pycache__", "d/__pycache__/m.pyc")
     assert (res.exit_code, res.stdout, res.stderr) == (0, "d/x.tmp\nd/__pycache__\nd/__pycache__/m.pyc\n", "")
 
 
-def test_details_show_source_line_and_pattern(pv_repo: Path, pv) -> None:  # type: ignore[no-untyped-def]
+def test_details_show_source_line_and_pattern(pv_repo: Path, pv: PvRunner) -> None:
     gen({".pvignore": PVIGNORE, "d": {"x.tmp": "", "keep.tmp": "", "y.csv": ""}})
     res = pv("check-ignore", "-d", "d/x.tmp", "d/keep.tmp", "d/y.csv", "d/__pycache__/")
     assert res.exit_code == 0
@@ -26,7 +26,7 @@ def test_details_show_source_line_and_pattern(pv_repo: Path, pv) -> None:  # typ
     assert res.stdout == "::\td/y.csv\n.pvignore:2:*.tmp\td/x.tmp\n"
 
 
-def test_pvignore_in_a_subdirectory(pv_repo: Path, pv) -> None:  # type: ignore[no-untyped-def]
+def test_pvignore_in_a_subdirectory(pv_repo: Path, pv: PvRunner) -> None:
     gen({"data": {".pvignore": "*.bak\n", "a.bak": "", "a.csv": ""}, "top.bak": ""})
     res = pv("check-ignore", "-d", "data/a.bak", "top.bak")
     assert res.stdout == "data/.pvignore:1:*.bak\tdata/a.bak\n"
@@ -34,7 +34,7 @@ def test_pvignore_in_a_subdirectory(pv_repo: Path, pv) -> None:  # type: ignore[
     assert res.stdout == "a.bak\n"
 
 
-def test_exit_1_when_nothing_is_ignored(pv_repo: Path, pv) -> None:  # type: ignore[no-untyped-def]
+def test_exit_1_when_nothing_is_ignored(pv_repo: Path, pv: PvRunner) -> None:
     gen({".pvignore": PVIGNORE, "y.csv": ""})
     res = pv("check-ignore", "y.csv", "d/keep.tmp")
     assert (res.exit_code, res.stdout, res.stderr) == (1, "", "")
@@ -42,11 +42,11 @@ def test_exit_1_when_nothing_is_ignored(pv_repo: Path, pv) -> None:  # type: ign
     assert (res.exit_code, res.stdout) == (1, "::\ty.csv\n")
 
 
-def test_without_any_pvignore(pv_repo: Path, pv) -> None:  # type: ignore[no-untyped-def]
+def test_without_any_pvignore(pv_repo: Path, pv: PvRunner) -> None:
     assert pv("check-ignore", "anything").exit_code == 1
 
 
-def test_usage_and_path_errors(pv_repo: Path, pv) -> None:  # type: ignore[no-untyped-def]
+def test_usage_and_path_errors(pv_repo: Path, pv: PvRunner) -> None:
     res = pv("check-ignore", "-n", "x")
     assert res.exit_code == 2
     assert "-n/--non-matching needs -d/--details" in res.stderr
@@ -57,7 +57,7 @@ def test_usage_and_path_errors(pv_repo: Path, pv) -> None:  # type: ignore[no-un
 
 
 # -- .pvignore is honoured by add, status and checkout -------------------------------------------
-def test_add_leaves_ignored_files_out_of_the_directory(pv_repo: Path, pv) -> None:  # type: ignore[no-untyped-def]
+def test_add_leaves_ignored_files_out_of_the_directory(pv_repo: Path, pv: PvRunner) -> None:
     gen({".pvignore": PVIGNORE, "d": {"a.csv": "a\n", "x.tmp": "junk\n", "keep.tmp": "k\n", "__pycache__": {"m.pyc": "c"}}})
     res = pv("add", "d")
     assert res.exit_code == 0, res
@@ -65,7 +65,7 @@ def test_add_leaves_ignored_files_out_of_the_directory(pv_repo: Path, pv) -> Non
     assert "nfiles: 2" in Path("d.pv").read_text()
 
 
-def test_status_ignores_ignored_changes(pv_repo: Path, pv) -> None:  # type: ignore[no-untyped-def]
+def test_status_ignores_ignored_changes(pv_repo: Path, pv: PvRunner) -> None:
     gen({".pvignore": PVIGNORE, "d": {"a.csv": "a\n"}})
     pv.ok("add", "d")
     gen({"d": {"new.tmp": "junk\n", "__pycache__": {"m.pyc": "c"}}})
@@ -74,7 +74,7 @@ def test_status_ignores_ignored_changes(pv_repo: Path, pv) -> None:  # type: ign
     assert "modified:" in pv("status").stdout
 
 
-def test_checkout_keeps_ignored_files(pv_repo: Path, pv) -> None:  # type: ignore[no-untyped-def]
+def test_checkout_keeps_ignored_files(pv_repo: Path, pv: PvRunner) -> None:
     gen({".pvignore": PVIGNORE, "d": {"a.csv": "a1\n", "b.csv": "b\n"}})
     pv.ok("add", "d")
     git_commit("v1")

@@ -6,20 +6,20 @@ import shutil
 from pathlib import Path
 
 from pipever.objects.hashing import hash_bytes
-from tests.helpers import gen, git, git_commit
+from tests.helpers import PvRunner, gen, git, git_commit
 
 
 def oid(text: str) -> str:
     return str(hash_bytes(text.encode()))
 
 
-def setup_v1(pv) -> None:  # type: ignore[no-untyped-def]
+def setup_v1(pv: PvRunner) -> None:
     gen({"data": {"a.csv": "a\n", "b.csv": "b\n"}, "model.bin": "m1\n"})
     pv.ok("add", "data", "model.bin")
     git_commit("v1")
 
 
-def test_clean_workspace_has_no_diff(pv_repo: Path, pv) -> None:  # type: ignore[no-untyped-def]
+def test_clean_workspace_has_no_diff(pv_repo: Path, pv: PvRunner) -> None:
     setup_v1(pv)
     res = pv("diff")
     assert (res.exit_code, res.stdout, res.stderr) == (0, "", "")
@@ -28,7 +28,7 @@ def test_clean_workspace_has_no_diff(pv_repo: Path, pv) -> None:  # type: ignore
     assert pv("diff", "-q").exit_code == 0
 
 
-def test_workspace_changes_down_to_files_in_directories(pv_repo: Path, pv) -> None:  # type: ignore[no-untyped-def]
+def test_workspace_changes_down_to_files_in_directories(pv_repo: Path, pv: PvRunner) -> None:
     setup_v1(pv)
     gen({"data": {"a.csv": "a2\n", "c.csv": "c\n"}, "model.bin": "m2!\n"})
     os.unlink("data/b.csv")
@@ -55,7 +55,7 @@ def test_workspace_changes_down_to_files_in_directories(pv_repo: Path, pv) -> No
     assert pv("diff", "-q").exit_code == 3
 
 
-def test_markdown_table(pv_repo: Path, pv) -> None:  # type: ignore[no-untyped-def]
+def test_markdown_table(pv_repo: Path, pv: PvRunner) -> None:
     setup_v1(pv)
     gen({"model.bin": "m2!\n"})
     os.unlink("data/b.csv")
@@ -69,7 +69,7 @@ def test_markdown_table(pv_repo: Path, pv) -> None:  # type: ignore[no-untyped-d
     )
 
 
-def test_newly_added_data_is_added(pv_repo: Path, pv) -> None:  # type: ignore[no-untyped-def]
+def test_newly_added_data_is_added(pv_repo: Path, pv: PvRunner) -> None:
     setup_v1(pv)
     gen({"new": {"x": "x\n"}})
     pv.ok("add", "new")
@@ -80,14 +80,14 @@ def test_newly_added_data_is_added(pv_repo: Path, pv) -> None:  # type: ignore[n
     ]
 
 
-def test_missing_workspace_data_is_deleted(pv_repo: Path, pv) -> None:  # type: ignore[no-untyped-def]
+def test_missing_workspace_data_is_deleted(pv_repo: Path, pv: PvRunner) -> None:
     setup_v1(pv)
     os.unlink("model.bin")
     doc = json.loads(pv("diff", "--json").stdout)
     assert doc["deleted"] == [{"path": "model.bin", "oid": oid("m1\n"), "size": 3}]
 
 
-def test_between_two_revisions_without_checking_out(pv_repo: Path, pv) -> None:  # type: ignore[no-untyped-def]
+def test_between_two_revisions_without_checking_out(pv_repo: Path, pv: PvRunner) -> None:
     setup_v1(pv)
     v1 = git("rev-parse", "HEAD").strip()
     gen({"data": {"a.csv": "A\n"}})
@@ -113,14 +113,14 @@ def test_between_two_revisions_without_checking_out(pv_repo: Path, pv) -> None: 
     assert json.loads(res.stdout) == {"added": [], "deleted": [], "modified": [], "renamed": []}
 
 
-def test_renamed_in_human_output(pv_repo: Path, pv) -> None:  # type: ignore[no-untyped-def]
+def test_renamed_in_human_output(pv_repo: Path, pv: PvRunner) -> None:
     setup_v1(pv)
     pv.ok("move", "model.bin", "m.bin")
     res = pv("diff")
     assert res.stdout == "Renamed:\n    model.bin -> m.bin  3 B\n\nfiles summary: 0 added, 0 deleted, 1 renamed, 0 modified\n"
 
 
-def test_directory_without_manifest_in_cache_is_compared_whole(pv_repo: Path, pv) -> None:  # type: ignore[no-untyped-def]
+def test_directory_without_manifest_in_cache_is_compared_whole(pv_repo: Path, pv: PvRunner) -> None:
     setup_v1(pv)
     old_dir_oid = [ln for ln in Path("data.pv").read_text().splitlines() if "oid:" in ln][0].split()[-1]
     gen({"data": {"a.csv": "A\n"}})
@@ -137,14 +137,14 @@ def test_directory_without_manifest_in_cache_is_compared_whole(pv_repo: Path, pv
     assert res.stderr == "WARNING: 'data' is compared as a whole: its manifest is not in the cache (run 'pv fetch' to see its files)\n"
 
 
-def test_pvignored_files_are_not_reported(pv_repo: Path, pv) -> None:  # type: ignore[no-untyped-def]
+def test_pvignored_files_are_not_reported(pv_repo: Path, pv: PvRunner) -> None:
     gen({".pvignore": "*.tmp\n"})
     setup_v1(pv)
     gen({"data": {"scratch.tmp": "junk\n"}})
     assert pv("diff").stdout == ""
 
 
-def test_repository_without_commits_shows_everything_added(git_repo: Path, pv) -> None:  # type: ignore[no-untyped-def]
+def test_repository_without_commits_shows_everything_added(git_repo: Path, pv: PvRunner) -> None:
     pv.ok("init")
     gen({"x.csv": "x\n"})
     pv.ok("add", "x.csv")
@@ -152,14 +152,14 @@ def test_repository_without_commits_shows_everything_added(git_repo: Path, pv) -
     assert doc["added"] == [{"path": "x.csv", "oid": oid("x\n"), "size": 2}]
 
 
-def test_unknown_revision_is_an_error(pv_repo: Path, pv) -> None:  # type: ignore[no-untyped-def]
+def test_unknown_revision_is_an_error(pv_repo: Path, pv: PvRunner) -> None:
     res = pv("diff", "nosuchrev")
     assert res.exit_code == 1
     assert res.stderr == "ERROR: unknown revision 'nosuchrev' — use a branch, tag or commit that exists ('git log')\n"
     assert res.stdout == ""
 
 
-def test_diff_needs_git(tmp_dir: Path, pv) -> None:  # type: ignore[no-untyped-def]
+def test_diff_needs_git(tmp_dir: Path, pv: PvRunner) -> None:
     pv.ok("init", "--no-scm")
     res = pv("diff")
     assert res.exit_code == 1
@@ -169,7 +169,7 @@ def test_diff_needs_git(tmp_dir: Path, pv) -> None:  # type: ignore[no-untyped-d
     )
 
 
-def test_diff_does_not_write_pointers_or_cache(pv_repo: Path, pv) -> None:  # type: ignore[no-untyped-def]
+def test_diff_does_not_write_pointers_or_cache(pv_repo: Path, pv: PvRunner) -> None:
     setup_v1(pv)
     gen({"data": {"a.csv": "changed\n"}})
     before = sorted(p.as_posix() for p in Path(".pv/cache").rglob("*"))

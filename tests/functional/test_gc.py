@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from pipever.objects.hashing import hash_bytes
-from tests.helpers import gen, git, git_commit
+from tests.helpers import PvRunner, gen, git, git_commit
 
 CACHE = Path(".pv/cache/blake3")
 
@@ -25,7 +25,7 @@ A1, A2, SAME, F1, F2 = (obj(t + "\n") for t in ("a1", "a2", "same", "f1", "f2"))
 MODEL = obj("model\n")
 
 
-def two_versions(pv) -> None:  # type: ignore[no-untyped-def]
+def two_versions(pv: PvRunner) -> None:
     gen({"data": {"a": "a1\n", "same": "same\n"}, "f.txt": "f1\n"})
     pv.ok("add", "data", "f.txt")
     git_commit("v1")
@@ -35,13 +35,13 @@ def two_versions(pv) -> None:  # type: ignore[no-untyped-def]
     git_commit("v2")
 
 
-def test_needs_a_scope(pv_repo: Path, pv) -> None:  # type: ignore[no-untyped-def]
+def test_needs_a_scope(pv_repo: Path, pv: PvRunner) -> None:
     res = pv("gc")
     assert res.exit_code == 2
     assert "choose what to keep: -w (workspace), -a (branches), -T (tags) or -A (all commits)" in res.stderr
 
 
-def test_workspace_keeps_only_what_the_workspace_uses(pv_repo: Path, pv) -> None:  # type: ignore[no-untyped-def]
+def test_workspace_keeps_only_what_the_workspace_uses(pv_repo: Path, pv: PvRunner) -> None:
     two_versions(pv)
     before = objects()
     res = pv("gc", "-w", "-f")
@@ -57,7 +57,7 @@ def test_workspace_keeps_only_what_the_workspace_uses(pv_repo: Path, pv) -> None
     assert Path("f.txt").read_text() == "f2\n"
 
 
-def test_dry_lists_and_deletes_nothing(pv_repo: Path, pv) -> None:  # type: ignore[no-untyped-def]
+def test_dry_lists_and_deletes_nothing(pv_repo: Path, pv: PvRunner) -> None:
     two_versions(pv)
     before = objects()
     res = pv("gc", "-w", "--dry")
@@ -70,7 +70,7 @@ def test_dry_lists_and_deletes_nothing(pv_repo: Path, pv) -> None:  # type: igno
     assert objects() == before
 
 
-def test_asks_before_deleting(pv_repo: Path, pv, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+def test_asks_before_deleting(pv_repo: Path, pv: PvRunner, monkeypatch: pytest.MonkeyPatch) -> None:
     two_versions(pv)
     before = objects()
     monkeypatch.setattr("sys.stdin", io.StringIO("n\n"))
@@ -85,21 +85,21 @@ def test_asks_before_deleting(pv_repo: Path, pv, monkeypatch: pytest.MonkeyPatch
     assert len(before - objects()) == 3
 
 
-def test_nothing_to_delete(pv_repo: Path, pv) -> None:  # type: ignore[no-untyped-def]
+def test_nothing_to_delete(pv_repo: Path, pv: PvRunner) -> None:
     gen({"x": "x\n"})
     pv.ok("add", "x")
     res = pv("gc", "-w")
     assert (res.exit_code, res.stdout) == (0, "Nothing to delete: every object in the cache is in use.\n")
 
 
-def test_all_commits_keeps_history(pv_repo: Path, pv) -> None:  # type: ignore[no-untyped-def]
+def test_all_commits_keeps_history(pv_repo: Path, pv: PvRunner) -> None:
     two_versions(pv)
     before = objects()
     assert pv("gc", "-A", "-f").exit_code == 0
     assert objects() == before
 
 
-def test_all_branches_and_tags(pv_repo: Path, pv) -> None:  # type: ignore[no-untyped-def]
+def test_all_branches_and_tags(pv_repo: Path, pv: PvRunner) -> None:
     two_versions(pv)
     git("branch", "old", "HEAD~1")
     before = objects()
@@ -111,14 +111,14 @@ def test_all_branches_and_tags(pv_repo: Path, pv) -> None:  # type: ignore[no-un
     assert F1 not in objects()  # tags were not asked for
 
 
-def test_tags_keep_tagged_data(pv_repo: Path, pv) -> None:  # type: ignore[no-untyped-def]
+def test_tags_keep_tagged_data(pv_repo: Path, pv: PvRunner) -> None:
     two_versions(pv)
     git("tag", "v1", "HEAD~1")
     pv.ok("gc", "-T", "-f")
     assert {A1, F1} <= objects()
 
 
-def test_uncommitted_pointers_and_pv_lock_are_kept(pv_repo: Path, pv) -> None:  # type: ignore[no-untyped-def]
+def test_uncommitted_pointers_and_pv_lock_are_kept(pv_repo: Path, pv: PvRunner) -> None:
     pv.ok("config", "core.autostage", "false")
     gen({"new.bin": "new\n", "model.pkl": "model\n"})
     pv.ok("add", "new.bin", "model.pkl")  # new.bin.pv is neither committed nor staged
@@ -132,7 +132,7 @@ def test_uncommitted_pointers_and_pv_lock_are_kept(pv_repo: Path, pv) -> None:  
     assert {obj("new\n"), MODEL} <= objects()
 
 
-def test_unreadable_workspace_lock_stops_gc(pv_repo: Path, pv) -> None:  # type: ignore[no-untyped-def]
+def test_unreadable_workspace_lock_stops_gc(pv_repo: Path, pv: PvRunner) -> None:
     two_versions(pv)
     before = objects()
     Path("pv.lock").write_text("stages: [\n")
@@ -142,7 +142,7 @@ def test_unreadable_workspace_lock_stops_gc(pv_repo: Path, pv) -> None:  # type:
     assert objects() == before
 
 
-def test_leftover_temp_files_are_cleaned(pv_repo: Path, pv) -> None:  # type: ignore[no-untyped-def]
+def test_leftover_temp_files_are_cleaned(pv_repo: Path, pv: PvRunner) -> None:
     gen({"x": "x\n"})
     pv.ok("add", "x")
     shard = CACHE / obj("x\n")[:2]
@@ -157,7 +157,7 @@ def test_leftover_temp_files_are_cleaned(pv_repo: Path, pv) -> None:  # type: ig
     assert young.exists()  # may belong to a transfer running now
 
 
-def test_objects_that_came_into_use_after_planning_are_spared(pv_repo: Path, pv) -> None:  # type: ignore[no-untyped-def]
+def test_objects_that_came_into_use_after_planning_are_spared(pv_repo: Path, pv: PvRunner) -> None:
     from pipever.ops import gc as gc_op
     from pipever.repo import Repo
 
@@ -174,7 +174,7 @@ def test_objects_that_came_into_use_after_planning_are_spared(pv_repo: Path, pv)
     assert Path("again.txt").read_text() == "f1\n"
 
 
-def test_symlinked_workspace_files_keep_their_objects(pv_repo: Path, pv) -> None:  # type: ignore[no-untyped-def]
+def test_symlinked_workspace_files_keep_their_objects(pv_repo: Path, pv: PvRunner) -> None:
     pv.ok("config", "cache.type", "symlink")
     git_commit("symlink cache")
     two_versions(pv)
@@ -185,7 +185,7 @@ def test_symlinked_workspace_files_keep_their_objects(pv_repo: Path, pv) -> None
     assert Path("data/a").read_text() == "a2\n"
 
 
-def test_corrupt_kept_manifest_stops_gc(pv_repo: Path, pv) -> None:  # type: ignore[no-untyped-def]
+def test_corrupt_kept_manifest_stops_gc(pv_repo: Path, pv: PvRunner) -> None:
     two_versions(pv)
     dir_oid = [ln for ln in Path("data.pv").read_text().splitlines() if "oid:" in ln][0].split()[-1][7:]
     manifest = CACHE / dir_oid[:2] / (dir_oid[2:] + ".dir")
@@ -202,7 +202,7 @@ def test_corrupt_kept_manifest_stops_gc(pv_repo: Path, pv) -> None:  # type: ign
     assert objects() == before
 
 
-def test_cloud_needs_a_remote(pv_repo: Path, pv) -> None:  # type: ignore[no-untyped-def]
+def test_cloud_needs_a_remote(pv_repo: Path, pv: PvRunner) -> None:
     two_versions(pv)
     before = objects()
     res = pv("gc", "-w", "--cloud", "-f")
@@ -211,7 +211,7 @@ def test_cloud_needs_a_remote(pv_repo: Path, pv) -> None:  # type: ignore[no-unt
     assert objects() == before  # the remote is planned before anything is deleted
 
 
-def test_cloud_deletes_unused_remote_objects(pv_repo: Path, pv, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_cloud_deletes_unused_remote_objects(pv_repo: Path, pv: PvRunner, tmp_path: Path) -> None:
     store = tmp_path / "store"
     pv.ok("remote", "add", "-d", "store", str(store))
     gen({"data": {"a": "a1\n", "same": "same\n"}, "f.txt": "f1\n"})
@@ -238,7 +238,7 @@ def test_cloud_deletes_unused_remote_objects(pv_repo: Path, pv, tmp_path: Path) 
     assert not {A1, F1} & objects()
 
 
-def test_remote_needs_cloud(pv_repo: Path, pv) -> None:  # type: ignore[no-untyped-def]
+def test_remote_needs_cloud(pv_repo: Path, pv: PvRunner) -> None:
     res = pv("gc", "-w", "-r", "origin")
     assert res.exit_code == 2
     assert "-r/--remote needs --cloud" in res.stderr

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import gen, git, git_commit
+from tests.helpers import PvRunner, gen, git, git_commit
 
 
 def staged() -> list[str]:
@@ -17,7 +17,7 @@ def pointer_path(pointer: str) -> str:
     return [ln for ln in Path(pointer).read_text().splitlines() if "path:" in ln][0].split()[-1]
 
 
-def test_move_file_with_pointer_and_gitignore(pv_repo: Path, pv) -> None:  # type: ignore[no-untyped-def]
+def test_move_file_with_pointer_and_gitignore(pv_repo: Path, pv: PvRunner) -> None:
     gen({"data.csv": "1\n"})
     pv.ok("add", "data.csv")
     git_commit("track")
@@ -37,7 +37,7 @@ def test_move_file_with_pointer_and_gitignore(pv_repo: Path, pv) -> None:  # typ
     assert pv("status").stdout == "Data and pipelines are up to date.\n"
 
 
-def test_move_into_an_existing_directory(pv_repo: Path, pv) -> None:  # type: ignore[no-untyped-def]
+def test_move_into_an_existing_directory(pv_repo: Path, pv: PvRunner) -> None:
     gen({"data": {"a": "a\n"}, "archive": {"readme": "r\n"}})
     pv.ok("add", "data")
     res = pv("move", "data", "archive")
@@ -48,7 +48,7 @@ def test_move_into_an_existing_directory(pv_repo: Path, pv) -> None:  # type: ig
     assert pv("status").stdout == "Data and pipelines are up to date.\n"
 
 
-def test_move_keeps_extra_pointer_keys(pv_repo: Path, pv) -> None:  # type: ignore[no-untyped-def]
+def test_move_keeps_extra_pointer_keys(pv_repo: Path, pv: PvRunner) -> None:
     gen({"m.bin": "m\n"})
     pv.ok("add", "m.bin")
     text = Path("m.bin.pv").read_text()
@@ -60,7 +60,7 @@ def test_move_keeps_extra_pointer_keys(pv_repo: Path, pv) -> None:  # type: igno
     assert pointer_path("model.bin.pv") == "model.bin"
 
 
-def test_move_carries_state_so_nothing_is_rehashed(pv_repo: Path, pv) -> None:  # type: ignore[no-untyped-def]
+def test_move_carries_state_so_nothing_is_rehashed(pv_repo: Path, pv: PvRunner) -> None:
     from pipever.repo import Repo
 
     gen({"data": {"a": "a\n"}})
@@ -72,7 +72,7 @@ def test_move_carries_state_so_nothing_is_rehashed(pv_repo: Path, pv) -> None:  
         assert repo.state.get("d2/a", os.stat("d2/a")) is not None
 
 
-def test_move_pointer_only_when_data_is_not_checked_out(pv_repo: Path, pv) -> None:  # type: ignore[no-untyped-def]
+def test_move_pointer_only_when_data_is_not_checked_out(pv_repo: Path, pv: PvRunner) -> None:
     gen({"f": "f\n"})
     pv.ok("add", "f")
     os.unlink("f")
@@ -97,7 +97,7 @@ def test_move_pointer_only_when_data_is_not_checked_out(pv_repo: Path, pv) -> No
         ("gitfile", "ERROR: 'gitfile' is tracked by Git — run 'git rm -r --cached gitfile' first, or choose another destination\n"),
     ],
 )
-def test_move_refuses_bad_destinations(pv_repo: Path, pv, dst: str, error: str) -> None:  # type: ignore[no-untyped-def]
+def test_move_refuses_bad_destinations(pv_repo: Path, pv: PvRunner, dst: str, error: str) -> None:
     gen({"f": "f\n", "exists.txt": "e\n", "taken": "t\n", "dir": {"a": "a\n"}, "code.py": "", "gitfile": "g\n"})
     pv.ok("add", "f", "dir", "taken")
     git_commit("state")
@@ -111,7 +111,7 @@ def test_move_refuses_bad_destinations(pv_repo: Path, pv, dst: str, error: str) 
     assert not Path(".git/f").exists() and not Path(".pv/f").exists()
 
 
-def test_move_refuses_a_directory_into_itself(pv_repo: Path, pv) -> None:  # type: ignore[no-untyped-def]
+def test_move_refuses_a_directory_into_itself(pv_repo: Path, pv: PvRunner) -> None:
     gen({"d": {"a": "a\n"}})
     pv.ok("add", "d")
     res = pv("move", "d", "d/sub")
@@ -119,7 +119,7 @@ def test_move_refuses_a_directory_into_itself(pv_repo: Path, pv) -> None:  # typ
     assert res.stderr == "ERROR: cannot move 'd' into itself ('d/sub') — give a destination outside it\n"
 
 
-def test_move_refuses_untracked_sources(pv_repo: Path, pv) -> None:  # type: ignore[no-untyped-def]
+def test_move_refuses_untracked_sources(pv_repo: Path, pv: PvRunner) -> None:
     gen({"plain": "p\n", "dir": {"a": "a\n"}})
     pv.ok("add", "dir")
     res = pv("move", "plain", "other")
@@ -133,7 +133,7 @@ def test_move_refuses_untracked_sources(pv_repo: Path, pv) -> None:  # type: ign
     assert Path("plain").exists() and Path("dir/a").exists()
 
 
-def test_move_refuses_pointers_with_several_outs(pv_repo: Path, pv) -> None:  # type: ignore[no-untyped-def]
+def test_move_refuses_pointers_with_several_outs(pv_repo: Path, pv: PvRunner) -> None:
     gen({"a": "a\n", "b": "b\n"})
     pv.ok("add", "a", "b")
     a, b = Path("a.pv").read_text(), Path("b.pv").read_text()

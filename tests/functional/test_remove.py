@@ -4,14 +4,14 @@ import os
 import stat
 from pathlib import Path
 
-from tests.helpers import gen, git, git_commit
+from tests.helpers import PvRunner, gen, git, git_commit
 
 
 def index_status() -> str:
     return git("status", "--porcelain", "--untracked-files=no")
 
 
-def test_remove_keeps_the_data_and_unstages_the_pointer(pv_repo: Path, pv) -> None:  # type: ignore[no-untyped-def]
+def test_remove_keeps_the_data_and_unstages_the_pointer(pv_repo: Path, pv: PvRunner) -> None:
     gen({"data.csv": "1,2\n", "other.txt": "o\n"})
     pv.ok("add", "data.csv", "other.txt")
     git_commit("track")
@@ -28,7 +28,7 @@ def test_remove_keeps_the_data_and_unstages_the_pointer(pv_repo: Path, pv) -> No
     assert index_status() == "M  .gitignore\nD  data.csv.pv\n"
 
 
-def test_remove_last_entry_deletes_the_gitignore(pv_repo: Path, pv) -> None:  # type: ignore[no-untyped-def]
+def test_remove_last_entry_deletes_the_gitignore(pv_repo: Path, pv: PvRunner) -> None:
     gen({"sub": {"x.bin": "x\n"}})
     pv.ok("add", "sub/x.bin")
     git_commit("track")
@@ -37,7 +37,7 @@ def test_remove_last_entry_deletes_the_gitignore(pv_repo: Path, pv) -> None:  # 
     assert index_status() == "D  sub/.gitignore\nD  sub/x.bin.pv\n"
 
 
-def test_remove_outs_deletes_the_data(pv_repo: Path, pv) -> None:  # type: ignore[no-untyped-def]
+def test_remove_outs_deletes_the_data(pv_repo: Path, pv: PvRunner) -> None:
     gen({"data": {"a": "a\n", "deep": {"b": "b\n"}}, "f": "f\n"})
     pv.ok("add", "data", "f")
     git_commit("track")
@@ -49,7 +49,7 @@ def test_remove_outs_deletes_the_data(pv_repo: Path, pv) -> None:  # type: ignor
     assert index_status() == "D  .gitignore\nD  data.pv\nD  f.pv\n"
 
 
-def test_remove_outs_refuses_to_lose_unsaved_changes(pv_repo: Path, pv) -> None:  # type: ignore[no-untyped-def]
+def test_remove_outs_refuses_to_lose_unsaved_changes(pv_repo: Path, pv: PvRunner) -> None:
     gen({"data": {"a": "a\n"}, "f": "f\n"})
     pv.ok("add", "data", "f")
     git_commit("track")
@@ -66,14 +66,14 @@ def test_remove_outs_refuses_to_lose_unsaved_changes(pv_repo: Path, pv) -> None:
     assert index_status() == ""
 
 
-def test_remove_outs_leaves_pvignored_files(pv_repo: Path, pv) -> None:  # type: ignore[no-untyped-def]
+def test_remove_outs_leaves_pvignored_files(pv_repo: Path, pv: PvRunner) -> None:
     gen({".pvignore": "*.log\n", "data": {"a": "a\n", "run.log": "log\n"}})
     pv.ok("add", "data")
     pv.ok("remove", "data.pv", "--outs")
     assert sorted(os.listdir("data")) == ["run.log"]
 
 
-def test_kept_data_no_longer_shares_the_cache(pv_repo: Path, pv) -> None:  # type: ignore[no-untyped-def]
+def test_kept_data_no_longer_shares_the_cache(pv_repo: Path, pv: PvRunner) -> None:
     pv.ok("config", "cache.type", "hardlink,symlink")
     gen({"data": {"a": "a\n"}, "f": "f\n"})
     pv.ok("add", "data", "f")
@@ -86,7 +86,7 @@ def test_kept_data_no_longer_shares_the_cache(pv_repo: Path, pv) -> None:  # typ
     assert Path("f").read_text() == "f\n" and Path("data/a").read_text() == "a\n"
 
 
-def test_remove_of_an_uncommitted_pointer_stages_nothing(pv_repo: Path, pv) -> None:  # type: ignore[no-untyped-def]
+def test_remove_of_an_uncommitted_pointer_stages_nothing(pv_repo: Path, pv: PvRunner) -> None:
     pv.ok("config", "core.autostage", "false")
     gen({"f": "f\n"})
     pv.ok("add", "f")
@@ -97,7 +97,7 @@ def test_remove_of_an_uncommitted_pointer_stages_nothing(pv_repo: Path, pv) -> N
     assert index_status() == " M .pv/config.yaml\n"
 
 
-def test_remove_needs_a_pointer_file(pv_repo: Path, pv) -> None:  # type: ignore[no-untyped-def]
+def test_remove_needs_a_pointer_file(pv_repo: Path, pv: PvRunner) -> None:
     gen({"f": "f\n"})
     pv.ok("add", "f")
     res = pv("remove", "f")
@@ -111,7 +111,7 @@ def test_remove_needs_a_pointer_file(pv_repo: Path, pv) -> None:  # type: ignore
     assert Path("f.pv").exists()
 
 
-def test_remove_from_a_subdirectory(pv_repo: Path, pv) -> None:  # type: ignore[no-untyped-def]
+def test_remove_from_a_subdirectory(pv_repo: Path, pv: PvRunner) -> None:
     gen({"sub": {"x": "x\n"}})
     pv.ok("add", "sub/x")
     res = pv("remove", "x.pv", cwd=Path("sub"))

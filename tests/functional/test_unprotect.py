@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import gen
+from tests.helpers import PvRunner, gen
 
 
 def plain_writable(path: str) -> bool:
@@ -16,7 +16,7 @@ def plain_writable(path: str) -> bool:
 
 
 @pytest.mark.parametrize("link", ["hardlink", "symlink"])
-def test_unprotect_file_makes_a_private_writable_copy(pv_repo: Path, pv, link: str) -> None:  # type: ignore[no-untyped-def]
+def test_unprotect_file_makes_a_private_writable_copy(pv_repo: Path, pv: PvRunner, link: str) -> None:
     pv.ok("config", "cache.type", link)
     gen({"f.txt": "v1\n"})
     pv.ok("add", "f.txt")
@@ -31,7 +31,7 @@ def test_unprotect_file_makes_a_private_writable_copy(pv_repo: Path, pv, link: s
     assert "modified" in pv("status").stdout
 
 
-def test_unprotect_directory_keeps_exec_bits_and_status(pv_repo: Path, pv) -> None:  # type: ignore[no-untyped-def]
+def test_unprotect_directory_keeps_exec_bits_and_status(pv_repo: Path, pv: PvRunner) -> None:
     pv.ok("config", "cache.type", "symlink")
     gen({"d": {"run.sh": "#!/bin/sh\n", "sub": {"x": "x\n"}}})
     os.chmod("d/run.sh", 0o755)
@@ -51,7 +51,7 @@ def test_unprotect_directory_keeps_exec_bits_and_status(pv_repo: Path, pv) -> No
         assert repo.state.get("d/sub/x", os.stat("d/sub/x")) is not None
 
 
-def test_unprotect_one_file_inside_a_directory(pv_repo: Path, pv) -> None:  # type: ignore[no-untyped-def]
+def test_unprotect_one_file_inside_a_directory(pv_repo: Path, pv: PvRunner) -> None:
     pv.ok("config", "cache.type", "hardlink")
     gen({"d": {"a": "a\n", "b": "b\n"}})
     pv.ok("add", "d")
@@ -59,7 +59,7 @@ def test_unprotect_one_file_inside_a_directory(pv_repo: Path, pv) -> None:  # ty
     assert plain_writable("d/a") and not plain_writable("d/b")
 
 
-def test_unprotect_copies_is_a_no_op(pv_repo: Path, pv) -> None:  # type: ignore[no-untyped-def]
+def test_unprotect_copies_is_a_no_op(pv_repo: Path, pv: PvRunner) -> None:
     pv.ok("config", "cache.type", "copy")
     gen({"f": "f\n"})
     pv.ok("add", "f")
@@ -68,7 +68,7 @@ def test_unprotect_copies_is_a_no_op(pv_repo: Path, pv) -> None:  # type: ignore
     assert os.stat("f").st_ino == ino
 
 
-def test_unprotect_errors(pv_repo: Path, pv) -> None:  # type: ignore[no-untyped-def]
+def test_unprotect_errors(pv_repo: Path, pv: PvRunner) -> None:
     gen({"plain": "p\n", "f": "f\n"})
     pv.ok("add", "f")
     res = pv("unprotect", "plain")

@@ -3,9 +3,10 @@ from __future__ import annotations
 from pipever.objects.diff import Change, Item, TreeDiff, diff_trees, manifest_items
 from pipever.objects.hashing import hash_bytes
 from pipever.objects.manifest import Entry, Manifest
+from pipever.objects.oid import Oid
 
 
-def oid(text: str):  # type: ignore[no-untyped-def]
+def oid(text: str) -> Oid:
     return hash_bytes(text.encode())
 
 
