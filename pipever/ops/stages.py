@@ -103,9 +103,12 @@ def stage_status(repo: Repo, targets: list[str]) -> dict[str, list[Any]]:
     from pipever.ops.stage_state import Probe
     from pipever.pipeline.status import report
 
+    from pipever.pipeline.dag import build_graph
+
     if not (repo.root / PIPELINE_FILE).exists():
         return {}
     pipeline = load_pipeline(repo)
+    build_graph(pipeline)  # a cycle or an output produced twice is an error here too
     names = resolve_targets(pipeline, targets) if targets else list(pipeline.stages)
     lock = read_lock(repo)
     probe = Probe(repo)
