@@ -8,8 +8,9 @@
 Paths are relative to the repository root. With ``rev=None`` the workspace is read: the file on
 disk when it is there, otherwise the object its pointer records. With a revision (a branch, tag or
 commit) the pointer is read from Git objects, without checking anything out, and the data comes
-from the cache; files inside tracked directories work, and so do plain files Git tracks at that
-revision (e.g. ``params.yaml``). Objects read from the cache are verified against their oid as they
+from the cache (an object missing there is downloaded from the remote, verified, into the cache).
+``repo`` may also be a Git URL of another pv repository. Files inside tracked directories work, and
+so do plain files Git tracks at that revision (e.g. ``params.yaml``). Objects read from the cache are verified against their oid as they
 are streamed: reading to the end of a corrupt object raises ``CorruptObjectError``.
 """
 
@@ -37,26 +38,30 @@ def open(  # noqa: A001 - the SPEC's name, like dvc.api.open
 ) -> Iterator[IO[Any]]:
     """Open a tracked file for reading, streaming it (nothing is loaded whole).
 
-    ``repo`` is a local pipever repository (default: the one around the current directory),
+    ``repo`` is a local pipever repository (default: the one around the current directory) or a
+    Git URL of one (cloned to a temp directory, read at ``rev`` or its default branch),
     ``rev`` a Git revision (default: the workspace), ``mode`` ``"r"`` (text, with ``encoding``)
-    or ``"rb"``. ``remote`` names the remote to fall back to when the object is not in the local
-    cache; until that fallback exists, a missing object raises ``ObjectNotFoundError``.
+    or ``"rb"``. An object missing from the cache is downloaded (and verified) from ``remote``,
+    else the out's own remote, else the default remote; ``ObjectNotFoundError`` if none has it.
+
+    >>> with open("data/raw.csv", repo="https://github.com/org/registry", rev="v2") as f:
+    ...     header = f.readline()
 
     >>> with open("data/raw.csv", rev="HEAD~1") as f:
     ...     rows = sum(1 for _ in f)
     """
     if mode not in ("r", "rt", "rb"):
         raise ValueError(f"pipever.api.open only reads: mode must be 'r' or 'rb', not {mode!r}")
-    with _open_repo(repo) as r:
+    with _open_repo(repo, rev=rev, remote_ok=True) as r:
         raw = _open_binary(r, _repo_rel(r, path), rev, remote)
-    try:
-        if mode == "rb":
-            yield raw
-        else:
-            with io.TextIOWrapper(raw, encoding=encoding) as text:
-                yield text
-    finally:
-        raw.close()
+        try:
+            if mode == "rb":
+                yield raw
+            else:
+                with io.TextIOWrapper(raw, encoding=encoding) as text:
+                    yield text
+        finally:
+            raw.close()
 
 
 def read(
@@ -72,10 +77,52 @@ def read(
         return f.read()
 
 
+def get_url(path: str, repo: str | None = None, rev: str | None = None, remote: str | None = None) -> str:
+    """The URL of the object holding ``path`` on the remote (``remote``, else the out's own, else
+    the default one): the remote's URL plus the object's path, or an absolute path for a remote
+    on this machine. A tracked directory gives its manifest's URL. Nothing is downloaded, except
+    a directory's manifest to find a file inside it.
+
+    >>> get_url("model.pkl", rev="v1.0")
+    's3://bucket/store/blake3/9f/8a…'
+    """
+    from pipever.ops.ondemand import object_url
+    from pipever.ops.used import outs_at_rev, outs_in_workspace
+
+    with _open_repo(repo, rev=rev, remote_ok=True) as r:
+        rel = _repo_rel(r, path)
+        outs = outs_at_rev(r, r.git.resolve(rev)) if rev is not None else outs_in_workspace(r)
+        for out in outs:
+            if is_inside(rel, out.rel):
+                name = remote or out.remote
+                if rel == out.rel:
+                    return object_url(r, out.oid, is_dir=out.is_dir, remote=name)
+                return object_url(r, _object_for(r, rel, out.rel, out.oid, out.is_dir, name), remote=name)
+    raise TargetError(f"'{rel}' is not tracked by pipever" + (f" at '{rev}'" if rev else ""),
+                      hint="get_url() names data in the cache and on remotes; read Git files with read()")
+
+
+__all__ += ["get_url"]
+
+
+def _is_url(repo: str) -> bool:
+    from pipever.gitclone import is_local
+
+    return "://" in repo or not is_local(repo)
+
+
 @contextlib.contextmanager
-def _open_repo(repo: str | None) -> Iterator[Repo]:
-    if repo is not None and ("://" in repo or repo.startswith("git@")):
-        raise PvError(f"cannot read from '{repo}': only local repositories are supported", hint="clone it and pass the local path")
+def _open_repo(repo: str | None, *, rev: str | None = None, remote_ok: bool = False) -> Iterator[Repo]:
+    """The repository to read: around the cwd, at a local path, or (``remote_ok``) a Git URL
+    cloned at ``rev`` into a temp directory for the duration."""
+    if repo is not None and _is_url(repo):
+        if not remote_ok:
+            raise PvError(f"cannot read from '{repo}': only local repositories are supported", hint="clone it and pass the local path")
+        from pipever.ops.extrepo import open_external
+
+        with open_external(repo, rev=rev, checkout=rev is None) as ext:  # rev=None reads its workspace
+            yield ext.repo
+        return
     r = Repo(repo)
     try:
         yield r
@@ -108,7 +155,8 @@ def _open_binary(r: Repo, rel: str, rev: str | None, remote: str | None) -> Bina
         where = f"'{rev}'"
     for out in outs:
         if is_inside(rel, out.rel):
-            return _open_object(r, _object_for(r, rel, out.rel, out.oid, out.is_dir), rel, remote)
+            name = remote or out.remote
+            return _open_object(r, _object_for(r, rel, out.rel, out.oid, out.is_dir, name), rel, name)
     if rev is not None:
         data = r.git.read_file(sha, rel)
         if data is not None:
@@ -116,11 +164,14 @@ def _open_binary(r: Repo, rel: str, rev: str | None, remote: str | None) -> Bina
     raise TargetError(f"'{rel}' does not exist in {where}", hint="check the path (relative to the repository root)")
 
 
-def _object_for(r: Repo, rel: str, out_rel: str, oid: Oid, is_dir: bool) -> Oid:
+def _object_for(r: Repo, rel: str, out_rel: str, oid: Oid, is_dir: bool, remote: str | None) -> Oid:
     if not is_dir:
         return oid
     if rel == out_rel:
         raise TargetError(f"'{rel}' is a directory", hint="open a file inside it")
+    from pipever.ops.ondemand import ensure_object
+
+    ensure_object(r, oid, is_dir=True, remote=remote, path=out_rel)
     try:
         entries = r.odb.read_manifest(oid).by_path()
     except ManifestError as exc:
@@ -134,6 +185,9 @@ def _object_for(r: Repo, rel: str, out_rel: str, oid: Oid, is_dir: bool) -> Oid:
 
 
 def _open_object(r: Repo, oid: Oid, rel: str, remote: str | None) -> BinaryIO:
+    from pipever.ops.ondemand import ensure_object
+
+    ensure_object(r, oid, remote=remote, path=rel)
     try:
         f = builtins.open(r.odb.path(oid), "rb", buffering=0)
     except FileNotFoundError:
@@ -260,7 +314,7 @@ def params_show(
     from pipever.ops.params import params_show as show
 
     names = [stages] if isinstance(stages, str) else list(stages or ())
-    with _open_repo(repo) as r:
+    with _open_repo(repo, rev=rev, remote_ok=True) as r:
         per_file = show(r, rev=rev, targets=[_repo_rel(r, t) for t in targets], stages=names, deps_only=deps)
     return _merged(per_file)
 
@@ -275,7 +329,7 @@ def metrics_show(*targets: str, repo: str | None = None, rev: str | None = None)
     """
     from pipever.ops.metrics import metrics_show as show
 
-    with _open_repo(repo) as r:
+    with _open_repo(repo, rev=rev, remote_ok=True) as r:
         [found] = show(r, rev=rev, targets=[_repo_rel(r, t) for t in targets]).revs
     for f in found.files:
         if f.error is not None:
