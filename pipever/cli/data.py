@@ -92,7 +92,7 @@ def status(
     from pipever.ops.status import status as do_status
 
     res = do_status(repo, targets or [])
-    if quiet:
+    if quiet or context.STATE.quiet:
         return 0 if res.clean else 3
     if as_json:
         render.json_out(res.entries)

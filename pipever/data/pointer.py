@@ -77,7 +77,8 @@ def parse(text: str | bytes, rel: str) -> Pointer:
     try:
         data = yamlio.load(text, rel)
     except SchemaError as exc:
-        raise PointerError(rel, exc.message.split(": ", 1)[-1]) from exc
+        problem = exc.message.split(": ", 1)[-1]
+        raise PointerError(rel, f"line {exc.line}: {problem}" if exc.line else problem) from exc
     if not isinstance(data, dict):
         raise PointerError(rel, "expected a mapping with 'outs'")
     unknown = sorted(set(map(str, data)) - TOP_KEYS)

@@ -99,7 +99,10 @@ class Linker:
             dst.parent.mkdir(parents=True, exist_ok=True)
         tmp = fsutil.tmp_name(dst)
         last: OSError | None = None
-        for kind in [only] if only else list(self.types):
+        kinds = [only] if only else list(self.types)
+        if isexec and not only:  # a shared inode cannot carry a per-path execute bit
+            kinds = [k for k in kinds if k not in ("hardlink", "symlink")] or ["copy"]
+        for kind in kinds:
             try:
                 self._make(kind, src, tmp, isexec)
             except OSError as exc:

@@ -10,6 +10,7 @@ from pipever.concurrency import thread_map
 from pipever.data import gitignore
 from pipever.data import pointer as ptr
 from pipever.errors import TargetError
+from pipever.fsutil import is_executable
 from pipever.objects.build import FileStat, Hashed, manifest_of
 from pipever.objects.oid import Oid
 from pipever.ops import tracked as trk
@@ -106,8 +107,11 @@ def add(
     result = AddResult()
     to_stage: list[str] = []
     with repo.locked():
+        # look at every target before writing anything: a hostile symlink or a vanished file in
+        # the last target must not leave the first ones half-added
+        scans = {rel: scan(repo, rel) for rel in rels}
         for rel in rels:
-            added = _add_one(repo, rel, existing.get(rel), jobs=jobs, progress=progress)
+            added = _add_one(repo, rel, existing.get(rel), jobs=jobs, progress=progress, scanned=scans[rel])
             result.added.append(added)
             to_stage.append(added.pointer)
             changed_ignore = gitignore.add_entry(repo.root, rel)
@@ -122,11 +126,25 @@ def add(
     return result
 
 
-def _add_one(repo: Repo, rel: str, prev: trk.Tracked | None, *, jobs: int, progress: Progress) -> Added:
+def scan(repo: Repo, rel: str) -> list[FileStat] | FileStat:
+    """The files of a directory target, or the stat of a file target."""
+    if os.path.isdir(repo.root / rel):
+        return repo.workspace.walk(rel, repo.ignore)
+    fs = repo.workspace.stat_file(rel)
+    if fs is None:
+        raise TargetError(f"'{rel}' does not exist", hint="check the path")
+    return fs
+
+
+def _add_one(
+    repo: Repo, rel: str, prev: trk.Tracked | None, *, jobs: int, progress: Progress,
+    scanned: list[FileStat] | FileStat | None = None,
+) -> Added:
     ws = repo.workspace
     linker = repo.linker()
-    if os.path.isdir(repo.root / rel):
-        files = ws.walk(rel, repo.ignore)
+    found = scan(repo, rel) if scanned is None else scanned
+    if isinstance(found, list):
+        files = found
         progress.start(f"Hashing {rel}", sum(f.st.st_size for f in files), unit="bytes")
         hashed = ws.hash_files(files, jobs=jobs, on_hashed=progress.advance)
         progress.done()
@@ -138,12 +156,11 @@ def _add_one(repo: Repo, rel: str, prev: trk.Tracked | None, *, jobs: int, progr
         repo.state.mark_complete(oid)
         if linker.types[0] != "copy":
             for h in hashed:
-                linker.link_in_place(h.oid, h.rel)
+                if not is_executable(h.st.st_mode):  # executables stay copies: see Linker.link
+                    linker.link_in_place(h.oid, h.rel)
         size, nfiles = manifest.size, manifest.nfiles
     else:
-        fs = ws.stat_file(rel)
-        if fs is None:
-            raise TargetError(f"'{rel}' does not exist", hint="check the path")
+        fs = found
         progress.start(f"Adding {rel}", fs.st.st_size, unit="bytes")
         h = _hash_and_store_file(repo, fs)
         progress.advance(fs.st.st_size)

@@ -158,3 +158,35 @@ def test_commit_records_modified_data(pv_repo: Path, pv: PvRunner) -> None:
     assert "Committed d" in res.stdout and "Committed f" in res.stdout
     assert pv.ok("status").stdout == "Data and pipelines are up to date.\n"
     assert pv.ok("commit").stdout == "Nothing to commit.\n"
+
+
+def test_executable_bit_survives_hardlink_cache_type(pv_repo: Path, pv: PvRunner) -> None:
+    pv.ok("config", "cache.type", "hardlink")
+    gen({"tools": {"run.sh": "#!/bin/sh\necho hi\n", "data.txt": "d"}})
+    os.chmod(pv_repo / "tools/run.sh", 0o755)
+    pv.ok("add", "tools")
+    assert os.stat(pv_repo / "tools/data.txt").st_nlink == 2
+    assert pv.ok("status").stdout == "Data and pipelines are up to date.\n"
+    shutil.rmtree(pv_repo / "tools")
+    pv.ok("checkout")
+    assert os.stat(pv_repo / "tools/run.sh").st_mode & 0o111
+    assert os.stat(pv_repo / "tools/data.txt").st_nlink == 2
+    assert pv.ok("status").stdout == "Data and pipelines are up to date.\n"
+
+
+def test_global_quiet_status_exits_3_when_dirty(pv_repo: Path, pv: PvRunner) -> None:
+    gen({"f": "1"})
+    pv.ok("add", "f")
+    gen({"f": "2"})
+    res = pv("-q", "status")
+    assert res.exit_code == 3 and res.stdout == ""
+
+
+def test_add_of_several_targets_writes_nothing_when_one_is_hostile(pv_repo: Path, pv: PvRunner, tmp_path: Path) -> None:
+    (tmp_path / "secret").write_text("s")
+    gen({"a.txt": "a", "dir": {"x": "x"}})
+    os.symlink(tmp_path / "secret", pv_repo / "dir/evil")
+    res = pv("add", "a.txt", "dir")
+    assert res.exit_code == 1 and "outside the work tree" in res.stderr
+    assert not (pv_repo / "a.txt.pv").exists() and not (pv_repo / "dir.pv").exists()
+    assert not any(p.is_file() for p in (pv_repo / ".pv/cache").rglob("*"))
