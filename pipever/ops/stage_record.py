@@ -16,7 +16,7 @@ from pipever.objects import checkout as co
 from pipever.objects.checkout import Linker
 from pipever.ops.save import save_path
 from pipever.ops.stage_state import Probe
-from pipever.ops.stages import write_lock
+from pipever.ops.stages import LockWriter
 from pipever.paths import check_physical
 from pipever.pipeline.lockfile import LockedPath, LockEntry, Lockfile, make_entry
 from pipever.pipeline.runcache import RUNS_DIR, RunCache, cacheable, run_key
@@ -31,6 +31,7 @@ class StageRecorder:
         self.lock = lock
         self.probe = Probe(repo)
         self.runs = RunCache(repo.cache_dir / RUNS_DIR)
+        self.writer = LockWriter(repo, pipeline)
 
     # -- before running -------------------------------------------------------------------------
     def clear_outputs(self, stage: Stage) -> None:
@@ -70,7 +71,7 @@ class StageRecorder:
 
     def _commit(self, stage: Stage, entry: LockEntry, *, run_key: bool) -> LockEntry:
         self.lock = self.lock.with_entry(stage.name, entry)
-        write_lock(self.repo, self.lock, self.pipeline)
+        self.writer.write(self.lock)
         for out in stage.all_outs:
             if out.cache:
                 gitignore.add_entry(self.repo.root, out.path)
