@@ -75,7 +75,7 @@ def from_bytes(data: bytes, *, what: str = "") -> Manifest:
         if not isinstance(item, dict) or set(item) != {"path", "oid", "size", "isexec"}:
             raise ManifestError(what, f"bad entry {item!r}")
         try:
-            path = check_relpath(item["path"], source=f"manifest {what}")
+            path = check_relpath(item["path"])
         except PathOutsideRepoError as exc:
             raise ManifestError(what, f"entry {exc.message}") from exc
         try:

@@ -104,10 +104,10 @@ def plant_manifest(entries: list[dict[str, object]]) -> str:
 @pytest.mark.parametrize(
     ("entry", "problem"),
     [
-        ("../evil", "entry path '../evil' (in 'manifest {oid}') contains '..'"),
-        ("a/../../evil", "entry path 'a/../../evil' (in 'manifest {oid}') contains '..'"),
-        ("/etc/evil", "entry path '/etc/evil' (in 'manifest {oid}') is absolute"),
-        ("a/.git/hooks/post-checkout", "entry path 'a/.git/hooks/post-checkout' (in 'manifest {oid}') points into '.git'"),
+        ("../evil", "entry path '../evil' contains '..'"),
+        ("a/../../evil", "entry path 'a/../../evil' contains '..'"),
+        ("/etc/evil", "entry path '/etc/evil' is absolute"),
+        ("a/.git/hooks/post-checkout", "entry path 'a/.git/hooks/post-checkout' points into '.git'"),
     ],
 )
 def test_manifest_entry_escaping_its_directory(pv_repo: Path, pv: PvRunner, entry: str, problem: str) -> None:
