@@ -93,7 +93,10 @@ def clone(url: str, dest: Path, *, rev: str | None = None, checkout: bool = Fals
     if found.returncode != 0:
         raise GitError(f"unknown revision '{rev}' in '{url}'", hint="use a branch, tag or commit that exists there")
     sha = found.stdout.decode().strip()
-    if checkout:
+    if checkout:  # no filter of the other repository's .gitattributes may run (info/attributes wins)
+        info = dest / ".git" / "info"
+        info.mkdir(parents=True, exist_ok=True)
+        (info / "attributes").write_text("* -filter\n", encoding="utf-8")
         done = _git("checkout", "--quiet", "--detach", sha, "--", cwd=dest)
         if done.returncode != 0:
             raise _error(url, done)

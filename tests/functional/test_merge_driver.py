@@ -199,8 +199,11 @@ def test_the_same_stage_changed_on_both_sides_conflicts_only_there(merging: Path
     prepare = lockfile.dump_lockfile(lockfile.Lockfile({"prepare": _lock("p2", "x").stages["prepare"]}))
     assert text.startswith(prepare)  # the stage changed on one side only is merged
     right, left = (lockfile.dump_lockfile(lockfile.Lockfile({"train": _lock("p", m).stages["train"]})) for m in ("m-right", "m-left"))
-    body = lambda t: t.split("stages:\n", 1)[1]  # noqa: E731
-    assert text[len(prepare):] == f"<<<<<<< ours\n{body(right)}=======\n{body(left)}>>>>>>> theirs\n"
+    assert text[len(prepare):] == f"<<<<<<< ours\n{_body(right)}=======\n{_body(left)}>>>>>>> theirs\n"
+
+
+def _body(lock_text: str) -> str:
+    return lock_text.split("stages:\n", 1)[1]
 
 
 # -- the driver on files git would hand it -------------------------------------------------------

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from pipever.ops.precommit import Severity, classify
 from pipever.pipeline.status import Change, StageStatus
 
 
-def _one(entries: dict[str, list[object]]) -> tuple[Severity, str]:
+def _one(entries: dict[str, Sequence[object]]) -> tuple[Severity, str]:
     (problem,) = classify(entries)
     return problem.severity, problem.render()
 
