@@ -52,7 +52,7 @@ def tracked_x(pv_repo: Path, pv: PvRunner) -> Path:
 
 
 POINTERS = [
-    ("outs: [\n", "invalid YAML: did not find expected node content"),
+    ("outs: [\n", "line 2: invalid YAML: did not find expected node content"),
     ("foo: 1\n", "unknown key(s) 'foo'"),
     (f"outs:\n- path: x\n  oid: {X_OID}\n  colour: red\n", "unknown key(s) 'colour' in an out"),
     ("outs:\n- path: x\n", "an out is missing 'oid'"),
