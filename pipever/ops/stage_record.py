@@ -87,29 +87,41 @@ class StageRecorder:
     # -- the run cache --------------------------------------------------------------------------
     def cached_run(self, stage: Stage) -> tuple[list[LockedPath], tuple[LockedPath, ...]] | None:
         """(deps, outs) of an earlier run of ``stage`` with the present inputs whose outputs are
-        all in the cache; None when there is none."""
+        all in the cache, from the run cache or from ``pv.lock``; None when there is none."""
         if not cacheable(stage):
             return None
         deps = self.probe.locked_deps(stage)
         if len(deps) != len(stage.deps):
             return None
         key = run_key(stage, deps, self.probe.params(stage))
-        outs = self.runs.get(key) if key is not None else None
+        if key is None:
+            return None
+        outs = self.runs.get(key)
+        entry = self.lock.get(stage.name)
+        if (outs is None and entry is not None and entry.commands == stage.cmd
+                and run_key(stage, entry.deps, entry.params) == key):
+            outs = entry.outs  # pv.lock records a run with these very inputs (e.g. in a fresh clone)
         if outs is None or [o.path for o in outs] != [o.path for o in stage.all_outs]:
             return None
-        if not all(self.probe.in_cache(o.oid, is_dir=o.is_dir) for o in outs):
+        if not all(self._in_place(o) or self.probe.in_cache(o.oid, is_dir=o.is_dir) for o in outs):
             return None
         return deps, outs
 
+    def _in_place(self, out: LockedPath) -> bool:
+        return self.probe.oid(out.path) == out.oid
+
     def restore(self, stage: Stage, deps: list[LockedPath], outs: tuple[LockedPath, ...]) -> bool:
-        """Put the outputs of a cached run in place and record it; False (outputs cleared) when an
-        object turns out unreadable or corrupt, so the caller runs the stage instead."""
-        self.clear_outputs(stage)
+        """Put the outputs of a cached run in place (those not already there) and record it;
+        False (outputs cleared) when an object turns out unreadable or corrupt, so the caller
+        runs the stage instead."""
         flags = {o.path: o.cache for o in stage.all_outs}
+        todo = [o for o in outs if not self._in_place(o)]
+        for o in todo:
+            fsutil.remove(check_physical(self.repo.root, o.path))
         for cache in (True, False):
             plan = co.CheckoutPlan()
             try:
-                for o in outs:
+                for o in todo:
                     if flags[o.path] is cache:
                         self._plan(plan, o)
             except (ObjectNotFoundError, CorruptObjectError, ManifestError):

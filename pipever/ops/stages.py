@@ -11,11 +11,11 @@ from typing import TYPE_CHECKING, Any
 from pipever import yamlio
 from pipever.data import gitignore
 from pipever.data.pointer import Pointer, PointerOut
-from pipever.errors import StageError
+from pipever.errors import PvError, StageError
 from pipever.fsutil import atomic_write_text
 from pipever.pipeline.lockfile import LOCK_FILE, SCHEMA, LockEntry, Lockfile, parse_lockfile, to_data, write_lockfile
 from pipever.pipeline.schema import load_pipeline as parse_pipeline
-from pipever.pipeline.stage import Pipeline
+from pipever.pipeline.stage import Out, Pipeline
 from pipever.repo import Repo
 
 if TYPE_CHECKING:
@@ -87,6 +87,25 @@ class LockWriter:
             return
         head = yamlio.dump({"schema": SCHEMA}) + "stages:\n"
         atomic_write_text(self.path, head + "".join(self._chunk(n, e) for n, e in ordered.stages.items()))
+
+
+def out_flags(repo: Repo, rev: str | None) -> dict[str, Out] | None:
+    """The outputs ``pv.yaml`` declares (in the workspace, or at Git revision ``rev``) by path;
+    None when there is no pv.yaml or it cannot be read."""
+    def read(rel: str) -> str | None:
+        if rev is None:
+            return _read(repo, rel)
+        data = repo.git.read_file(rev, rel)
+        return None if data is None else data.decode("utf-8", errors="replace")
+
+    text = read(PIPELINE_FILE)
+    if text is None:
+        return None
+    try:
+        pipeline = parse_pipeline(text, PIPELINE_FILE, read_file=read)
+    except PvError:
+        return None
+    return {o.path: o for stage in pipeline.stages.values() for o in stage.all_outs}
 
 
 def resolve_targets(pipeline: Pipeline, targets: Iterable[str]) -> list[str]:

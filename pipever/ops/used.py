@@ -6,14 +6,18 @@ Git objects, without checking them out). Directories expand into their files thr
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from pipever.data import pointer as ptr
 from pipever.errors import CorruptObjectError, ManifestError, ObjectNotFoundError, PvError
 from pipever.objects.odb import ObjectDB, ObjectRef
 from pipever.objects.oid import Oid
 from pipever.repo import Repo
+
+if TYPE_CHECKING:
+    from pipever.pipeline.stage import Out
 
 LOCK_FILE = "pv.lock"
 
@@ -48,7 +52,9 @@ def outs_in_workspace(repo: Repo) -> list[UsedOut]:
     ]
     lock = repo.root / LOCK_FILE
     if lock.exists():
-        outs.extend(_lock_outs(lock.read_text(encoding="utf-8"), None))
+        from pipever.ops.stages import out_flags
+
+        outs.extend(_lock_outs(lock.read_text(encoding="utf-8"), None, out_flags(repo, None)))
     return outs
 
 
@@ -56,7 +62,9 @@ def outs_at_rev(repo: Repo, rev: str) -> list[UsedOut]:
     outs: list[UsedOut] = []
     for path, data in repo.git.files_at(rev, suffix=ptr.SUFFIX, names=(LOCK_FILE,)):
         if path == LOCK_FILE:
-            outs.extend(_lock_outs(data.decode("utf-8"), rev))
+            from pipever.ops.stages import out_flags
+
+            outs.extend(_lock_outs(data.decode("utf-8"), rev, out_flags(repo, rev)))
             continue
         try:
             p = ptr.parse(data, path)
@@ -66,8 +74,10 @@ def outs_at_rev(repo: Repo, rev: str) -> list[UsedOut]:
     return outs
 
 
-def _lock_outs(text: str, rev: str | None) -> list[UsedOut]:
-    """Cached outs recorded in a pv.lock text."""
+def _lock_outs(text: str, rev: str | None, flags: Mapping[str, Out] | None = None) -> list[UsedOut]:
+    """Cached outs recorded in a pv.lock text; ``flags`` (the outputs pv.yaml declares, by path)
+    leaves out ``cache: false`` outputs and gives ``push``/``remote``. Outs pv.yaml does not
+    declare (or all, without ``flags``) count as cached: keeping too much is safe."""
     try:
         from pipever.pipeline import lockfile
     except ImportError:  # pragma: no cover - the pipeline layer is always installed
@@ -81,8 +91,11 @@ def _lock_outs(text: str, rev: str | None) -> list[UsedOut]:
     outs = []
     for entry in lock.stages.values():
         for o in entry.outs:
-            if o.oid is not None:
-                outs.append(UsedOut(o.path, o.oid, o.nfiles is not None, True, None, rev, o.size))
+            declared = flags.get(o.path) if flags is not None else None
+            if declared is not None and not declared.cache:
+                continue
+            push, remote = (declared.push, declared.remote) if declared is not None else (True, None)
+            outs.append(UsedOut(o.path, o.oid, o.nfiles is not None, push, remote, rev, o.size))
     return outs
 
 

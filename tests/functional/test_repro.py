@@ -307,3 +307,24 @@ def test_example_project_reruns_only_downstream_of_a_param(pv_repo: Path, pv: Pv
     assert "Stage 'prepare' didn't change" in res.stdout and "Stage 'featurize' didn't change" in res.stdout
     assert "Running stage 'train'" in res.stdout and "Running stage 'evaluate'" in res.stdout
     assert pv.ok("status").stdout == "Data and pipelines are up to date.\n"
+
+
+def test_push_and_repro_pull_move_stage_outputs_through_the_remote(pv_repo: Path, pv: PvRunner,
+                                                                   tmp_path: Path) -> None:
+    gen({"data.txt": "data\n", "pv.yaml": (
+        "stages:\n  copy:\n    cmd: tr a-z A-Z < data.txt > out.txt && echo 1 > m.json && echo ran >> log.txt\n"
+        "    deps: [data.txt]\n    outs: [out.txt]\n    metrics: [{m.json: {cache: false}}]\n")})
+    pv.ok("add", "data.txt")
+    pv.ok("remote", "add", "-d", "storage", str(tmp_path / "remote"))
+    pv.ok("repro")
+    assert pv.ok("push").stdout.endswith("2 files pushed\n")  # data.txt and out.txt, not the uncached m.json
+    shutil.rmtree(pv_repo / ".pv/cache")
+    for rel in ("data.txt", "out.txt"):
+        (pv_repo / rel).unlink()
+    res = pv("repro")
+    assert res.exit_code == 1 and "dependency 'data.txt' of stage 'copy' does not exist" in res.stderr
+    res = pv.ok("repro", "--pull")
+    assert "Stage 'copy' is cached: restored its outputs" in res.stdout  # from pv.lock: the run is not repeated
+    assert runs(pv_repo) == ["ran"]
+    assert (pv_repo / "out.txt").read_text() == "DATA\n"
+    assert pv.ok("status").stdout == "Data and pipelines are up to date.\n"
