@@ -115,6 +115,16 @@ def test_a_missing_or_changed_output_reruns_the_stage(two: Path, pv: PvRunner, h
     assert (two / "count.txt").read_text().strip() == "6"
 
 
+def test_allow_missing_skips_stages_whose_only_change_is_missing_data(two: Path, pv: PvRunner) -> None:
+    (two / "count.txt").unlink()
+    res = pv.ok("repro", "--allow-missing", "--no-run-cache")
+    assert "Stage 'count' has missing data but no other changes, skipping\n" in res.stdout
+    assert runs(two) == []
+    (two / "in.txt").write_text("other\n")
+    pv.ok("repro", "--allow-missing", "--no-run-cache")
+    assert runs(two) == ["ran upper", "ran count"]
+
+
 def test_always_changed_stage_runs_every_time(pv_repo: Path, pv: PvRunner) -> None:
     gen({"pv.yaml": "stages:\n  tick:\n    cmd: echo ran >> log.txt\n    always_changed: true\n"})
     pv.ok("repro")
