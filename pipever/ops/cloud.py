@@ -20,6 +20,7 @@ from pipever.ops import used
 from pipever.paths import is_inside, to_repo_path
 from pipever.remote import options as remote_options, url as remote_url
 from pipever.remote.base import Remote
+from pipever.remote.local import make_remote
 from pipever.repo import Repo
 
 ENV_REMOTE = "PV_REMOTE"
@@ -65,7 +66,7 @@ def open_remote(repo: Repo, name: str | None) -> Remote:
     base = str(repo.root) if "url" in levels["local"] or "url" in levels["repo"] else None
     spec = remote_url.parse(str(url), base_dir=base)
     opts, ignored = remote_options.split_trusted(levels["repo"], levels["global"], levels["local"], spec.backend)
-    return Remote(name, spec, opts, ignored=ignored)
+    return make_remote(name, spec, opts, ignored=ignored)
 
 
 # -- outs ----------------------------------------------------------------------------------------

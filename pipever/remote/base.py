@@ -249,7 +249,8 @@ class Remote:
 
 
 def _hits(refs: Iterable[ObjectRef], names: set[str]) -> set[ObjectRef]:
-    return {r for r in refs if r.relpath.rsplit("/", 1)[-1] in names}
+    """The refs whose object name (``<62 hex>[.dir]``) is among ``names``."""
+    return {r for r in refs if (r.oid.hex[2:] + ".dir" if r.is_dir else r.oid.hex[2:]) in names}
 
 
 def map_concurrently(fn: Callable[[Any], T], items: list[Any], *, jobs: int) -> list[T]:

@@ -12,10 +12,16 @@ from pipever.objects.odb import ObjectDB, ObjectRef
 from pipever.objects import manifest as mf
 from pipever.remote import failures, transfer, url
 from pipever.remote.base import Remote
+from pipever.remote.local import LocalRemote
 
 
-def _remote(tmp_path: Path) -> Remote:
-    return Remote("r", url.parse(str(tmp_path / "remote")), {})
+@pytest.fixture(params=[Remote, LocalRemote], ids=["fsspec-local", "stdlib-local"])
+def remote_cls(request: pytest.FixtureRequest) -> type[Remote]:
+    return request.param  # type: ignore[no-any-return]
+
+
+def _remote(tmp_path: Path, cls: type[Remote] = Remote) -> Remote:
+    return cls("r", url.parse(str(tmp_path / "remote")), {})
 
 
 def _translate(exc: BaseException) -> PvError:
@@ -51,12 +57,12 @@ def _store(odb: ObjectDB, data: bytes) -> ObjectRef:
     return ObjectRef(odb.add_bytes(data), False)
 
 
-def test_upload_sends_manifests_only_after_their_files(tmp_path: Path) -> None:
+def test_upload_sends_manifests_only_after_their_files(tmp_path: Path, remote_cls: type[Remote]) -> None:
     odb = ObjectDB(tmp_path / "cache")
     a, b = _store(odb, b"a"), _store(odb, b"b")
     man = mf.Manifest.build([mf.Entry("a", a.oid, 1), mf.Entry("b", b.oid, 1)])
     d = ObjectRef(odb.add_manifest(man), True)
-    rem = _remote(tmp_path)
+    rem = _remote(tmp_path, remote_cls)
     order: list[ObjectRef] = []
     real = rem.upload
 
@@ -77,10 +83,12 @@ def test_upload_sends_manifests_only_after_their_files(tmp_path: Path) -> None:
     assert not [p for p in (tmp_path / "remote").rglob("*.pvtmp")]
 
 
-def test_existing_lists_prefixes_or_checks_objects(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_existing_lists_prefixes_or_checks_objects(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, remote_cls: type[Remote],
+) -> None:
     odb = ObjectDB(tmp_path / "cache")
     refs = [_store(odb, str(i).encode()) for i in range(300)]
-    rem = _remote(tmp_path)
+    rem = _remote(tmp_path, remote_cls)
     for r in refs[:100]:
         rem.upload(r, odb.path(r.oid))
     calls = {"list": 0, "exists": 0}
@@ -103,11 +111,11 @@ def test_listing_cost_estimate_for_paged_object_stores(tmp_path: Path) -> None:
     assert rem._listing_is_cheaper(n_shards=200, n_refs=20000, per_shard=30)
 
 
-def test_download_verifies_and_drops_corrupt_bytes(tmp_path: Path) -> None:
+def test_download_verifies_and_drops_corrupt_bytes(tmp_path: Path, remote_cls: type[Remote]) -> None:
     src = ObjectDB(tmp_path / "src")
     good = _store(src, b"good")
     bad = _store(src, b"bad")
-    rem = _remote(tmp_path)
+    rem = _remote(tmp_path, remote_cls)
     rem.upload(good, src.path(good.oid))
     rem.upload(bad, src.path(bad.oid))
     (tmp_path / "remote" / bad.relpath).write_bytes(b"tampered")
@@ -122,10 +130,10 @@ def test_download_verifies_and_drops_corrupt_bytes(tmp_path: Path) -> None:
     assert not [p for p in (tmp_path / "dst").rglob("*") if p.is_file() and p.name.endswith(".pvtmp")]
 
 
-def test_iter_objects_skips_names_outside_the_layout(tmp_path: Path) -> None:
+def test_iter_objects_skips_names_outside_the_layout(tmp_path: Path, remote_cls: type[Remote]) -> None:
     odb = ObjectDB(tmp_path / "cache")
     a = _store(odb, b"a")
-    rem = _remote(tmp_path)
+    rem = _remote(tmp_path, remote_cls)
     rem.upload(a, odb.path(a.oid))
     root = tmp_path / "remote"
     (root / "README").write_text("x")

@@ -1,0 +1,99 @@
+"""``LocalRemote``: a remote in a local (or mounted) directory, served by the standard library.
+
+Same layout and contract as ``Remote``, without fsspec's per-call overhead (and its import):
+directory listings with ``os.listdir``, uploads as copy to a temp name + ``os.replace``,
+downloads as a copy into the cache's temp name before the verified insert.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Collection, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from pipever import fsutil
+from pipever.errors import CorruptObjectError
+from pipever.objects.odb import ObjectDB, ObjectRef
+from pipever.objects.oid import ALGO, oid_from_relpath
+from pipever.remote.base import Remote
+from pipever.remote.url import FILE, RemoteURL
+
+
+class LocalRemote(Remote):
+    def _dir(self, shard: str) -> str:
+        return os.path.join(self.root, ALGO, shard)
+
+    def list_shard(self, shard: str) -> set[str]:
+        with self.mapped_errors():
+            try:
+                return set(os.listdir(self._dir(shard)))
+            except (FileNotFoundError, NotADirectoryError):
+                return set()
+
+    def exists(self, ref: ObjectRef) -> bool:
+        return os.path.exists(self.path(ref))
+
+    def iter_objects(self) -> Iterator[tuple[ObjectRef, str]]:
+        base = os.path.join(self.root, ALGO)
+        with self.mapped_errors():
+            try:
+                shards = sorted(os.listdir(base))
+            except (FileNotFoundError, NotADirectoryError):
+                return
+            for shard in shards:
+                try:
+                    names = sorted(os.listdir(os.path.join(base, shard)))
+                except NotADirectoryError:
+                    continue
+                for name in names:
+                    parsed = oid_from_relpath(f"{ALGO}/{shard}/{name}")
+                    if parsed is not None:
+                        yield ObjectRef(*parsed), os.path.join(base, shard, name)
+
+    def upload(self, ref: ObjectRef, src: Path) -> None:
+        dst = Path(self.path(ref))
+        with self.mapped_errors():
+            shard = ref.oid.hex[:2]
+            if shard not in self._made_dirs:
+                dst.parent.mkdir(parents=True, exist_ok=True)
+                self._made_dirs.add(shard)
+            tmp = fsutil.tmp_name(dst)
+            try:
+                fsutil.copy_file(src, tmp)
+                os.replace(tmp, dst)
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
+                raise
+
+    def download(self, ref: ObjectRef, odb: ObjectDB) -> None:
+        tmp = odb.tmp_path_for(ref.oid, is_dir=ref.is_dir)
+        try:
+            with self.mapped_errors():
+                fsutil.copy_file(Path(self.path(ref)), tmp)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+            raise
+        try:
+            odb.insert_verified(tmp, ref.oid, is_dir=ref.is_dir)
+        except CorruptObjectError as exc:
+            raise CorruptObjectError(str(ref.oid), where=f"remote '{self.name}'") from exc
+
+    def read_bytes(self, ref: ObjectRef) -> bytes:
+        with self.mapped_errors():
+            return Path(self.path(ref)).read_bytes()
+
+    def delete(self, refs: list[ObjectRef]) -> None:
+        with self.mapped_errors():
+            for ref in refs:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(self.path(ref))
+
+
+def make_remote(name: str, spec: RemoteURL, options: Mapping[str, Any], *, ignored: Collection[str] = ()) -> Remote:
+    """The right ``Remote`` for a URL: ``LocalRemote`` for local paths, fsspec otherwise."""
+    cls = LocalRemote if spec.backend is FILE else Remote
+    return cls(name, spec, options, ignored=ignored)
