@@ -118,16 +118,20 @@ def test_partial_push_failure_keeps_the_rest_and_a_rerun_resumes(
     _setup(pv, remote)
     from pipever.objects.hashing import hash_bytes
     from pipever.remote.base import Remote
+    from pipever.remote.local import LocalRemote
 
     bad = hash_bytes(DATA["data"]["sub"]["b.bin"])  # type: ignore[index]
-    real_upload = Remote.upload
+    originals = {cls: cls.upload for cls in (Remote, LocalRemote)}
 
-    def flaky(self: Remote, ref, src):  # type: ignore[no-untyped-def]
-        if ref.oid == bad:
-            raise OSError(5, "Input/output error")
-        return real_upload(self, ref, src)
+    def flaky(real):  # type: ignore[no-untyped-def]
+        def upload(self, ref, src):  # type: ignore[no-untyped-def]
+            if ref.oid == bad:
+                raise OSError(5, "Input/output error")
+            return real(self, ref, src)
+        return upload
 
-    monkeypatch.setattr(Remote, "upload", flaky)
+    for cls, real in originals.items():
+        monkeypatch.setattr(cls, "upload", flaky(real))
     res = pv("push")
     assert res.exit_code == 1
     assert "failed to push 2 object(s)" in res.stderr  # the file, and its directory's manifest
@@ -136,7 +140,8 @@ def test_partial_push_failure_keeps_the_rest_and_a_rerun_resumes(
     stored = remote.objects()
     assert len(stored) == 3 and not any(s.endswith(".dir") for s in stored)
 
-    monkeypatch.setattr(Remote, "upload", real_upload)
+    for cls, real in originals.items():
+        monkeypatch.setattr(cls, "upload", real)
     assert pv.ok("push").stdout.strip() == "2 files pushed"
     assert len(remote.objects()) == 5
 
