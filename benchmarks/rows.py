@@ -20,6 +20,7 @@ class ToolFigure:
     stats: Stats | None = None
     peak_rss_mb: float | None = None
     command: str | None = None
+    samples: tuple[float, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -42,7 +43,8 @@ def figure(outcome: Outcome | None) -> ToolFigure:
     if not outcome.values:
         return ToolFigure("skipped", outcome.skipped or "not run")
     rss = max(outcome.rss_mb) if outcome.rss_mb else None
-    return ToolFigure("ok", None, summarize(outcome.values), rss, outcome.command)
+    stats = summarize(outcome.values)
+    return ToolFigure("ok", None, stats, rss, outcome.command, tuple(outcome.values))
 
 
 def ratio(numerator: ToolFigure | None, denominator: ToolFigure | None) -> float | None:

@@ -80,6 +80,13 @@ def _output(argv: Sequence[str], cwd: Path | None = None) -> str:
     )
 
 
+def load_average() -> str:
+    try:
+        return " ".join(f"{x:.1f}" for x in os.getloadavg())
+    except OSError:
+        return "unknown"
+
+
 def machine() -> str:
     try:
         ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / (1 << 30)
@@ -106,6 +113,7 @@ def meta(
         "executables": {t.name: str(t.exe) for t in tools},
         "sizes": dataclasses.asdict(sizes),
         "sizes_text": sizes_text(sizes),
+        "load_at_start": load_average(),
     }
 
 
@@ -149,6 +157,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     names = [t.name for t in tools]
     rows = build_rows(steps, results, names, lower_bounds(limits, sizes))
     info = meta(args, sizes, tools, started)
+    info["load_at_end"] = load_average()
     limits_json = limits.to_json() if limits else None
     args.out.mkdir(parents=True, exist_ok=True)
     document = to_json(info, limits_json, rows)
