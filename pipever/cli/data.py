@@ -67,7 +67,10 @@ def _print_status(entries: dict[str, list[object]]) -> None:
                     render.out(f"\t{kind}:")
                     if isinstance(changes, dict):
                         for path, state in changes.items():
-                            render.out(f"\t\t{(str(state) + ':').ljust(20)}{path}")
+                            # params nest one level more: {file: {key: state}}
+                            pairs = [(f"{path}:{k}", v) for k, v in state.items()] if isinstance(state, dict) else [(path, state)]
+                            for where, what in pairs:
+                                render.out(f"\t\t{(str(what) + ':').ljust(20)}{where}")
             else:
                 render.out(f"\t{item}")
 

@@ -190,3 +190,12 @@ def test_add_of_several_targets_writes_nothing_when_one_is_hostile(pv_repo: Path
     assert res.exit_code == 1 and "outside the work tree" in res.stderr
     assert not (pv_repo / "a.txt.pv").exists() and not (pv_repo / "dir.pv").exists()
     assert not any(p.is_file() for p in (pv_repo / ".pv/cache").rglob("*"))
+
+
+def test_status_text_for_a_stage_with_changed_params(pv_repo: Path, pv: PvRunner) -> None:
+    gen({"params.yaml": "train:\n  lr: 1\n"})
+    pv.ok("stage", "add", "-n", "t", "-p", "train.lr", "-o", "out.txt", "echo hi > out.txt")
+    pv.ok("repro")
+    gen({"params.yaml": "train:\n  lr: 2\n"})
+    assert pv.ok("status").stdout == "t:\n\tchanged params:\n\t\tmodified:           params.yaml:train.lr\n"
+    assert pv("status", "-q").exit_code == 3
