@@ -282,7 +282,6 @@ def test_commit_with_hand_edited_stage_outputs_says_pv_commit(pipeline: Path, pv
             "to record them (or 'pv repro -f copy' to regenerate them)") in res.stderr
 
 
-@pytest.mark.xfail(reason="'pv checkout' does not restore stage outputs from pv.lock yet; the hook delegates to it")
 def test_branch_switch_checks_out_stage_outputs(pipeline: Path, pv: PvRunner) -> None:
     git("checkout", "-q", "-b", "feat")
     gen({"raw.txt": "feat raw\n"})

@@ -91,5 +91,5 @@ def test_errors(repo: Path) -> None:
         api.read("../etc/passwd", repo=str(repo))
     with pytest.raises(PathOutsideRepoError):
         api.read(".pv/config.yaml", repo=str(repo))
-    with pytest.raises(PvError, match="only local repositories"):
-        api.read("t.txt", repo="https://github.com/x/y")
+    with pytest.raises(PvError, match="refusing the repository URL"):  # Git URLs are cloned, unsafe ones refused
+        api.read("t.txt", repo="ext::sh -c true")
