@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import re
 import shutil
 import stat
 import uuid
@@ -12,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 TMP_SUFFIX = ".pvtmp"
+_TMP_NAME = re.compile(r"\..+\.[0-9a-f]{12}\.pvtmp", re.DOTALL)
 
 
 def tmp_name(path: Path) -> Path:
@@ -113,6 +115,26 @@ def remove_empty_parents(path: Path, stop: Path) -> None:
         except OSError:
             return
         cur = cur.parent
+
+
+def is_tmp_name(name: str) -> bool:
+    """True for the names ``tmp_name`` makes (what a killed pv process may leave behind)."""
+    return name.endswith(TMP_SUFFIX) and _TMP_NAME.fullmatch(name) is not None
+
+
+def remove_tmp_files(root: Path, *, skip: tuple[Path, ...] = ()) -> int:
+    """Delete pv's temp files below ``root`` (not in ``.git`` directories nor in ``skip``);
+    returns how many. For recovery after a pv process was killed while it held the repo lock."""
+    skipped = {os.path.abspath(p) for p in skip}
+    removed = 0
+    for dirpath, dirs, files in os.walk(root):
+        dirs[:] = [d for d in dirs if d != ".git" and os.path.join(dirpath, d) not in skipped]
+        for name in files:
+            if is_tmp_name(name):
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(os.path.join(dirpath, name))
+                    removed += 1
+    return removed
 
 
 def cleanup_tmp_files(directory: Path) -> Iterator[Path]:

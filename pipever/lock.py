@@ -2,7 +2,9 @@
 
 An ``flock`` on ``.pv/tmp/lock``: the kernel releases it when the holder dies, so a lock left by a
 dead process (kill -9) is taken over automatically. The holder's PID and command are written
-next to it so a second process can name them.
+next to it so a second process can name them. That file is deleted when the lock is let go, so
+finding it on taking the lock means the previous holder was killed: ``repo_lock`` yields True
+then, and the caller cleans up what a killed process may have left (its temp files).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ TIMEOUT = 2.0
 
 
 @contextlib.contextmanager
-def repo_lock(tmp_dir: Path, *, command: str, wait: bool = False, timeout: float = TIMEOUT) -> Iterator[None]:
+def repo_lock(tmp_dir: Path, *, command: str, wait: bool = False, timeout: float = TIMEOUT) -> Iterator[bool]:
     tmp_dir.mkdir(parents=True, exist_ok=True)
     path = tmp_dir / "lock"
     info = tmp_dir / "lock.info"
@@ -37,10 +39,11 @@ def repo_lock(tmp_dir: Path, *, command: str, wait: bool = False, timeout: float
                     pid, cmd = _holder(info)
                     raise RepoLockedError(pid, cmd) from None
                 time.sleep(0.1)
+        holder_died = info.exists()
         with contextlib.suppress(OSError):
             info.write_text(json.dumps({"pid": os.getpid(), "command": command}))
         try:
-            yield
+            yield holder_died
         finally:
             with contextlib.suppress(OSError):
                 info.unlink()

@@ -10,6 +10,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from pipever import fsutil
 from pipever.config import Config
 from pipever.errors import NotARepoError
 from pipever.lock import repo_lock
@@ -116,7 +117,9 @@ class Repo:
             finally:
                 self._lock_depth -= 1
             return
-        with repo_lock(self.tmp_dir, command=self.command, wait=self.wait_for_lock):
+        with repo_lock(self.tmp_dir, command=self.command, wait=self.wait_for_lock) as holder_died:
+            if holder_died:  # a pv process was killed mid-write: remove its temp files
+                fsutil.remove_tmp_files(self.root, skip=(self.cache_dir, self.tmp_dir))
             self._lock_depth = 1
             try:
                 yield

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from pipever.concurrency import thread_map
 from pipever.errors import PathOutsideRepoError, TargetError
-from pipever.fsutil import is_executable
+from pipever.fsutil import is_executable, is_tmp_name
 from pipever.objects.hashing import hash_file
 from pipever.objects.manifest import Entry, Manifest
 from pipever.objects.oid import Oid, oid_from_relpath
@@ -99,6 +99,8 @@ class Workspace:
             with it:
                 for entry in it:
                     rel = f"{cur}/{entry.name}"
+                    if is_tmp_name(entry.name):  # left by a killed pv process: never data
+                        continue
                     if entry.is_dir(follow_symlinks=False):
                         if entry.name == ".git" or (check and check(rel, True)):
                             continue
