@@ -31,7 +31,8 @@ def commit(repo: Repo, targets: list[str], *, force: bool = False) -> CommitResu
                 state = st.out_state(repo, t)
                 if state == st.DELETED:
                     raise TargetError(f"'{t.rel}' does not exist", hint="'pv checkout' it, or 'pv remove' its pointer")
-                if state is None:
+                if state is None:  # in sync; staged anyway, so a rerun after a kill stages it
+                    staged.append(t.pointer.rel)
                     continue
                 added = add_op._add_one(repo, t.rel, t, jobs=0, progress=NO_PROGRESS)
                 result.committed.append(added.rel)
