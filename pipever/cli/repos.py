@@ -44,7 +44,7 @@ def _what(size: int, nfiles: int | None) -> str:
 
 def ls(
     repo_url: Optional[str] = typer.Argument(None, metavar="[REPO]", help="A local path or Git URL (default: this repository)."),  # noqa: UP007
-    path: Optional[str] = typer.Argument(None, help="A directory or file in it (default: the top)."),  # noqa: UP007
+    path: Optional[str] = typer.Argument(None, metavar="[PATH]", help="A directory or file in it (default: the top)."),  # noqa: UP007
     rev: Optional[str] = typer.Option(None, "--rev", help=REV_HELP),  # noqa: UP007
     recursive: bool = typer.Option(False, "-R", "--recursive", help="List every file below, recursively."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON document."),
