@@ -140,6 +140,7 @@ class Needed:
     manifests: dict[ObjectRef, list[ObjectRef]] = field(default_factory=dict)  # dir -> its files
     unknown_dirs: list[used.UsedOut] = field(default_factory=list)  # manifest not in the cache
     optional: set[ObjectRef] = field(default_factory=set)  # of ``push: false`` outs only
+    sizes: dict[ObjectRef, int] = field(default_factory=dict)  # file objects' recorded sizes
 
     @property
     def files(self) -> list[ObjectRef]:
@@ -159,6 +160,8 @@ def needed(odb: ObjectDB, outs: Iterable[used.UsedOut]) -> Needed:
     for out in outs:
         _add(result, out.ref, out.rel + ("/" if out.is_dir else ""), required, out.push)
         if not out.is_dir:
+            if out.size is not None:
+                result.sizes[out.ref] = out.size
             continue
         try:
             manifest = odb.read_manifest(out.oid)
@@ -169,6 +172,7 @@ def needed(odb: ObjectDB, outs: Iterable[used.UsedOut]) -> Needed:
         result.manifests[out.ref] = files
         for e, ref in zip(manifest.entries, files):
             _add(result, ref, f"{out.rel}/{e.path}", required, out.push)
+            result.sizes[ref] = e.size
     result.optional -= required
     return result
 

@@ -89,7 +89,7 @@ def _fetch_one(
         finally:
             progress.done()
         missing += [need.label(r) for r in lacking if r not in there and r not in need.optional]
-        outcome = _download(rem, repo, there, jobs, progress, "files")
+        outcome = _download(rem, repo, there, jobs, progress, "files", need.sizes)
         result.fetched += len(outcome.done)
         result.bytes += sum(_size(repo, r) for r in outcome.done)
         fails.add(outcome, need)
@@ -98,12 +98,12 @@ def _fetch_one(
 
 
 def _download(rem: Remote, repo: Repo, refs: set[ObjectRef], jobs: int, progress: Progress,
-              what: str) -> transfer.Outcome[ObjectRef]:
+              what: str, sizes: dict[ObjectRef, int] | None = None) -> transfer.Outcome[ObjectRef]:
     if not refs:
         return transfer.Outcome()
     progress.start(f"Fetching {what} from '{rem.name}'", len(refs))
     try:
-        return transfer.download(rem, repo.odb, refs, jobs=jobs, advance=progress.advance)
+        return transfer.download(rem, repo.odb, refs, jobs=jobs, advance=progress.advance, sizes=sizes)
     finally:
         progress.done()
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from pipever.errors import CorruptObjectError, PvError, RemoteError
+from pipever.objects.hashing import hash_bytes
 from pipever.objects.odb import ObjectDB, ObjectRef
 from pipever.objects.oid import ALGO, oid_from_relpath
 from pipever.remote import failures, options as opt
@@ -216,9 +217,16 @@ class Remote:
                     self.fs.rm_file(tmp)
                 raise
 
-    def download(self, ref: ObjectRef, odb: ObjectDB) -> None:
+    def download(self, ref: ObjectRef, odb: ObjectDB, *, size: int | None = None) -> None:
         """Fetch one object into the cache; its hash is checked before it enters the cache, and a
-        corrupt download is deleted (CorruptObjectError naming the oid and this remote)."""
+        corrupt download is dropped (CorruptObjectError naming the oid and this remote). A small
+        object of known ``size`` is fetched into memory, at most ``size + 1`` bytes of it."""
+        if size is not None and size <= SMALL_OBJECT and not ref.is_dir:
+            with self.mapped_errors():
+                data = bytes(self.fs.cat_file(self.path(ref), start=0, end=size + 1))
+            if len(data) <= size:  # else the recorded size is wrong: stream it, the hash decides
+                insert_bytes(odb, ref, data, remote=self.name)
+                return
         tmp = odb.tmp_path_for(ref.oid, is_dir=ref.is_dir)
         try:
             with self.mapped_errors():
@@ -227,10 +235,7 @@ class Remote:
             with contextlib.suppress(OSError):
                 tmp.unlink()
             raise
-        try:
-            odb.insert_verified(tmp, ref.oid, is_dir=ref.is_dir)
-        except CorruptObjectError as exc:
-            raise CorruptObjectError(str(ref.oid), where=f"remote '{self.name}'") from exc
+        insert_file(odb, ref, tmp, remote=self.name)
 
     def read_bytes(self, ref: ObjectRef) -> bytes:
         with self.mapped_errors():
@@ -246,6 +251,24 @@ class Remote:
                 for p in paths:
                     with contextlib.suppress(FileNotFoundError):
                         self.fs.rm_file(p)
+
+
+SMALL_OBJECT = 4 << 20  # objects up to this size are downloaded into memory
+
+
+def insert_bytes(odb: ObjectDB, ref: ObjectRef, data: bytes, *, remote: str) -> None:
+    """Put downloaded bytes into the cache if they hash to ``ref``'s oid."""
+    if hash_bytes(data) != ref.oid:
+        raise CorruptObjectError(str(ref.oid), where=f"remote '{remote}'")
+    odb.add_bytes(data, is_dir=ref.is_dir)
+
+
+def insert_file(odb: ObjectDB, ref: ObjectRef, tmp: Path, *, remote: str) -> None:
+    """Move a downloaded temp file into the cache if it hashes to ``ref``'s oid (else it is deleted)."""
+    try:
+        odb.insert_verified(tmp, ref.oid, is_dir=ref.is_dir)
+    except CorruptObjectError as exc:
+        raise CorruptObjectError(str(ref.oid), where=f"remote '{remote}'") from exc
 
 
 def _hits(refs: Iterable[ObjectRef], names: set[str]) -> set[ObjectRef]:

@@ -132,10 +132,13 @@ def upload(
 
 def download(
     remote: Remote, odb: ObjectDB, refs: Collection[ObjectRef], *, jobs: int, advance: Advance | None = None,
+    sizes: Mapping[ObjectRef, int] | None = None,
 ) -> Outcome[ObjectRef]:
-    """Fetch ``refs`` into the cache, each verified before it enters it."""
-    return run(sorted(refs, key=_order), lambda r: remote.download(r, odb), jobs=jobs, translate=remote.error,
-               advance=advance)
+    """Fetch ``refs`` into the cache, each verified before it enters it (``sizes``: expected
+    sizes where known, so small objects can be read into memory)."""
+    known = sizes or {}
+    return run(sorted(refs, key=_order), lambda r: remote.download(r, odb, size=known.get(r)), jobs=jobs,
+               translate=remote.error, advance=advance)
 
 
 def delete(

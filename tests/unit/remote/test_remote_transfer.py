@@ -144,3 +144,20 @@ def test_iter_objects_skips_names_outside_the_layout(tmp_path: Path, remote_cls:
     transfer.delete(rem, [a], jobs=2)
     assert list(rem.iter_objects()) == []
     assert (root / "README").exists()
+
+
+def test_small_downloads_go_through_memory_and_are_still_verified(tmp_path: Path, remote_cls: type[Remote]) -> None:
+    src = ObjectDB(tmp_path / "src")
+    good, bad, liar = _store(src, b"good"), _store(src, b"bad"), _store(src, b"longer than recorded")
+    rem = _remote(tmp_path, remote_cls)
+    for r in (good, bad, liar):
+        rem.upload(r, src.path(r.oid))
+    (tmp_path / "remote" / bad.relpath).write_bytes(b"bax")
+    dst = ObjectDB(tmp_path / "dst")
+    rem.download(good, dst, size=4)
+    assert dst.path(good.oid).read_bytes() == b"good"
+    with pytest.raises(CorruptObjectError):
+        rem.download(bad, dst, size=3)
+    assert not dst.exists(bad.oid)
+    rem.download(liar, dst, size=3)  # a wrong recorded size: streamed instead, and the hash decides
+    assert dst.path(liar.oid).read_bytes() == b"longer than recorded"
