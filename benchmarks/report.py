@@ -102,7 +102,7 @@ def to_markdown(meta: dict[str, Any], limits: dict[str, Any] | None, rows: Seque
         "# pipever benchmarks",
         "",
         f"- run: {meta['started']}, {meta['mode']} sizes, {meta['reps']} repetitions, "
-        f"commit `{meta['commit']}`",
+        f"commit `{meta['commit']}`" + ("" if meta.get("complete", True) else " (in progress)"),
         f"- machine: {meta['machine']}; load average (1/5/15 min) "
         f"{meta.get('load_at_start', '?')} at start, {meta.get('load_at_end', '?')} at end",
         "- tools: " + ", ".join(f"{n} {v}" for n, v in meta["versions"].items()),

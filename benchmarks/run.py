@@ -11,14 +11,14 @@ import os
 import platform
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from benchmarks import footprint, pipelines, workloads
-from benchmarks.limits import lower_bounds, measure_limits
+from benchmarks.limits import Limits, lower_bounds, measure_limits
 from benchmarks.report import to_json, to_markdown
-from benchmarks.rows import build_rows
+from benchmarks.rows import Row, build_rows
 from benchmarks.s3server import MotoS3
 from benchmarks.scenario import FULL, QUICK, Results, Runner, Scenario, Sizes
 from benchmarks.tools import BENCH_DIR, DVC, PV, Tool, default_pv, ensure_dvc
@@ -127,13 +127,29 @@ def make_tools(args: argparse.Namespace) -> list[Tool]:
     return tools
 
 
-def run_all(runner: Runner, scenarios: Sequence[Scenario]) -> None:
+def run_all(
+    runner: Runner,
+    scenarios: Sequence[Scenario],
+    after_each: Callable[[Sequence[Scenario]], object],
+) -> None:
     with contextlib.ExitStack() as stack:
         if any(s.needs_s3 for s in scenarios) and MotoS3.available():
             server = stack.enter_context(MotoS3())
             runner.s3_url, runner.s3_endpoint = server.url, server.endpoint
-        for scenario in scenarios:
+        for index, scenario in enumerate(scenarios):
             runner.run(scenario)
+            after_each(scenarios[: index + 1])
+
+
+def write_results(out: Path, info: dict[str, Any], limits: Limits | None, rows: list[Row]) -> str:
+    """Write latest.json and latest.md into ``out``; return the Markdown."""
+    limits_json = limits.to_json() if limits else None
+    out.mkdir(parents=True, exist_ok=True)
+    document = to_json(info, limits_json, rows)
+    (out / "latest.json").write_text(json.dumps(document, indent=2) + "\n")
+    markdown = to_markdown(info, limits_json, rows)
+    (out / "latest.md").write_text(markdown)
+    return markdown
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -143,27 +159,31 @@ def main(argv: Sequence[str] | None = None) -> int:
         sizes = dataclasses.replace(sizes, reps=args.reps)
     tools = make_tools(args)
     scenarios = select(ALL_SCENARIOS, args.only)
+    if not scenarios:
+        print(f"error: no workload matches --only {args.only}", file=sys.stderr)
+        return 2
     started = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    info = meta(args, sizes, tools, started)
     log = sys.stderr
     limits = None
     if not args.no_limits:
         print("[limits] measuring physical limits", file=log, flush=True)
         limits = measure_limits(sizes, args.tmp_dir)
-    results: Results = {}
-    runner = Runner(tools, sizes, results, log, args.tmp_dir, args.keep_tmp)
-    run_all(runner, scenarios)
-
-    steps = [step for scenario in scenarios for step in scenario.steps]
+    bounds = lower_bounds(limits, sizes)
     names = [t.name for t in tools]
-    rows = build_rows(steps, results, names, lower_bounds(limits, sizes))
-    info = meta(args, sizes, tools, started)
-    info["load_at_end"] = load_average()
-    limits_json = limits.to_json() if limits else None
-    args.out.mkdir(parents=True, exist_ok=True)
-    document = to_json(info, limits_json, rows)
-    (args.out / "latest.json").write_text(json.dumps(document, indent=2) + "\n")
-    markdown = to_markdown(info, limits_json, rows)
-    (args.out / "latest.md").write_text(markdown)
-    print(markdown)
+    results: Results = {}
+    rows: list[Row] = []
+
+    def publish(done: Sequence[Scenario]) -> None:
+        """Rewrite the results after every scenario, so a long run that stops keeps its work."""
+        nonlocal rows
+        rows = build_rows([step for s in done for step in s.steps], results, names, bounds)
+        info["load_at_end"] = load_average()
+        info["complete"] = len(done) == len(scenarios)
+        write_results(args.out, info, limits, rows)
+
+    runner = Runner(tools, sizes, results, log, args.tmp_dir, args.keep_tmp)
+    run_all(runner, scenarios, publish)
+    print((args.out / "latest.md").read_text())
     failed = any(f.status == "error" for row in rows for f in row.figures.values())
     return 1 if failed and args.fail_on_error else 0
