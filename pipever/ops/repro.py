@@ -31,6 +31,9 @@ class Outcome(str, enum.Enum):
     WOULD_RUN = "would run"  # dry run
 
 
+RECORDED = (Outcome.RAN, Outcome.RESTORED, Outcome.UNCHANGED, Outcome.MISSING, Outcome.FROZEN)
+
+
 class Reporter(Protocol):
     """What the CLI shows while stages run; called on the thread that called ``repro``."""
 
@@ -113,7 +116,9 @@ def repro(
     from pipever.ops.repro_run import Execution
 
     with repo.locked():
-        lock = st.read_lock(repo)
+        from pipever.ops.lockio import read_lock
+
+        lock = read_lock(repo)
         if not allow_missing:
             from pipever.ops.stage_state import Probe
 
@@ -123,9 +128,14 @@ def repro(
             result = run.dry() if dry else run.run()
         finally:
             repo.state.flush()
-        if not dry and repo.autostage and result.of(Outcome.RAN, Outcome.RESTORED):
-            result.staged = st.staged_paths(repo, pipeline, result.of(Outcome.RAN, Outcome.RESTORED))
-            repo.git.add(result.staged)
+        if not dry and repo.autostage:
+            # also what stages recorded earlier: a run killed before it staged them is completed
+            recorded = [n for n in result.of(*RECORDED) if run.recorder.lock.get(n) is not None]
+            paths = st.staged_paths(repo, pipeline, recorded) if recorded else []
+            if paths:
+                repo.git.add(paths)
+            if result.of(Outcome.RAN, Outcome.RESTORED):
+                result.staged = paths
     if result.failures:
         raise ReproFailedError(result)
     return result

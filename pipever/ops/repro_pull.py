@@ -9,7 +9,7 @@ from collections.abc import Iterable
 
 from pipever.errors import PvError
 from pipever.ops import tracked as trk
-from pipever.ops.stages import read_lock
+from pipever.ops.lockio import read_lock
 from pipever.paths import is_inside
 from pipever.pipeline.stage import Pipeline
 from pipever.repo import Repo

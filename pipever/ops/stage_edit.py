@@ -14,6 +14,7 @@ from pipever.data import gitignore
 from pipever.errors import StageError, TargetError
 from pipever.fsutil import atomic_write_text
 from pipever.ops import stages as st
+from pipever.ops.lockio import read_lock, write_lock
 from pipever.paths import is_inside
 from pipever.pipeline import yamledit
 from pipever.pipeline.stage import Pipeline
@@ -87,7 +88,7 @@ def _validated(repo: Repo, text: str) -> Pipeline:
     from pipever.pipeline import dag
     from pipever.pipeline.schema import load_pipeline
 
-    pipeline = load_pipeline(text, st.PIPELINE_FILE, read_file=lambda rel: st._read(repo, rel))
+    pipeline = load_pipeline(text, st.PIPELINE_FILE, read_file=lambda rel: st.read_text(repo, rel))
     dag.build_graph(pipeline)
     return pipeline
 
@@ -185,9 +186,9 @@ def remove_stages(repo: Repo, names: list[str], *, outs: bool = False) -> tuple[
     with repo.locked():
         _validated(repo, text)
         to_stage = set(_write(repo, text))
-        lock = st.read_lock(repo)
+        lock = read_lock(repo)
         if any(n in lock.stages for n in removed):
-            st.write_lock(repo, lock.without(removed), st.load_pipeline(repo))
+            write_lock(repo, lock.without(removed), st.load_pipeline(repo))
             to_stage.add("pv.lock")
         deleted = []
         for rel, cache in out_paths:

@@ -16,7 +16,7 @@ from pipever.objects import checkout as co
 from pipever.objects.checkout import Linker
 from pipever.ops.save import save_path
 from pipever.ops.stage_state import Probe
-from pipever.ops.stages import LockWriter
+from pipever.ops.lockio import LockWriter
 from pipever.paths import check_physical
 from pipever.pipeline.lockfile import LockedPath, LockEntry, Lockfile, make_entry
 from pipever.pipeline.runcache import RUNS_DIR, RunCache, cacheable, run_key

@@ -8,7 +8,6 @@ A ``Probe`` lives for one command and runs on one thread (the state db is not sh
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
 from typing import Any
 
 from pipever.objects.oid import Oid
@@ -98,6 +97,3 @@ class Probe:
         """The deps of ``stage`` as pv.lock records them; missing ones are left out."""
         return [p for p in (self.measure(d) for d in stage.deps) if p is not None]
 
-
-def missing_deps(probe: Probe, deps: Iterable[str]) -> list[str]:
-    return [d for d in deps if not probe.exists(d)]

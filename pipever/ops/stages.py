@@ -8,12 +8,11 @@ import os
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from pipever import yamlio
 from pipever.data import gitignore
 from pipever.data.pointer import Pointer, PointerOut
 from pipever.errors import PvError, StageError
-from pipever.fsutil import atomic_write_text
-from pipever.pipeline.lockfile import LOCK_FILE, SCHEMA, LockEntry, Lockfile, parse_lockfile, to_data, write_lockfile
+from pipever.ops.lockio import read_lock
+from pipever.pipeline.lockfile import LOCK_FILE
 from pipever.pipeline.schema import load_pipeline as parse_pipeline
 from pipever.pipeline.stage import Out, Pipeline
 from pipever.repo import Repo
@@ -24,7 +23,7 @@ if TYPE_CHECKING:
 PIPELINE_FILE = "pv.yaml"
 
 
-def _read(repo: Repo, rel: str) -> str | None:
+def read_text(repo: Repo, rel: str) -> str | None:
     try:
         return (repo.root / rel).read_text(encoding="utf-8")
     except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
@@ -33,60 +32,10 @@ def _read(repo: Repo, rel: str) -> str | None:
 
 def load_pipeline(repo: Repo) -> Pipeline:
     """``pv.yaml`` of the workspace (an empty pipeline when there is none); SchemaError if invalid."""
-    text = _read(repo, PIPELINE_FILE)
+    text = read_text(repo, PIPELINE_FILE)
     if text is None:
         return Pipeline(file=PIPELINE_FILE)
-    return parse_pipeline(text, PIPELINE_FILE, read_file=lambda rel: _read(repo, rel))
-
-
-def read_lock(repo: Repo) -> Lockfile:
-    text = _read(repo, LOCK_FILE)
-    return Lockfile() if text is None else parse_lockfile(text, LOCK_FILE)
-
-
-def _ordered(lock: Lockfile, pipeline: Pipeline) -> Lockfile:
-    """Entries in ``pv.yaml`` order (others after, as they were), so runs in parallel write a
-    deterministic file."""
-    order = {name: i for i, name in enumerate(pipeline.stages)}
-    position = {name: i for i, name in enumerate(lock.stages)}
-    names = sorted(lock.stages, key=lambda n: (order.get(n, len(order)), position[n]))
-    return Lockfile({n: lock.stages[n] for n in names})
-
-
-def write_lock(repo: Repo, lock: Lockfile, pipeline: Pipeline) -> None:
-    """Write ``pv.lock`` atomically, entries in ``pv.yaml`` order."""
-    path = repo.root / LOCK_FILE
-    if not lock.stages and not path.exists():
-        return
-    write_lockfile(path, _ordered(lock, pipeline))
-
-
-class LockWriter:
-    """Writes ``pv.lock`` after each stage of a run. The text of ``lockfile.dump_lockfile`` is
-    assembled from per-entry YAML that is kept for unchanged entries: writing after each of n
-    stages costs n small dumps, not n dumps of the whole file."""
-
-    def __init__(self, repo: Repo, pipeline: Pipeline) -> None:
-        self.path = repo.root / LOCK_FILE
-        self.pipeline = pipeline
-        self._chunks: dict[str, tuple[LockEntry, str]] = {}
-
-    def _chunk(self, name: str, entry: LockEntry) -> str:
-        known = self._chunks.get(name)
-        if known is not None and known[0] is entry:
-            return known[1]
-        text = yamlio.dump(to_data(Lockfile({name: entry}))["stages"])
-        chunk = "".join("  " + ln if ln.strip() else ln for ln in text.splitlines(keepends=True))
-        self._chunks[name] = (entry, chunk)
-        return chunk
-
-    def write(self, lock: Lockfile) -> None:
-        ordered = _ordered(lock, self.pipeline)
-        if not ordered.stages:
-            write_lockfile(self.path, ordered)
-            return
-        head = yamlio.dump({"schema": SCHEMA}) + "stages:\n"
-        atomic_write_text(self.path, head + "".join(self._chunk(n, e) for n, e in ordered.stages.items()))
+    return parse_pipeline(text, PIPELINE_FILE, read_file=lambda rel: read_text(repo, rel))
 
 
 def out_flags(repo: Repo, rev: str | None) -> dict[str, Out] | None:
@@ -94,7 +43,7 @@ def out_flags(repo: Repo, rev: str | None) -> dict[str, Out] | None:
     None when there is no pv.yaml or it cannot be read."""
     def read(rel: str) -> str | None:
         if rev is None:
-            return _read(repo, rel)
+            return read_text(repo, rel)
         data = repo.git.read_file(rev, rel)
         return None if data is None else data.decode("utf-8", errors="replace")
 
