@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from pipever.ops.commit import CommitResult
     from pipever.ops.pull import PullResult
     from pipever.ops.push import PushResult
+    from pipever.ops.repro import Reporter, ReproResult
     from pipever.ops.status import StatusResult
 
 PV_DIR = ".pv"
@@ -169,3 +170,13 @@ class Repo:
         from pipever.ops.pull import pull
 
         return pull(self, targets or [], remote=remote, jobs=jobs, force=force)
+
+    def repro(self, targets: list[str] | None = None, *, force: bool = False, single: bool = False,
+              downstream: bool = False, dry: bool = False, jobs: int = 1, keep_going: bool = False,
+              pull: bool = False, allow_missing: bool = False, run_cache: bool = True,
+              reporter: Reporter | None = None) -> ReproResult:
+        from pipever.ops.repro import NULL_REPORTER, repro
+
+        return repro(self, targets or [], force=force, single=single, downstream=downstream, dry=dry, jobs=jobs,
+                     keep_going=keep_going, pull=pull, allow_missing=allow_missing, run_cache=run_cache,
+                     reporter=reporter or NULL_REPORTER)

@@ -338,3 +338,18 @@ def test_push_and_repro_pull_move_stage_outputs_through_the_remote(pv_repo: Path
     assert runs(pv_repo) == ["ran"]
     assert (pv_repo / "out.txt").read_text() == "DATA\n"
     assert pv.ok("status").stdout == "Data and pipelines are up to date.\n"
+
+
+def test_python_api_repro(two: Path) -> None:
+    from pipever import Repo
+    from pipever.ops.repro import Outcome, ReproFailedError
+
+    (two / "in.txt").write_text("api\n")
+    with Repo() as repo:
+        res = repo.repro()
+        assert res.outcomes == {"upper": Outcome.RAN, "count": Outcome.RAN}
+        assert repo.repro(["count"]).outcomes == {"upper": Outcome.UNCHANGED, "count": Outcome.UNCHANGED}
+    (two / "pv.yaml").write_text(TWO_STAGES.replace("wc -c < up.txt", "false"))
+    with Repo() as repo, pytest.raises(ReproFailedError) as info:
+        repo.repro()
+    assert info.value.result.outcomes["count"] is Outcome.FAILED
