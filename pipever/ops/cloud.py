@@ -69,6 +69,12 @@ def open_remote(repo: Repo, name: str | None) -> Remote:
     return make_remote(name, spec, opts, ignored=ignored)
 
 
+def ignored_warning(rem: Remote) -> str:
+    """The warning for options of the committed config that were not honoured."""
+    return (f"remote '{rem.name}': option(s) {', '.join(rem.ignored_options)} in the committed .pv/config.yaml "
+            f"are ignored; set them with 'pv remote modify --local {rem.name} OPTION VALUE' if you trust them")
+
+
 # -- outs ----------------------------------------------------------------------------------------
 def select_outs(repo: Repo, targets: Sequence[str], scope: Scope) -> list[used.UsedOut]:
     """Outs of the workspace and/or revisions in ``scope``, limited to ``targets`` (data paths,

@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from pipever.objects.odb import ObjectRef
 from pipever.ops import cloud
 from pipever.ops.progress import NO_PROGRESS, Progress
 from pipever.remote import transfer
@@ -45,9 +44,7 @@ def cloud_status(
         rem = cloud.open_remote(repo, name)
         result.remotes.append(name)
         if rem.ignored_options:
-            from pipever.ops.push import _ignored_warning
-
-            result.warnings.append(_ignored_warning(rem.name, rem.ignored_options))
+            result.warnings.append(cloud.ignored_warning(rem))
         n = jobs or rem.jobs
         progress.start(f"Checking remote '{name}'", None)
         try:
@@ -56,14 +53,14 @@ def cloud_status(
                 there = rem.existing([o.ref for o in need.unknown_dirs], jobs=n)
                 transfer.download(rem, odb, there, jobs=n)  # a failed one shows as 'deleted'
                 need = cloud.needed(odb, group)
-            refs = list(need.names) + [o.ref for o in need.unknown_dirs if o.ref not in need.names]
+            refs = list(need.names)
             on_remote = rem.existing(refs, jobs=n)
         finally:
             progress.done()
         for ref in refs:
             state = _state(odb.exists(ref.oid, is_dir=ref.is_dir), ref in on_remote)
             if state is not None:
-                result.entries[_name(need, ref)] = state
+                result.entries[need.name(ref)] = state
     result.entries = dict(sorted(result.entries.items()))
     return result
 
@@ -74,7 +71,3 @@ def _state(local: bool, remote: bool) -> str | None:
     if local:
         return NEW
     return DELETED if remote else MISSING
-
-
-def _name(need: cloud.Needed, ref: ObjectRef) -> str:
-    return need.names.get(ref) or next((o.rel + "/" for o in need.unknown_dirs if o.ref == ref), str(ref.oid))

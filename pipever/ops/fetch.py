@@ -56,9 +56,7 @@ def fetch(
             rem = cloud.open_remote(repo, name)
             result.remotes.append(name)
             if rem.ignored_options:
-                from pipever.ops.push import _ignored_warning
-
-                result.warnings.append(_ignored_warning(rem.name, rem.ignored_options))
+                result.warnings.append(cloud.ignored_warning(rem))
             _fetch_one(repo, rem, group, jobs or rem.jobs, progress, result, fails)
         if fails.labels:
             first = fails.first.message if fails.first is not None else None

@@ -54,7 +54,7 @@ def push(
             rem = cloud.open_remote(repo, name)
             result.remotes.append(name)
             if rem.ignored_options:
-                result.warnings.append(_ignored_warning(rem.name, rem.ignored_options))
+                result.warnings.append(cloud.ignored_warning(rem))
             errs = _push_one(repo, rem, group, jobs or rem.jobs, progress, result)
             if errs:
                 failed += errs[0]
@@ -107,8 +107,3 @@ def _size(odb: ObjectDB, ref: ObjectRef) -> int:
         return odb.path(ref.oid, is_dir=ref.is_dir).stat().st_size
     except OSError:
         return 0
-
-
-def _ignored_warning(name: str, options: list[str]) -> str:
-    return (f"remote '{name}': option(s) {', '.join(options)} in the committed .pv/config.yaml are ignored; "
-            f"set them with 'pv remote modify --local {name} OPTION VALUE' if you trust them")
