@@ -9,6 +9,7 @@ topological, ties broken by the order of ``pv.yaml``, so plans are deterministic
 from __future__ import annotations
 
 import bisect
+import heapq
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -91,6 +92,8 @@ def _nx(graph: StageGraph) -> nx.DiGraph[str]:
 
 
 def _check_acyclic(graph: StageGraph) -> None:
+    if _kahn(graph, graph.nodes) is not None:
+        return  # acyclic: the common case needs no networkx import (~0.3 s)
     import networkx as nx
 
     try:
@@ -110,12 +113,49 @@ def check_deps(pipeline: Pipeline, graph: StageGraph, *, exists: Callable[[str],
                 raise MissingDepError(dep, name)
 
 
-def _toposort(graph: StageGraph, keep: Collection[str]) -> tuple[str, ...]:
-    import networkx as nx
-
+def _kahn(graph: StageGraph, keep: Collection[str]) -> tuple[str, ...] | None:
+    """Topological order of ``keep`` (ties broken by pv.yaml order, as networkx's
+    ``lexicographical_topological_sort`` with that key), or None when it has a cycle. Plain
+    Python: repro and status need it on every run and networkx is slow to import."""
     rank = {name: i for i, name in enumerate(graph.nodes)}
-    sub = _nx(graph).subgraph(keep)
-    return tuple(nx.lexicographical_topological_sort(sub, key=rank.__getitem__))
+    indegree = {n: 0 for n in keep}
+    succ: dict[str, list[str]] = {n: [] for n in keep}
+    for a, b in graph.edges:
+        if a in indegree and b in indegree:
+            succ[a].append(b)
+            indegree[b] += 1
+    heap = [(rank[n], n) for n, d in indegree.items() if d == 0]
+    heapq.heapify(heap)
+    order: list[str] = []
+    while heap:
+        _, n = heapq.heappop(heap)
+        order.append(n)
+        for m in succ[n]:
+            indegree[m] -= 1
+            if indegree[m] == 0:
+                heapq.heappush(heap, (rank[m], m))
+    return tuple(order) if len(order) == len(indegree) else None
+
+
+def _toposort(graph: StageGraph, keep: Collection[str]) -> tuple[str, ...]:
+    order = _kahn(graph, keep)
+    assert order is not None, "build_graph refuses cycles"
+    return order
+
+
+def _reachable(graph: StageGraph, start: str, *, down: bool) -> set[str]:
+    """Stages downstream (``down``) or upstream of ``start``, without it."""
+    nexts: dict[str, list[str]] = {n: [] for n in graph.nodes}
+    for a, b in graph.edges:
+        nexts[a if down else b].append(b if down else a)
+    seen: set[str] = set()
+    stack = list(nexts[start])
+    while stack:
+        n = stack.pop()
+        if n not in seen:
+            seen.add(n)
+            stack.extend(nexts[n])
+    return seen
 
 
 def plan(graph: StageGraph, targets: Iterable[str] = (), *, downstream: bool = False,
@@ -126,8 +166,6 @@ def plan(graph: StageGraph, targets: Iterable[str] = (), *, downstream: bool = F
     ``pv repro T`` needs), only what is downstream of them with ``downstream``, or just the
     targets with ``single`` (``-s``). Targets are stage names (see ``Pipeline.resolve``).
     """
-    import networkx as nx
-
     wanted = list(dict.fromkeys(targets))
     unknown = [t for t in wanted if t not in graph.nodes]
     if unknown:
@@ -136,9 +174,8 @@ def plan(graph: StageGraph, targets: Iterable[str] = (), *, downstream: bool = F
         return _toposort(graph, graph.nodes)
     keep = set(wanted)
     if not single:
-        g = _nx(graph)
         for target in wanted:
-            keep |= nx.descendants(g, target) if downstream else nx.ancestors(g, target)
+            keep |= _reachable(graph, target, down=downstream)
     return _toposort(graph, keep)
 
 
@@ -188,12 +225,9 @@ class Schedule:
 
 def schedule(graph: StageGraph, order: Iterable[str]) -> Schedule:
     """Restrict the graph to ``order`` (a plan) for ``ready``/``blocked``."""
-    import networkx as nx
-
     names = tuple(order)
     keep = set(names)
-    g = _nx(graph)
-    needs = {n: frozenset(a for a in nx.ancestors(g, n) if a in keep) for n in names}
+    needs = {n: frozenset(_reachable(graph, n, down=False) & keep) for n in names}
     return Schedule(names, needs)
 
 
