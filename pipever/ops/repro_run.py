@@ -8,6 +8,7 @@ thread; worker threads only run commands and pass their output lines back as eve
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 
 from pipever.errors import PvError
 from pipever.ops.repro import Options, Outcome, Reporter, ReproResult
@@ -97,23 +98,31 @@ class Execution:
         failed: set[str] = set()
         waiting: list[str] = []  # decided to run, no free slot yet
         running: set[str] = set()
+
+        def stopping() -> bool:
+            return bool(failed) and not self.opts.keep_going
+
         try:
             while True:
-                stop = bool(failed) and not self.opts.keep_going
                 progressed = True
-                while progressed and not stop:
+                while progressed and not stopping():
                     progressed = False
-                    busy = running | set(waiting)
-                    for name in dag.ready(self.sched, done=done, running=busy, failed=failed):
+                    for name in dag.ready(self.sched, done=done, running=running | set(waiting), failed=failed):
                         progressed = True
-                        if self._settle(name) is None:
+                        outcome = self._guarded(self._settle, name)
+                        if outcome is Outcome.FAILED:
+                            failed.add(name)
+                            break
+                        if outcome is None:
                             waiting.append(name)
                         else:
                             done.add(name)
-                while waiting and len(running) < self.opts.jobs and not stop:
+                while waiting and len(running) < self.opts.jobs and not stopping():
                     name = waiting.pop(0)
-                    self._start(runner, name)
-                    running.add(name)
+                    if self._guarded(lambda n: self._start(runner, n), name) is Outcome.FAILED:
+                        failed.add(name)
+                    else:
+                        running.add(name)
                 if not running:
                     break
                 event = runner.next_event()
@@ -125,10 +134,11 @@ class Execution:
                         done.add(event.stage)
                     else:
                         failed.add(event.stage)
-        except KeyboardInterrupt:
+        except BaseException as exc:  # Ctrl-C, or an error that is not the stages' fault
             runner.stop_all()
+            why = "interrupted" if isinstance(exc, KeyboardInterrupt) else "stopped: pv failed"
             for name in running:
-                self._finish(name, Outcome.FAILED, "interrupted")
+                self._finish(name, Outcome.FAILED, why)
             raise
         blocked = set(dag.blocked(self.sched, failed))
         for name in self.order:
@@ -137,7 +147,17 @@ class Execution:
         self.result.outcomes = {n: self.result.outcomes[n] for n in self.order}
         return self.result
 
+    def _guarded(self, step: Callable[[str], Outcome | None], name: str) -> Outcome | None:
+        """Run a step for stage ``name``; a PvError (an unreadable params file, an output that
+        cannot be cleared...) fails that stage only."""
+        try:
+            return step(name)
+        except PvError as exc:
+            self._finish(name, Outcome.FAILED, exc.message)
+            return Outcome.FAILED
+
     def _start(self, runner: Runner, name: str) -> None:
+        """Clear the outputs of ``name`` and start its commands."""
         stage = self.pipeline.stages[name]
         self.recorder.clear_outputs(stage)
         self.reporter.started(name, stage.cmd)

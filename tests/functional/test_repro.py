@@ -210,6 +210,16 @@ def test_keep_going_runs_independent_branches(pv_repo: Path, pv: PvRunner) -> No
     assert res.exit_code == 1 and "Stage 'other' didn't change" in res.stdout
 
 
+def test_a_stage_whose_inputs_cannot_be_read_fails_alone(pv_repo: Path, pv: PvRunner) -> None:
+    gen({"other.yaml": "k: [unclosed\n", "in.txt": "x\n", "pv.yaml": (
+        "stages:\n  a:\n    cmd: echo a > a.txt\n    params: [{other.yaml: [k]}]\n    outs: [a.txt]\n"
+        "  b:\n    cmd: echo b > b.txt\n    deps: [in.txt]\n    outs: [b.txt]\n")})
+    res = pv("repro", "-k")
+    assert res.exit_code == 1
+    assert "ERROR: failed to reproduce 'a': other.yaml:2: invalid YAML" in res.stderr
+    assert (pv_repo / "b.txt").exists() and "b:" in lock(pv_repo)
+
+
 PARALLEL = """\
 stages:
   left:
