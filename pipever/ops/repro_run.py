@@ -7,8 +7,11 @@ thread; worker threads only run commands and pass their output lines back as eve
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Callable
+import signal
+import threading
+from collections.abc import Callable, Iterator
 
 from pipever.errors import PvError
 from pipever.ops.repro import Options, Outcome, Reporter, ReproResult
@@ -29,6 +32,25 @@ def only_missing(status: StageStatus, locked_deps: set[str]) -> bool:
         return False
     deps_ok = all(c is Change.DELETED and p in locked_deps for p, c in status.deps.items())
     return deps_ok and all(c in _MISSING for c in status.outs.values())
+
+
+@contextlib.contextmanager
+def _terminate_as_exit() -> Iterator[None]:
+    """SIGTERM/SIGHUP become SystemExit(128 + signal) while stages run, so the commands (in their
+    own process groups, out of reach of the terminal) are stopped rather than orphaned."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, _frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
 
 
 class Execution:
@@ -93,7 +115,10 @@ class Execution:
 
     # -- running --------------------------------------------------------------------------------
     def run(self) -> ReproResult:
-        runner = Runner()
+        with _terminate_as_exit():
+            return self._run(Runner())
+
+    def _run(self, runner: Runner) -> ReproResult:
         done: set[str] = set()
         failed: set[str] = set()
         waiting: list[str] = []  # decided to run, no free slot yet
@@ -136,7 +161,8 @@ class Execution:
                         failed.add(event.stage)
         except BaseException as exc:  # Ctrl-C, or an error that is not the stages' fault
             runner.stop_all()
-            why = "interrupted" if isinstance(exc, KeyboardInterrupt) else "stopped: pv failed"
+            why = ("interrupted" if isinstance(exc, KeyboardInterrupt)
+                   else "terminated" if isinstance(exc, SystemExit) else "stopped: pv failed")
             for name in running:
                 self._finish(name, Outcome.FAILED, why)
             raise

@@ -260,7 +260,9 @@ stages:
 """
 
 
-def test_ctrl_c_stops_running_commands_and_keeps_completed_stages(pv_repo: Path, pv: PvRunner) -> None:
+@pytest.mark.parametrize(("sig", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)], ids=["ctrl-c", "term"])
+def test_ctrl_c_stops_running_commands_and_keeps_completed_stages(pv_repo: Path, pv: PvRunner, sig: int,
+                                                                  code: int) -> None:
     gen({"pv.yaml": SIGINT_PIPELINE, "in.txt": "x\n"})
     proc = subprocess.Popen([sys.executable, "-m", "pipever", "repro", "-j", "2"], cwd=pv_repo,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -268,10 +270,11 @@ def test_ctrl_c_stops_running_commands_and_keeps_completed_stages(pv_repo: Path,
     while time.monotonic() < deadline and not ((pv_repo / "slow.pid").exists() and (pv_repo / "pv.lock").exists()):
         time.sleep(0.02)
     time.sleep(0.1)
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(sig)
     _out, err = proc.communicate(timeout=30)
-    assert proc.returncode == 130, err
-    assert err.endswith("ERROR: interrupted\n") and "Traceback" not in err
+    assert proc.returncode == code, err
+    assert "Traceback" not in err
+    assert err.endswith("ERROR: interrupted\n" if sig == signal.SIGINT else "failed: terminated\n")
     pid = int((pv_repo / "slow.pid").read_text())
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
