@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import TYPE_CHECKING, List, Optional
+from typing import TYPE_CHECKING, Any, List, Optional
 
 import typer
 
 from pipever.cli import context, render
+from pipever.ops.progress import NO_PROGRESS
 
 if TYPE_CHECKING:
     from pipever.ops.repro import Outcome, ReproResult
@@ -27,10 +28,29 @@ def register(app: typer.Typer) -> None:
 
 
 class StageLines:
-    """Shows what ``pv repro`` does as it happens; lines prefixed ``[stage]`` with ``-j`` > 1."""
+    """Shows what ``pv repro`` does as it happens; lines prefixed ``[stage]`` with ``-j`` > 1.
+    On a terminal a bar counts the stages settled below the output (rich's live display moves
+    the lines written meanwhile above it)."""
 
-    def __init__(self, *, prefix: bool) -> None:
+    def __init__(self, *, prefix: bool, bar: bool = False) -> None:
         self.prefix = prefix
+        self.bar = bar
+        self._progress: Any = None
+        self._task: Any = None
+
+    def planned(self, names: tuple[str, ...]) -> None:
+        if self.bar and len(names) > 1:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+            self._progress = Progress(TextColumn("Stages"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                                      transient=True)
+            self._progress.start()
+            self._task = self._progress.add_task("stages", total=len(names))
+
+    def close(self) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+            self._progress = None
 
     def _say(self, name: str, text: str, *, stderr: bool = False) -> None:
         line = f"[{name}] {text}" if self.prefix else text
@@ -51,6 +71,9 @@ class StageLines:
 
     def finished(self, name: str, outcome: Outcome, detail: str | None) -> None:
         from pipever.ops.repro import Outcome
+
+        if self._progress is not None:
+            self._progress.advance(self._task)
 
         messages = {
             Outcome.UNCHANGED: f"Stage '{name}' didn't change, skipping",
@@ -99,11 +122,15 @@ def repro(
     if jobs < 0:
         raise typer.BadParameter("-j must be 0 or more")
     jobs = jobs or os.cpu_count() or 1
-    res = do_repro(
-        context.repo(), targets or [], force=force, single=single, downstream=downstream, dry=dry, jobs=jobs,
-        keep_going=keep_going, pull=pull, allow_missing=allow_missing, run_cache=not no_run_cache,
-        reporter=StageLines(prefix=jobs > 1),
-    )
+    lines = StageLines(prefix=jobs > 1, bar=not dry and render.progress() is not NO_PROGRESS)
+    try:
+        res = do_repro(
+            context.repo(), targets or [], force=force, single=single, downstream=downstream, dry=dry, jobs=jobs,
+            keep_going=keep_going, pull=pull, allow_missing=allow_missing, run_cache=not no_run_cache,
+            reporter=lines,
+        )
+    finally:
+        lines.close()
     _summary(res, dry=dry)
 
 

@@ -37,6 +37,8 @@ RECORDED = (Outcome.RAN, Outcome.RESTORED, Outcome.UNCHANGED, Outcome.MISSING, O
 class Reporter(Protocol):
     """What the CLI shows while stages run; called on the thread that called ``repro``."""
 
+    def planned(self, names: tuple[str, ...]) -> None: ...
+
     def started(self, name: str, commands: tuple[str, ...]) -> None: ...
 
     def output(self, name: str, text: str, *, stderr: bool) -> None: ...
@@ -45,6 +47,9 @@ class Reporter(Protocol):
 
 
 class NullReporter:
+    def planned(self, names: tuple[str, ...]) -> None:
+        return None
+
     def started(self, name: str, commands: tuple[str, ...]) -> None:
         return None
 

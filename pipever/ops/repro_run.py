@@ -119,6 +119,7 @@ class Execution:
             return self._run(Runner())
 
     def _run(self, runner: Runner) -> ReproResult:
+        self.reporter.planned(self.order)
         done: set[str] = set()
         failed: set[str] = set()
         waiting: list[str] = []  # decided to run, no free slot yet
