@@ -366,3 +366,13 @@ def test_python_api_repro(two: Path) -> None:
     with Repo() as repo, pytest.raises(ReproFailedError) as info:
         repo.repro()
     assert info.value.result.outcomes["count"] is Outcome.FAILED
+
+
+def test_wdir_list_cmd_and_environment(pv_repo: Path, pv: PvRunner) -> None:
+    gen({"sub": {"in.txt": "x\n"}})
+    pv.ok("stage", "add", "-n", "env", "-w", "sub", "-d", "in.txt", "-o", "out.txt",
+          'echo "$PV_STAGE $(basename $PV_ROOT) $(basename $PWD)" > out.txt')
+    assert "    wdir: sub\n" in (pv_repo / "pv.yaml").read_text()
+    pv.ok("repro")
+    assert (pv_repo / "sub/out.txt").read_text() == f"env {pv_repo.name} sub\n"
+    assert "- path: sub/in.txt\n" in lock(pv_repo) and (pv_repo / "sub/.gitignore").read_text() == "/out.txt\n"
