@@ -6,15 +6,14 @@ import glob as globmod
 import os
 from dataclasses import dataclass, field, replace
 
-from pipever.concurrency import thread_map
 from pipever.data import gitignore
 from pipever.data import pointer as ptr
 from pipever.errors import TargetError
-from pipever.fsutil import is_executable
-from pipever.objects.build import FileStat, Hashed, manifest_of
+from pipever.objects.build import FileStat
 from pipever.objects.oid import Oid
 from pipever.ops import tracked as trk
 from pipever.ops.progress import NO_PROGRESS, Progress
+from pipever.ops.save import save_path, scan
 from pipever.paths import is_inside
 from pipever.repo import Repo
 
@@ -126,47 +125,12 @@ def add(
     return result
 
 
-def scan(repo: Repo, rel: str) -> list[FileStat] | FileStat:
-    """The files of a directory target, or the stat of a file target."""
-    if os.path.isdir(repo.root / rel):
-        return repo.workspace.walk(rel, repo.ignore)
-    fs = repo.workspace.stat_file(rel)
-    if fs is None:
-        raise TargetError(f"'{rel}' does not exist", hint="check the path")
-    return fs
-
-
 def _add_one(
     repo: Repo, rel: str, prev: trk.Tracked | None, *, jobs: int, progress: Progress,
     scanned: list[FileStat] | FileStat | None = None,
 ) -> Added:
-    ws = repo.workspace
-    linker = repo.linker()
-    found = scan(repo, rel) if scanned is None else scanned
-    if isinstance(found, list):
-        files = found
-        progress.start(f"Hashing {rel}", sum(f.st.st_size for f in files), unit="bytes")
-        hashed = ws.hash_files(files, jobs=jobs, on_hashed=progress.advance)
-        progress.done()
-        progress.start(f"Caching {rel}", len(hashed))
-        _store_all(repo, hashed, jobs=jobs, progress=progress)
-        progress.done()
-        manifest = manifest_of(rel, hashed)
-        oid = repo.odb.add_manifest(manifest)
-        repo.state.mark_complete(oid)
-        if linker.types[0] != "copy":
-            for h in hashed:
-                if not is_executable(h.st.st_mode):  # executables stay copies: see Linker.link
-                    linker.link_in_place(h.oid, h.rel)
-        size, nfiles = manifest.size, manifest.nfiles
-    else:
-        fs = found
-        progress.start(f"Adding {rel}", fs.st.st_size, unit="bytes")
-        h = _hash_and_store_file(repo, fs)
-        progress.advance(fs.st.st_size)
-        progress.done()
-        linker.link_in_place(h.oid, rel)
-        oid, size, nfiles = h.oid, fs.st.st_size, None
+    saved = save_path(repo, rel, jobs=jobs, progress=progress, scanned=scanned)
+    oid, size, nfiles = saved.oid, saved.size, saved.nfiles
     pointer_rel = ptr.pointer_rel_for(rel)
     name = rel.rsplit("/", 1)[-1]
     new_out = ptr.PointerOut(name, oid, size, nfiles)
@@ -185,37 +149,3 @@ def _add_one(
     if not target.exists() or target.read_text(encoding="utf-8") != text:
         atomic_write_text(target, text)
     return Added(rel, pointer.rel, oid, size, nfiles, changed)
-
-
-def _store_all(repo: Repo, hashed: list[Hashed], *, jobs: int, progress: Progress) -> None:
-    """Copy files into the cache; creating files is slow on many disks, so it runs in threads."""
-    todo = [h for h in hashed if not repo.odb.exists(h.oid)]
-    progress.advance(len(hashed) - len(todo))
-
-    def one(h: Hashed) -> None:
-        _store(repo, h)
-        progress.advance()
-
-    thread_map(one, todo, jobs=jobs)
-
-
-def _store(repo: Repo, h: Hashed) -> None:
-    if repo.odb.add_file(repo.root / h.rel, h.oid, hashed_stat=h.st, display=h.rel):
-        st = os.stat(repo.odb.path(h.oid))
-        repo.state.set_trusted("\x00cache/" + h.oid.hex, st, h.oid)
-
-
-def _hash_and_store_file(repo: Repo, fs: FileStat) -> Hashed:
-    """One file: reuse its state-db hash, or hash it (copying large files into the cache while
-    hashing, so the two overlap)."""
-    known = fs.cached_oid or repo.state.get(fs.rel, fs.st)
-    if known is not None:
-        h = Hashed(fs.rel, fs.st, known, False)
-        _store(repo, h)
-        return h
-    oid = repo.odb.add_file_hashing(repo.root / fs.rel, hashed_stat=fs.st, display=fs.rel)
-    st = os.stat(repo.odb.path(oid))
-    repo.state.set_trusted("\x00cache/" + oid.hex, st, oid)
-    repo.state.set(fs.rel, fs.st, oid)
-    return Hashed(fs.rel, fs.st, oid, True)
-
