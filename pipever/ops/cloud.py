@@ -186,3 +186,21 @@ def needed(odb: ObjectDB, outs: Iterable[used.UsedOut]) -> Needed:
 def _add(result: Needed, ref: ObjectRef, name: str, required: set[ObjectRef], push: bool) -> None:
     result.names.setdefault(ref, name)
     (required if push else result.optional).add(ref)
+
+
+def present_on_remote(rem: Remote, need: Needed, *, jobs: int) -> set[ObjectRef]:
+    """Which of ``need``'s objects the remote has.
+
+    Directory manifests are asked about first: a manifest on the remote vouches for every file
+    it lists, because pipever uploads a manifest only after all of its files and ``gc --cloud``
+    deletes manifests before files. Only the remaining objects are looked up (``pv fsck -r``
+    checks a remote that was damaged behind pipever's back)."""
+    wanted = set(need.names)
+    dirs = {r for r in wanted if r.is_dir}
+    present = rem.existing(dirs, jobs=jobs) if dirs else set()
+    vouched: set[ObjectRef] = set()
+    for m in present:
+        vouched.update(need.manifests.get(m, ()))
+    present |= vouched
+    present |= rem.existing(wanted - dirs - vouched, jobs=jobs)
+    return present

@@ -54,7 +54,7 @@ def cloud_status(
                 transfer.download(rem, odb, there, jobs=n)  # a failed one shows as 'deleted'
                 need = cloud.needed(odb, group)
             refs = list(need.names)
-            on_remote = rem.existing(refs, jobs=n)
+            on_remote = cloud.present_on_remote(rem, need, jobs=n)
         finally:
             progress.done()
         for ref in refs:

@@ -17,7 +17,7 @@ from pipever.objects.odb import ObjectRef
 from pipever.ops import cloud
 from pipever.ops.progress import NO_PROGRESS, Progress
 from pipever.ops.used import UsedOut
-from pipever.remote import transfer
+from pipever.remote import failures, transfer
 from pipever.remote.base import Remote
 from pipever.repo import Repo
 
@@ -70,12 +70,14 @@ def _fetch_one(
 ) -> None:
     odb = repo.odb
     missing: list[str] = []
+    fetched_dirs: set[ObjectRef] = set()
     need = cloud.needed(odb, outs)
     if need.unknown_dirs:  # first the manifests, to learn which files the directories need
         dirs = {o.ref: o for o in need.unknown_dirs}
         there = rem.existing(list(dirs), jobs=jobs)
         missing += [f"{o.rel}/ ({o.oid})" for r, o in dirs.items() if r not in there and o.push]
         outcome = _download(rem, repo, there, jobs, progress, "manifests")
+        fetched_dirs = set(outcome.done)
         result.fetched += len(outcome.done)
         fails.add(outcome, need)
         need = cloud.needed(odb, outs)
@@ -83,16 +85,34 @@ def _fetch_one(
     if lacking:
         progress.start(f"Checking remote '{rem.name}'", None)
         try:
-            there = rem.existing(lacking, jobs=jobs)
+            there = _on_remote(rem, need, lacking, fetched_dirs, jobs)
         finally:
             progress.done()
         missing += [need.label(r) for r in lacking if r not in there and r not in need.optional]
         outcome = _download(rem, repo, there, jobs, progress, "files", need.sizes)
         result.fetched += len(outcome.done)
         result.bytes += sum(_size(repo, r) for r in outcome.done)
+        gone = [(r, e) for r, e in outcome.failed if isinstance(e, failures.ObjectMissingError)]
+        outcome.failed = [(r, e) for r, e in outcome.failed if not isinstance(e, failures.ObjectMissingError)]
+        missing += [need.label(r) for r, _ in gone if r not in need.optional]
         fails.add(outcome, need)
     if missing:
         result.missing[rem.name] = sorted(set(missing))
+
+
+def _on_remote(rem: Remote, need: cloud.Needed, lacking: list[ObjectRef], fetched_dirs: set[ObjectRef],
+               jobs: int) -> set[ObjectRef]:
+    """Which ``lacking`` objects to download: those listed by a manifest that is on the remote
+    (it vouches for its files, see ``cloud.present_on_remote``) without asking, the rest after
+    asking the remote."""
+    wanted = set(lacking)
+    dirs = [m for m, files in need.manifests.items() if m not in fetched_dirs and any(f in wanted for f in files)]
+    present_dirs = fetched_dirs | (rem.existing(dirs, jobs=jobs) if dirs else set())
+    vouched: set[ObjectRef] = set()
+    for m in present_dirs:
+        vouched.update(need.manifests.get(m, ()))
+    ask = [r for r in lacking if r not in vouched]
+    return {r for r in lacking if r in vouched} | rem.existing(ask, jobs=jobs)
 
 
 def _download(rem: Remote, repo: Repo, refs: set[ObjectRef], jobs: int, progress: Progress,

@@ -70,12 +70,10 @@ def _push_one(
     """Push to one remote; (failed labels, first error) when something did not transfer."""
     odb = repo.odb
     need = cloud.needed(odb, outs)
-    wanted = set(need.names)
-    # a directory whose manifest is not in the cache is fine if the remote has the manifest
-    wanted |= {o.ref for o in need.unknown_dirs}
+    wanted = set(need.names)  # (a directory whose manifest is not in the cache is fine if the remote has it)
     progress.start(f"Checking remote '{rem.name}'", None)
     try:
-        on_remote = rem.existing(wanted, jobs=jobs)
+        on_remote = cloud.present_on_remote(rem, need, jobs=jobs)
     finally:
         progress.done()
     result.present += len(on_remote)

@@ -144,8 +144,30 @@ class Remote:
         with self.mapped_errors():
             return bool(self.fs.exists(self.path(ref)))
 
+    def list_group(self, digit: str) -> dict[str, set[str]]:
+        """Object names under ``blake3/<digit>*`` (16 shards in one paginated listing), by shard."""
+        base = self._shard_dir("")[:-1]  # <root>/blake3/
+        with self.mapped_errors():
+            try:
+                entries = self.fs.find(base.rstrip("/"), prefix=digit)
+            except FileNotFoundError:
+                entries = []
+            except TypeError:  # a backend without prefix listing: its 16 shards one by one
+                return {f"{digit}{d}": self.list_shard(f"{digit}{d}") for d in "0123456789abcdef"}
+        found: dict[str, set[str]] = defaultdict(set)
+        for entry in entries:
+            parent, _, name = str(entry).rstrip("/").rpartition("/")
+            shard = parent.rsplit("/", 1)[-1]
+            if len(shard) == 2 and shard[0] == digit and parent.endswith(f"{ALGO}/{shard}"):
+                found[shard].add(name)
+        return found
+
     def existing(self, refs: Collection[ObjectRef], *, jobs: int | None = None) -> set[ObjectRef]:
-        """Which of ``refs`` the remote has, in as few requests as the estimate allows."""
+        """Which of ``refs`` the remote has, in as few requests as the estimate allows.
+
+        One prefix is listed first; its size estimates the remote's. Then, whichever needs fewer
+        requests: list the other prefixes the objects fall in (on object stores, 16 shards per
+        listing: ``blake3/0*`` … ``blake3/f*``), or ask for each remaining object."""
         if not refs:
             return set()
         by_shard: dict[str, list[ObjectRef]] = defaultdict(list)
@@ -158,22 +180,24 @@ class Remote:
             return found
         rest = [r for group in by_shard.values() for r in group]
         workers = jobs or self.jobs
-        if self._listing_is_cheaper(len(by_shard), len(rest), len(names)):
-            shards = list(by_shard)
-            listed = map_concurrently(self.list_shard, shards, jobs=workers)
-            for shard, shard_names in zip(shards, listed):
-                found |= _hits(by_shard[shard], shard_names)
-        else:
-            flags = map_concurrently(self.exists, rest, jobs=workers)
-            found.update(r for r, ok in zip(rest, flags) if ok)
-        return found
-
-    def _listing_is_cheaper(self, n_shards: int, n_refs: int, per_shard: int) -> bool:
         page = self.spec.backend.page_size
-        if page is None:  # directory listings: one request per shard, whatever its size
-            return n_shards <= n_refs
-        pages = max(1, math.ceil(per_shard / page))
-        return n_shards * pages <= n_refs
+        if page is None:  # directories: one listing per shard, whatever its size
+            if len(by_shard) <= len(rest):
+                shards = list(by_shard)
+                for shard, listed in zip(shards, map_concurrently(self.list_shard, shards, jobs=workers)):
+                    found |= _hits(by_shard[shard], listed)
+                return found
+        else:
+            digits = sorted({s[0] for s in by_shard})
+            pages = max(1, math.ceil(len(names) * 16 / page))
+            if len(digits) * pages <= len(rest):
+                for group in map_concurrently(self.list_group, digits, jobs=min(workers, 16)):
+                    for shard, shard_names in group.items():
+                        found |= _hits(by_shard.get(shard, ()), shard_names)
+                return found
+        flags = map_concurrently(self.exists, rest, jobs=workers)
+        found.update(r for r, ok in zip(rest, flags) if ok)
+        return found
 
     def iter_objects(self) -> Iterator[tuple[ObjectRef, str]]:
         """Every object on the remote (names that do not match the layout are skipped)."""

@@ -33,6 +33,10 @@ class RemoteUnavailableError(RemoteError):
     """The remote as a whole cannot be used (network, credentials, bucket, host key)."""
 
 
+class ObjectMissingError(RemoteError):
+    """One object is not on the remote (the remote itself answered)."""
+
+
 class Redactor:
     def __init__(self, secrets: Sequence[str]) -> None:
         self._secrets = sorted({s for s in secrets if s}, key=len, reverse=True)
@@ -102,6 +106,8 @@ def translate(exc: BaseException, *, remote: str, where: str, redact: Redactor) 
                 f"cannot reach remote '{remote}' ({where}): {why}",
                 hint="check the network and the remote's URL/endpoint, then rerun the command",
             )
+    if isinstance(exc, FileNotFoundError):
+        return ObjectMissingError(f"not on remote '{remote}' ({where})", hint="push it from a machine that has it")
     return RemoteError(f"remote '{remote}' ({where}): {reason(exc, redact)}", hint="rerun the command; use -v for details")
 
 

@@ -74,7 +74,8 @@ def is_local(url: str) -> bool:
 
 
 def parse(url: str, *, base_dir: str | None = None) -> RemoteURL:
-    """Parse a remote URL; a relative local path is taken relative to ``base_dir``."""
+    """Parse a remote URL; a relative local path is taken relative to ``base_dir`` (the root of
+    the repository whose config holds the URL), and may not lead into its ``.git`` or ``.pv``."""
     if not isinstance(url, str) or not url.strip():
         raise RemoteError("a remote needs a URL", hint="e.g. 's3://bucket/path' or '/mnt/storage'")
     m = _SCHEME.match(url)
@@ -82,6 +83,7 @@ def parse(url: str, *, base_dir: str | None = None) -> RemoteURL:
         path = os.path.expanduser(url)
         if not os.path.isabs(path):
             path = os.path.join(base_dir or os.getcwd(), path)
+        _check_outside_repo_dirs(url, path, base_dir)
         return RemoteURL(url, "file", FILE, _posix_root(os.path.normpath(path)))
     scheme = m.group(1).lower()
     backend = SCHEMES.get(scheme)
@@ -95,6 +97,7 @@ def parse(url: str, *, base_dir: str | None = None) -> RemoteURL:
         path = unquote(parts.path)
         if parts.netloc not in ("", "localhost"):
             raise RemoteError(f"'{url}' names a host; file:// URLs are local paths", hint="write file:///absolute/path")
+        _check_outside_repo_dirs(url, path, base_dir)
         return RemoteURL(url, scheme, FILE, _posix_root(os.path.normpath(path)))
     if backend is SSH:
         if not parts.hostname:
@@ -124,6 +127,22 @@ def parse(url: str, *, base_dir: str | None = None) -> RemoteURL:
         raise RemoteError(f"'{mask_url(url)}' has no bucket", hint=f"write {scheme}://BUCKET/optional/prefix")
     root = (parts.netloc + "/" + unquote(parts.path).strip("/")).rstrip("/")
     return RemoteURL(url, scheme, backend, root)
+
+
+def _check_outside_repo_dirs(url: str, path: str, base_dir: str | None) -> None:
+    """A local remote inside the repository's ``.git`` or ``.pv`` (a URL from a commit can say
+    so) would make push write into Git's or pipever's own files and ``gc --cloud`` delete from
+    them: refused, lexically and with symlinks resolved."""
+    if base_dir is None:
+        return
+    for where, root in ((os.path.normpath(os.path.abspath(path)), os.path.abspath(base_dir)),
+                        (os.path.realpath(path), os.path.realpath(base_dir))):
+        top = os.path.relpath(where, root).split(os.sep)[0]
+        if top.lower() in (".git", ".pv"):
+            raise RemoteError(
+                f"remote URL '{mask_url(url)}' points into the repository's '{top}' directory",
+                hint="keep a local remote outside .git and .pv, e.g. '../storage'",
+            )
 
 
 def _posix_root(path: str) -> str:

@@ -103,12 +103,50 @@ def test_existing_lists_prefixes_or_checks_objects(
     assert calls["list"] + calls["exists"] == 2
 
 
-def test_listing_cost_estimate_for_paged_object_stores(tmp_path: Path) -> None:
+class FakeStore:
+    """An object-store filesystem double: counts listings and existence checks."""
+
+    def __init__(self, keys: set[str]) -> None:
+        self.keys = keys
+        self.calls = {"find": 0, "exists": 0}
+
+    def find(self, path: str, prefix: str = "") -> list[str]:
+        self.calls["find"] += 1
+        want = path.rstrip("/") + "/" + prefix
+        return sorted(k for k in self.keys if k.startswith(want))
+
+    def exists(self, path: str) -> bool:
+        self.calls["exists"] += 1
+        return path in self.keys
+
+
+def _store_remote(keys: set[str]) -> tuple[Remote, FakeStore]:
     rem = Remote("s", url.parse("s3://b/p"), {})
-    # a big remote (5,000 objects per prefix = 5 pages each) and few objects wanted: HEAD them
-    assert not rem._listing_is_cheaper(n_shards=40, n_refs=50, per_shard=5000)
-    # a small remote and many objects: list the prefixes
-    assert rem._listing_is_cheaper(n_shards=200, n_refs=20000, per_shard=30)
+    fake = FakeStore(keys)
+    rem._fs = fake
+    return rem, fake
+
+
+def test_object_store_lists_sixteen_prefixes_for_many_objects(tmp_path: Path) -> None:
+    odb = ObjectDB(tmp_path / "cache")
+    refs = [_store(odb, str(i).encode()) for i in range(2000)]
+    rem, fake = _store_remote({rem_path for rem_path in (f"b/p/{r.relpath}" for r in refs[:1000])})
+    assert rem.existing(refs) == set(refs[:1000])
+    assert fake.calls["exists"] == 0 and fake.calls["find"] <= 17  # one sample + one per hex digit
+
+
+def test_object_store_checks_objects_one_by_one_when_few_are_wanted_from_a_big_remote(tmp_path: Path) -> None:
+    odb = ObjectDB(tmp_path / "cache")
+    refs = [_store(odb, str(i).encode()) for i in range(30)]
+    # a big remote: 3,000 keys in the sampled prefix, so a listing of 16 prefixes is ~48 pages each
+    counts: dict[str, int] = {}
+    for r in refs:
+        counts[r.oid.hex[:2]] = counts.get(r.oid.hex[:2], 0) + 1
+    sample = max(counts, key=lambda s: counts[s])  # the prefix existing() samples first
+    keys = {f"b/p/blake3/{sample}/{i:062x}" for i in range(3000)} | {f"b/p/{r.relpath}" for r in refs[:10]}
+    rem, fake = _store_remote(keys)
+    assert rem.existing(refs) == set(refs[:10])
+    assert fake.calls["find"] == 1 and fake.calls["exists"] == 30 - counts[sample]
 
 
 def test_download_verifies_and_drops_corrupt_bytes(tmp_path: Path, remote_cls: type[Remote]) -> None:
