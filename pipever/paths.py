@@ -4,6 +4,9 @@ Paths that come from pointer files, manifests, ``pv.yaml`` or ``pv.lock`` may ha
 anyone: ``check_relpath`` accepts only plain relative POSIX paths that stay below the root and do
 not enter ``.git`` or ``.pv``. ``check_physical`` additionally refuses to go through a symlinked
 parent directory, so a crafted symlink cannot redirect a write outside the repository.
+``read_inside`` reads a file a commit names (a pointer, ``pv.yaml``, params, metrics) only when,
+with every symlink on the way resolved, it is still in the work tree and not in ``.git``/``.pv``:
+a committed symlink cannot make pv read (and then print or record) a file from elsewhere.
 """
 
 from __future__ import annotations
@@ -92,3 +95,31 @@ def check_physical(root: Path, rel: str, *, checked: set[str] | None = None) -> 
         if checked is not None:
             checked.add(cur)
     return root / rel
+
+
+def resolve_inside(root: Path, rel: str) -> Path:
+    """``root / rel``; PathOutsideRepoError when symlinks (of parents or of the file itself) take
+    it out of the work tree or into ``.git``/``.pv``. Symlinks that stay inside are fine."""
+    full = root / rel
+    real = os.path.realpath(full)
+    real_root = os.path.realpath(root)
+    inside = real == real_root or real.startswith(real_root + os.sep)
+    parts = os.path.relpath(real, real_root).split(os.sep) if inside else []
+    if inside and not any(p.lower() == ".git" or (i == 0 and p.lower() in RESERVED) for i, p in enumerate(parts)):
+        return full
+    cur = ""
+    for part in rel.split("/")[:-1]:  # name the symlink that leads away
+        cur = f"{cur}/{part}" if cur else part
+        if os.path.islink(root / cur):
+            raise PathOutsideRepoError(rel, reason=f"goes through the symlink '{cur}' (to '{real}')")
+    raise PathOutsideRepoError(rel, reason=f"is a symlink to '{real}', outside the work tree")
+
+
+def read_inside(root: Path, rel: str) -> bytes | None:
+    """Bytes of the work-tree file ``rel`` (None when it does not exist), read only when it
+    resolves inside the work tree (``resolve_inside``)."""
+    full = resolve_inside(root, rel)
+    try:
+        return full.read_bytes()
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        return None

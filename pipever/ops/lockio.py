@@ -7,16 +7,16 @@ from pipever import yamlio
 from pipever.fsutil import atomic_write_text
 from pipever.pipeline.lockfile import LOCK_FILE, SCHEMA, LockEntry, Lockfile, parse_lockfile, to_data, write_lockfile
 from pipever.pipeline.stage import Pipeline
+from pipever.paths import read_inside
 from pipever.repo import Repo
 
 
 def read_lock(repo: Repo) -> Lockfile:
     """The workspace's ``pv.lock`` (empty when there is none); SchemaError if it is invalid."""
-    try:
-        text = (repo.root / LOCK_FILE).read_text(encoding="utf-8")
-    except FileNotFoundError:
+    data = read_inside(repo.root, LOCK_FILE)
+    if data is None:
         return Lockfile()
-    return parse_lockfile(text, LOCK_FILE)
+    return parse_lockfile(data.decode("utf-8"), LOCK_FILE)
 
 
 def _ordered(lock: Lockfile, pipeline: Pipeline) -> Lockfile:

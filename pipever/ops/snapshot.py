@@ -16,7 +16,7 @@ from pipever.data import pointer as ptr
 from pipever.errors import CorruptObjectError, GitError, ObjectNotFoundError, PvError, TargetError
 from pipever.objects.hashing import hash_bytes
 from pipever.objects.oid import Oid
-from pipever.paths import is_inside, parent
+from pipever.paths import is_inside, parent, read_inside
 from pipever.pipeline.lockfile import LOCK_FILE, Lockfile, parse_lockfile
 from pipever.pipeline.stage import Pipeline
 from pipever.repo import Repo
@@ -70,10 +70,8 @@ class Snapshot:
     def text(self, rel: str) -> str | None:
         """A file Git tracks (``pv.yaml``, params files), as text; None when absent."""
         if self.rev.sha is None:
-            try:
-                return (self.repo.root / rel).read_text(encoding="utf-8")
-            except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
-                return None
+            data = read_inside(self.repo.root, rel)
+            return data.decode("utf-8") if data is not None else None
         data = self.repo.git.read_file(self.rev.sha, rel)
         return data.decode("utf-8") if data is not None else None
 
@@ -94,10 +92,7 @@ class Snapshot:
         """Bytes of ``rel`` here; None when it does not exist. PvError when a pv-tracked file's
         object is not in the cache (or is corrupt)."""
         if self.rev.sha is None:
-            try:
-                return (self.repo.root / rel).read_bytes()
-            except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
-                return None
+            return read_inside(self.repo.root, rel)
         blob = self.repo.git.read_file(self.rev.sha, rel)
         if blob is not None:
             return blob

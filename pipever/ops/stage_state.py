@@ -17,6 +17,7 @@ from pipever.pipeline.lockfile import LockedPath, LockEntry
 from pipever.pipeline.params import current_params, parse_params
 from pipever.pipeline.stage import Stage
 from pipever.pipeline.status import StageStatus, stage_status
+from pipever.paths import resolve_inside
 from pipever.repo import Repo
 
 
@@ -46,7 +47,7 @@ class Probe:
         return LockedPath(rel, saved.oid, saved.size, saved.nfiles)
 
     def params_file(self, rel: str) -> dict[str, Any] | None:
-        full = self.repo.root / rel
+        full = resolve_inside(self.repo.root, rel)  # never a params file out of the work tree
         try:
             st = os.stat(full)
         except (FileNotFoundError, NotADirectoryError):

@@ -15,6 +15,7 @@ from pipever.ops.lockio import read_lock
 from pipever.pipeline.lockfile import LOCK_FILE
 from pipever.pipeline.schema import load_pipeline as parse_pipeline
 from pipever.pipeline.stage import Out, Pipeline
+from pipever.paths import read_inside
 from pipever.repo import Repo
 
 if TYPE_CHECKING:
@@ -24,10 +25,9 @@ PIPELINE_FILE = "pv.yaml"
 
 
 def read_text(repo: Repo, rel: str) -> str | None:
-    try:
-        return (repo.root / rel).read_text(encoding="utf-8")
-    except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
-        return None
+    """A work-tree file ``pv.yaml`` names (vars, params), never through a symlink out of it."""
+    data = read_inside(repo.root, rel)
+    return None if data is None else data.decode("utf-8")
 
 
 def load_pipeline(repo: Repo) -> Pipeline:

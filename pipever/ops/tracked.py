@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipever.data import pointer as ptr
-from pipever.errors import PointerError, TargetError
-from pipever.paths import is_inside, to_repo_path
+from pipever.errors import PathOutsideRepoError, PointerError, TargetError
+from pipever.paths import is_inside, resolve_inside, to_repo_path
 from pipever.repo import Repo
 
 
@@ -25,7 +25,9 @@ class Tracked:
 
 def read_pointer(repo: Repo, rel: str) -> ptr.Pointer:
     try:
-        data = (repo.root / rel).read_bytes()
+        data = resolve_inside(repo.root, rel).read_bytes()
+    except PathOutsideRepoError as exc:  # a pointer that is a symlink out of the work tree
+        raise PointerError(rel, exc.message) from None
     except FileNotFoundError:
         raise PointerError(rel, "file not found") from None
     except IsADirectoryError:

@@ -14,6 +14,7 @@ from pipever.data import pointer as ptr
 from pipever.errors import CorruptObjectError, ManifestError, ObjectNotFoundError, PvError
 from pipever.objects.odb import ObjectDB, ObjectRef
 from pipever.objects.oid import Oid
+from pipever.paths import resolve_inside
 from pipever.repo import Repo
 
 if TYPE_CHECKING:
@@ -50,7 +51,7 @@ def outs_in_workspace(repo: Repo) -> list[UsedOut]:
         UsedOut(t.rel, t.out.oid, t.out.is_dir, t.out.push, t.out.remote, size=t.out.size)
         for t in trk.all_tracked(repo)
     ]
-    lock = repo.root / LOCK_FILE
+    lock = resolve_inside(repo.root, LOCK_FILE)
     if lock.exists():
         from pipever.ops.stages import out_flags
 
