@@ -1,4 +1,7 @@
-"""Entries pv adds to the ``.gitignore`` next to tracked data (``/name``), edited atomically."""
+"""Entries pv adds to the ``.gitignore`` next to tracked data (``/name``), edited atomically.
+
+A ``.gitignore`` that is a symlink is treated as absent (Git does not follow it either) and
+replaced by a regular file: its target is never read nor written."""
 
 from __future__ import annotations
 
@@ -19,11 +22,22 @@ def gitignore_rel(rel: str) -> str:
     return ".gitignore" if d == "." else f"{d}/.gitignore"
 
 
+def _read(path: Path) -> str:
+    """The file's text; a symlink counts as no file, as for Git (>= 2.32), which never follows a
+    symlinked ``.gitignore``: its target may be anything, and must not be copied into the repo."""
+    if path.is_symlink():
+        return ""
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return ""
+
+
 def add_entry(root: Path, rel: str) -> str | None:
     """Ensure ``/name`` is in the sibling .gitignore; returns that file's repo path if it changed."""
     d, entry = _entry(rel)
     path = root / gitignore_rel(rel)
-    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    text = _read(path)
     if entry in text.splitlines():
         return None
     if text and not text.endswith("\n"):
@@ -36,9 +50,9 @@ def remove_entry(root: Path, rel: str) -> str | None:
     """Remove ``/name`` from the sibling .gitignore (deleting the file if it becomes empty)."""
     _d, entry = _entry(rel)
     path = root / gitignore_rel(rel)
-    if not path.exists():
+    if path.is_symlink() or not path.exists():
         return None
-    lines = path.read_text(encoding="utf-8").splitlines()
+    lines = _read(path).splitlines()
     kept = [ln for ln in lines if ln != entry]
     if len(kept) == len(lines):
         return None
