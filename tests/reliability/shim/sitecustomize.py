@@ -13,6 +13,7 @@ without the shim):
 
 - ``PV_KILL_AT``: the point to die at (unset: never).
 - ``PV_KILL_COUNT_FILE``: at exit, write ``<calls>\\n`` and one line per call (``kind path``).
+- ``PV_DELAY_EACH``: sleep this many seconds before each call (a slow pv, for concurrency tests).
 """
 
 from __future__ import annotations
@@ -26,10 +27,12 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from typing import Any
 
 _AT = os.environ.pop("PV_KILL_AT", None)
 _COUNT_FILE = os.environ.pop("PV_KILL_COUNT_FILE", None)
+_DELAY = float(os.environ.pop("PV_DELAY_EACH", "0") or 0)
 _open = builtins.open
 
 
@@ -42,6 +45,8 @@ class _Points:
 
     def before(self, kind: str, arg: object) -> bool:
         """Count a call; True when the process must die after doing half of it (writes)."""
+        if _DELAY:
+            time.sleep(_DELAY)
         with self.lock:
             self.calls += 1
             self.log.append(f"{kind} {arg}")
@@ -172,6 +177,6 @@ def install() -> None:
     atexit.register(_write_count)
 
 
-if _AT is not None or _COUNT_FILE:
+if _AT is not None or _COUNT_FILE or _DELAY:
     install()
     sys.dont_write_bytecode = True
