@@ -105,7 +105,11 @@ def to_markdown(meta: dict[str, Any], limits: dict[str, Any] | None, rows: Seque
         f"commit `{meta['commit']}`" + ("" if meta.get("complete", True) else " (in progress)"),
         f"- machine: {meta['machine']}; load average (1/5/15 min) "
         f"{meta.get('load_at_start', '?')} at start, {meta.get('load_at_end', '?')} at end",
-        "- tools: " + ", ".join(f"{n} {v}" for n, v in meta["versions"].items()),
+        "- tools: "
+        + ", ".join(
+            f"{name} {version} (`{meta.get('executables', {}).get(name, '?')}`)"
+            for name, version in meta["versions"].items()
+        ),
         f"- sizes: {meta['sizes_text']}",
         "",
     ]
