@@ -7,7 +7,7 @@ PIP    := $(VENV)/bin/pip
 STAMP  := $(VENV)/.installed
 TSTAMP := $(VENV)/.installed-test
 
-.PHONY: demo test test-fast lint typecheck clean
+.PHONY: demo test test-fast typecheck bench bench-quick bench-compare clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,16 @@ test: $(TSTAMP)
 
 test-fast: $(TSTAMP)
 	$(PY) -m pytest -n 2 -q -m "not slow"
+
+# Benchmarks (see benchmarks/README.md): results in benchmarks/results/latest.{md,json}
+bench: $(TSTAMP)
+	$(PY) -m benchmarks
+
+bench-quick: $(TSTAMP)
+	$(PY) -m benchmarks --quick
+
+bench-compare: $(TSTAMP)
+	$(PY) -m benchmarks --compare dvc
 
 typecheck: $(TSTAMP)
 	$(PY) -m mypy
