@@ -18,12 +18,14 @@ PvError
 ├── ObjectNotFoundError(oid)
 ├── CheckoutConflictError(paths)
 ├── RepoLockedError(pid, command)
+├── FileSystemError(path, errno)    disk full, permission denied, too many open files, ...
 ├── GitError
 └── RegistryError
 """
 
 from __future__ import annotations
 
+import errno as errnos
 from collections.abc import Sequence
 
 
@@ -216,6 +218,34 @@ class RepoLockedError(PvError):
         )
         self.pid = pid
         self.command = command
+
+
+class FileSystemError(PvError):
+    """Reading or writing a file failed for a reason outside pipever (``OSError``)."""
+
+    def __init__(self, what: str, exc: OSError, *, path: str | None = None) -> None:
+        super().__init__(f"{what}: {exc.strerror or type(exc).__name__}", hint=_os_hint(exc.errno))
+        self.path = path
+        self.errno = exc.errno
+
+
+def _os_hint(code: int | None) -> str:
+    if code in (errnos.ENOSPC, errnos.EDQUOT, errnos.EFBIG):
+        return "free some space (or raise the file size limit) and rerun the command; nothing partial was kept"
+    if code in (errnos.EACCES, errnos.EPERM):
+        return "check the file's permissions (and those of its directory) and rerun the command"
+    if code == errnos.EROFS:
+        return "the file system is read-only; use a writable location"
+    if code in (errnos.EMFILE, errnos.ENFILE):
+        return "raise the open-file limit ('ulimit -n') and rerun the command"
+    if code in (errnos.ENOENT, errnos.ENOTDIR, errnos.EISDIR):
+        return "it changed while pv was working; rerun the command"
+    return "rerun the command; use -v for details"
+
+
+def os_error_hint(code: int | None) -> str:
+    """What to do about an ``OSError`` with errno ``code`` (for the CLI's last-resort mapping)."""
+    return _os_hint(code)
 
 
 class GitError(PvError):

@@ -12,6 +12,8 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+from pipever.errors import FileSystemError
+
 TMP_SUFFIX = ".pvtmp"
 _TMP_NAME = re.compile(r"\..+\.[0-9a-f]{12}\.pvtmp", re.DOTALL)
 
@@ -22,10 +24,11 @@ def tmp_name(path: Path) -> Path:
 
 
 def atomic_write(path: Path, data: bytes, *, fsync: bool = False, mode: int | None = None) -> None:
-    """Write ``data`` to ``path`` through a temp file and ``os.replace``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Write ``data`` to ``path`` through a temp file and ``os.replace``; FileSystemError naming
+    ``path`` when that fails (the temp file is removed)."""
     tmp = tmp_name(path)
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         with open(tmp, "wb") as f:
             f.write(data)
             if fsync:
@@ -34,9 +37,11 @@ def atomic_write(path: Path, data: bytes, *, fsync: bool = False, mode: int | No
         if mode is not None:
             os.chmod(tmp, mode)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
+        if isinstance(exc, OSError):
+            raise FileSystemError(f"cannot write '{path}'", exc, path=str(path)) from exc
         raise
 
 

@@ -6,6 +6,7 @@ start-up stays small (no gitpython, fsspec, networkx or rich unless the command 
 
 from __future__ import annotations
 
+import errno
 import importlib
 import os
 import sys
@@ -83,23 +84,46 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except BrokenPipeError:
         return 1
-    except Exception as exc:  # noqa: BLE001 - this is the boundary
-        from pipever.errors import PvError
+    except OSError as exc:
+        if exc.errno not in ENVIRONMENT_ERRNOS:
+            return _unexpected(exc)
+        # the machine said no (disk full, permissions, limits): not a bug to report
+        from pipever.errors import os_error_hint
 
-        if context.STATE.verbose:
-            import traceback
-
-            traceback.print_exc()
-        if isinstance(exc, PvError):
-            _err(exc.render())
-        else:
-            _err(f"unexpected {type(exc).__name__}: {exc} — rerun with -v and report it")
+        _traceback()
+        where = f": '{exc.filename}'" if exc.filename else ""
+        _err(f"{exc.strerror or exc}{where} — {os_error_hint(exc.errno)}")
         return 1
+    except Exception as exc:  # noqa: BLE001 - this is the boundary
+        return _unexpected(exc)
     finally:
         context.close_repo()
     if rv == 130:  # typer >= 0.16 turns Ctrl-C (KeyboardInterrupt) into a returned 130
         _err("interrupted")
     return rv if isinstance(rv, int) else 0
+
+
+ENVIRONMENT_ERRNOS = frozenset({
+    errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EACCES, errno.EPERM, errno.EROFS, errno.EMFILE, errno.ENFILE,
+})
+
+
+def _unexpected(exc: Exception) -> int:
+    from pipever.errors import PvError
+
+    _traceback()
+    if isinstance(exc, PvError):
+        _err(exc.render())
+    else:
+        _err(f"unexpected {type(exc).__name__}: {exc} — rerun with -v and report it")
+    return 1
+
+
+def _traceback() -> None:
+    if context.STATE.verbose:
+        import traceback
+
+        traceback.print_exc()
 
 
 def _err(text: str) -> None:

@@ -14,7 +14,7 @@ from typing import NamedTuple, Protocol
 from pathlib import Path
 
 from pipever.concurrency import thread_map
-from pipever.errors import PathOutsideRepoError, TargetError
+from pipever.errors import FileSystemError, PathOutsideRepoError, TargetError
 from pipever.fsutil import is_executable, is_tmp_name
 from pipever.objects.hashing import hash_file
 from pipever.objects.manifest import Entry, Manifest
@@ -95,6 +95,8 @@ class Workspace:
                 it = os.scandir(os.path.join(self.root, cur))
             except NotADirectoryError:
                 continue
+            except OSError as exc:
+                raise FileSystemError(f"cannot read the directory '{cur}'", exc, path=cur) from exc
             check = ignore if ignore is not None and ignore.applies_below(cur) else None
             with it:
                 for entry in it:
@@ -130,12 +132,17 @@ class Workspace:
                 todo.append(i)
 
         def work(i: int) -> Hashed:
-            f = files[i]
-            oid = hash_file(os.path.join(self.root, f.rel))
-            after = os.stat(os.path.join(self.root, f.rel))
-            if (after.st_size, after.st_mtime_ns) != (f.st.st_size, f.st.st_mtime_ns):
-                from pipever.objects.odb import ChangedWhileReadingError
+            from pipever.objects.odb import ChangedWhileReadingError
 
+            f = files[i]
+            try:
+                oid = hash_file(os.path.join(self.root, f.rel))
+                after = os.stat(os.path.join(self.root, f.rel))
+            except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+                raise ChangedWhileReadingError(f.rel) from None  # it vanished or was replaced
+            except OSError as exc:
+                raise FileSystemError(f"cannot read '{f.rel}'", exc, path=f.rel) from exc
+            if (after.st_size, after.st_mtime_ns) != (f.st.st_size, f.st.st_mtime_ns):
                 raise ChangedWhileReadingError(f.rel)
             if on_hashed:
                 on_hashed(f.st.st_size)

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from pipever import fsutil
 from pipever.concurrency import thread_map
-from pipever.errors import ConfigError, CorruptObjectError
+from pipever.errors import ConfigError, CorruptObjectError, FileSystemError
 from pipever.objects.hashing import hash_file
 from pipever.objects.odb import ObjectDB
 from pipever.objects.oid import Oid
@@ -93,6 +93,16 @@ class Linker:
         self._verified.add(oid)
 
     def link(self, oid: Oid, rel: str, *, isexec: bool = False, only: str | None = None) -> None:
+        """Put cache object ``oid`` at ``rel`` (through a temp name); FileSystemError naming
+        ``rel`` when the workspace cannot take it (disk full, permissions)."""
+        try:
+            self._link(oid, rel, isexec=isexec, only=only)
+        except OSError as exc:
+            if only:  # link_in_place: trying a link type, the caller falls back
+                raise
+            raise FileSystemError(f"cannot write '{rel}'", exc, path=rel) from exc
+
+    def _link(self, oid: Oid, rel: str, *, isexec: bool, only: str | None) -> None:
         src = self.odb.path(oid)
         dst = self.root / rel
         if not dst.parent.is_dir():
@@ -108,7 +118,7 @@ class Linker:
             except OSError as exc:
                 with contextlib.suppress(OSError):
                     os.unlink(tmp)
-                if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EROFS) and kind == "copy":
+                if (fsutil.is_enospc(exc) or exc.errno in (errno.EACCES, errno.EROFS)) and kind == "copy":
                     raise
                 last = exc
                 if only:

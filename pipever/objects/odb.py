@@ -9,6 +9,7 @@ they were hashed; downloaded bytes are hashed before they are renamed into place
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import stat as statmod
 from collections.abc import Iterator
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipever import fsutil
-from pipever.errors import CorruptObjectError, ObjectNotFoundError, PvError
+from pipever.errors import CorruptObjectError, FileSystemError, ObjectNotFoundError, PvError
 from pipever.objects import manifest as mf
 from pipever.objects.hashing import hash_bytes, hash_file
 from pipever.objects.oid import ALGO, Oid, oid_from_relpath
@@ -58,7 +59,10 @@ class ObjectDB:
         d = self.root / ALGO / oid.hex[:2]
         key = oid.hex[:2]
         if key not in self._made_dirs:
-            d.mkdir(parents=True, exist_ok=True)
+            try:
+                d.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise FileSystemError(f"cannot write into the cache ('{d}')", exc, path=str(d)) from exc
             self._made_dirs.add(key)
         return d
 
@@ -79,18 +83,32 @@ class ObjectDB:
             _check_unchanged(src, hashed_stat, display)
             os.chmod(tmp, 0o444)
             os.replace(tmp, dst)
-        except BaseException:
+        except BaseException as exc:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
+            if isinstance(exc, OSError):
+                raise self._copy_error(exc, src, display) from exc
             raise
         return True
+
+    def _copy_error(self, exc: OSError, src: Path, display: str) -> PvError:
+        """What went wrong copying workspace file ``src`` into the cache, said for the user."""
+        reading = exc.filename is not None and os.fspath(exc.filename) == os.fspath(src) and exc.filename2 is None
+        if reading and not fsutil.is_enospc(exc):
+            if exc.errno in (errno.ENOENT, errno.EISDIR, errno.ENOTDIR):
+                return ChangedWhileReadingError(display)
+            return FileSystemError(f"cannot read '{display}'", exc, path=display)
+        return FileSystemError(f"cannot copy '{display}' into the cache ('{self.root}')", exc, path=display)
 
     def add_file_hashing(self, src: Path, *, hashed_stat: os.stat_result, display: str) -> Oid:
         """Hash ``src`` and store it; for large files the copy into the cache runs while hashing.
 
         The file must still have ``hashed_stat`` afterwards, or ChangedWhileReadingError."""
         if hashed_stat.st_size < OVERLAP_MIN:
-            oid = hash_file(src)
+            try:
+                oid = hash_file(src)
+            except OSError as exc:
+                raise self._copy_error(exc, src, display) from exc
             _check_unchanged(src, hashed_stat, display)
             self.add_file(src, oid, hashed_stat=hashed_stat, display=display)
             return oid
@@ -120,6 +138,8 @@ class ObjectDB:
                 self._prepare_dir(oid)
                 os.chmod(tmp, 0o444)
                 os.replace(tmp, dst)
+        except OSError as exc:
+            raise self._copy_error(exc, src, display) from exc
         finally:
             worker.join()
             with contextlib.suppress(OSError):
@@ -149,9 +169,11 @@ class ObjectDB:
             self._prepare_dir(oid)
             os.chmod(tmp, 0o444)
             os.replace(tmp, self.path(oid, is_dir=is_dir))
-        except BaseException:
+        except BaseException as exc:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
+            if isinstance(exc, OSError):
+                raise FileSystemError(f"cannot store object {oid} in the cache ('{self.root}')", exc) from exc
             raise
 
     def tmp_path_for(self, oid: Oid, *, is_dir: bool = False) -> Path:
@@ -215,7 +237,10 @@ OVERLAP_MIN = 64 << 20
 
 
 def _check_unchanged(src: Path, before: os.stat_result, display: str) -> None:
-    after = os.stat(src)
+    try:
+        after = os.stat(src)
+    except (FileNotFoundError, NotADirectoryError):
+        raise ChangedWhileReadingError(display) from None
     if (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns):
         raise ChangedWhileReadingError(display)
 
