@@ -52,7 +52,14 @@ def is_secret(option: str) -> bool:
 
 
 def mask(option: str, value: Any) -> Any:
-    return "******" if is_secret(option) and value not in (None, "") else value
+    """``value`` as it may be shown: secrets, and passwords inside URLs, masked."""
+    if is_secret(option) and value not in (None, ""):
+        return "******"
+    if isinstance(value, str) and "://" in value and "@" in value:
+        from pipever.remote.url import mask_url
+
+        return mask_url(value)
+    return value
 
 
 @dataclass
