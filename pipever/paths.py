@@ -36,6 +36,8 @@ def check_relpath(path: object, *, source: str | None = None, allow_root: bool =
         if allow_root:
             return "."
         raise PathOutsideRepoError(path, reason="is empty", source=source)
+    if parts[0].startswith("~") or (len(parts[0]) >= 2 and parts[0][1] == ":"):  # './~/x' is '~/x'
+        raise PathOutsideRepoError(path, reason="is absolute", source=source)
     for part in parts:
         if part == "..":
             raise PathOutsideRepoError(path, reason="contains '..'", source=source)
