@@ -7,7 +7,8 @@ PIP    := $(VENV)/bin/pip
 STAMP  := $(VENV)/.installed
 TSTAMP := $(VENV)/.installed-test
 
-.PHONY: demo test test-fast typecheck bench bench-quick bench-compare clean
+
+.PHONY: sshd demo test test-fast typecheck bench bench-quick bench-compare clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -24,7 +25,14 @@ $(TSTAMP): $(STAMP)
 demo: $(STAMP)
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" bash examples/demo.sh
 
-test: $(TSTAMP)
+# SSH remote tests need a local sshd (Debian's openssh-server); they skip, saying why, without one.
+sshd:
+	@command -v sshd >/dev/null 2>&1 || test -x /usr/sbin/sshd || \
+	  { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+	    apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssh-server >/dev/null; } || \
+	  echo "note: no sshd could be installed; SSH remote tests will be skipped"
+
+test: $(TSTAMP) sshd
 	$(PY) -m pytest -n 2 -q
 
 test-fast: $(TSTAMP)
