@@ -4,6 +4,7 @@ verified copies from the remote, or re-upload a good local copy over a corrupt r
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -73,6 +74,10 @@ def fsck(
         if bad:
             repo.state.clear_complete()
             repo.state.forget("\x00cache/" + r.oid.hex for r in bad)
+        if repair:  # also what an earlier run quarantined and nothing brought back since
+            earlier = [r for r in _quarantined(repo) if r not in bad and not repo.odb.exists(r.oid, is_dir=r.is_dir)]
+            bad += earlier
+            result.corrupt += [str(r.oid) for r in earlier]
         if not (repair and bad) and not check_remote:
             return result
         from pipever.ops import cloud
@@ -88,6 +93,22 @@ def fsck(
         if check_remote:
             _check_remote(repo, rem, result, repair=repair)
     return result
+
+
+def _quarantined(repo: Repo) -> list[ObjectRef]:
+    """Objects in ``.pv/tmp/bad/`` (named ``<64 hex>[.dir]``)."""
+    from pipever.objects.oid import ALGO, oid_from_relpath
+
+    try:
+        names = sorted(os.listdir(repo.tmp_dir / "bad"))
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    refs = []
+    for name in names:
+        parsed = oid_from_relpath(f"{ALGO}/{name[:2]}/{name[2:]}")
+        if parsed is not None:
+            refs.append(ObjectRef(*parsed))
+    return refs
 
 
 def _check_remote(repo: Repo, rem: Remote, result: FsckResult, *, repair: bool) -> None:
