@@ -19,7 +19,6 @@ from pathlib import Path
 from pipever import fsutil
 from pipever.concurrency import thread_map
 from pipever.errors import ConfigError, CorruptObjectError, FileSystemError
-from pipever.objects.hashing import hash_file
 from pipever.objects.odb import ObjectDB
 from pipever.objects.oid import Oid
 from pipever.objects.state import StateDB
@@ -83,13 +82,7 @@ class Linker:
         """CorruptObjectError unless the cache object still hashes to ``oid`` (cached by stat)."""
         if oid in self._verified:
             return
-        src = self.odb.path(oid)
-        st = os.stat(src)
-        key = "\x00cache/" + oid.hex
-        if self.state.get(key, st) != oid:
-            if hash_file(src) != oid:
-                raise CorruptObjectError(str(oid))
-            self.state.set_trusted(key, st, oid)
+        self.odb.check(oid, state=self.state)
         self._verified.add(oid)
 
     def link(self, oid: Oid, rel: str, *, isexec: bool = False, only: str | None = None) -> None:

@@ -21,6 +21,7 @@ from pipever.errors import CorruptObjectError, FileSystemError, ObjectNotFoundEr
 from pipever.objects import manifest as mf
 from pipever.objects.hashing import hash_bytes, hash_file
 from pipever.objects.oid import ALGO, Oid, oid_from_relpath
+from pipever.objects.state import StateDB
 
 
 class ChangedWhileReadingError(PvError):
@@ -191,6 +192,24 @@ class ObjectDB:
         if hash_bytes(data) != oid:
             raise CorruptObjectError(str(oid))
         return mf.from_bytes(data, what=str(oid))
+
+    def check(self, oid: Oid, *, is_dir: bool = False, state: StateDB | None = None) -> None:
+        """CorruptObjectError unless the object still hashes to ``oid`` (ObjectNotFoundError when
+        it is gone). With ``state``, an object whose stat is the one it had when it was last
+        verified is not read again: a modification changes its size or mtime; bit rot does not,
+        and is what ``pv fsck`` (which always re-reads) is for."""
+        src = self.path(oid, is_dir=is_dir)
+        try:
+            st = os.stat(src)
+        except FileNotFoundError:
+            raise ObjectNotFoundError(str(oid)) from None
+        key = "\x00cache/" + oid.hex + (".dir" if is_dir else "")
+        if state is not None and state.get(key, st) == oid:
+            return
+        if hash_file(src) != oid:
+            raise CorruptObjectError(str(oid))
+        if state is not None:
+            state.set_trusted(key, st, oid)
 
     def verify(self, oid: Oid, *, is_dir: bool = False) -> bool:
         """Re-hash an object; True when it matches its name."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from pipever.errors import TransferError
+from pipever.errors import CorruptObjectError, TransferError
 from pipever.objects.odb import ObjectDB, ObjectRef
 from pipever.ops import cloud
 from pipever.ops.used import UsedOut
@@ -82,10 +82,12 @@ def _push_one(
     if missing:
         result.missing[rem.name] = missing
     sendable = {r for r in lacking if odb.exists(r.oid, is_dir=r.is_dir)}
+    corrupt = _corrupt(repo, sendable)  # never upload damage: the remote would keep it for good
+    sendable -= set(corrupt)
     files = [r for r in sendable if not r.is_dir]
     manifests = {r: need.manifests.get(r, []) for r in sendable if r.is_dir}
     if not files and not manifests:
-        return None
+        return ([need.label(r) for r in corrupt], corrupt_message(corrupt)) if corrupt else None
     progress.start(f"Pushing to '{rem.name}'", len(files) + len(manifests))
     try:
         outcome = transfer.upload(rem, odb, files, manifests, present=on_remote, jobs=jobs, advance=progress.advance)
@@ -93,11 +95,26 @@ def _push_one(
         progress.done()
     result.pushed += len(outcome.done)
     result.bytes += sum(_size(odb, r) for r in outcome.done)
-    if not outcome.failed and not outcome.not_attempted:
+    if not outcome.failed and not outcome.not_attempted and not corrupt:
         return None
-    failed = [need.label(r) for r, _ in outcome.failed] + [need.label(r) for r in outcome.not_attempted]
+    failed = [need.label(r) for r in corrupt] + [need.label(r) for r, _ in outcome.failed]
+    failed += [need.label(r) for r in outcome.not_attempted]
     first = outcome.fatal or (outcome.failed[0][1] if outcome.failed else None)
-    return failed, (first.message if first is not None else "not attempted")
+    return failed, corrupt_message(corrupt) if corrupt else (first.message if first is not None else "not attempted")
+
+
+def _corrupt(repo: Repo, refs: set[ObjectRef]) -> list[ObjectRef]:
+    bad = []
+    for ref in sorted(refs, key=lambda r: r.relpath):
+        try:
+            repo.odb.check(ref.oid, is_dir=ref.is_dir, state=repo.state)
+        except CorruptObjectError:
+            bad.append(ref)
+    return bad
+
+
+def corrupt_message(refs: list[ObjectRef]) -> str:
+    return f"{len(refs)} corrupt in the cache, not uploaded; run 'pv fsck --repair'"
 
 
 def _size(odb: ObjectDB, ref: ObjectRef) -> int:
