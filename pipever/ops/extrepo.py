@@ -21,7 +21,7 @@ from typing import Any
 
 from pipever import fsutil, yamlio
 from pipever.errors import PvError, RemoteNotFoundError, TargetError
-from pipever.gitclone import clone, is_local
+from pipever.gitclone import check_url, clone, is_local
 from pipever.objects.manifest import Manifest
 from pipever.objects.odb import ObjectRef
 from pipever.ops import cloud
@@ -176,6 +176,7 @@ def open_external(
     ``cache_dir`` is where its objects go (default: a cache inside the temp directory). With
     ``checkout`` the files Git tracks are checked out too (hooks and filters still off), so the
     clone's workspace is that commit."""
+    check_url(url)  # before the URL is used as a path, too
     local = is_local(url) and "://" not in url
     shown = str(Path(url).resolve()) if local else url
     tmp = Path(tempfile.mkdtemp(prefix="pv-repo-"))
