@@ -78,7 +78,7 @@ class Guard:
             # what a command that succeeds may change: Git objects, the index, the cache
             ".git/objects": {k: v for k, v in git_dir.items() if k.startswith("objects/")},
             ".git/index": git("ls-files", "-s", cwd=self.repo),
-            ".pv/cache": {k: v for k, v in pv_dir.items() if k.startswith("cache/")},
+            ".pv/cache": {k: v for k, v in pv_dir.items() if k.startswith("cache/") and v != "dir"},
         }
 
     def run(self, pv: PvRunner, what: str, *args: str, must_fail: bool = True) -> Result:

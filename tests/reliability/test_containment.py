@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -282,4 +283,88 @@ def test_option_like_remote_urls_run_nothing(guard: Guard, pv: PvRunner, url: st
         # pipever runs no program for a remote: such a URL is at worst a strange local path
         guard.run(pv, f"remote url {url!r}", *args, must_fail=False)
     assert not (guard.outside / "drop/ran").exists()
+    guard.check()
+
+
+# -- other repositories: pv get / import / update / ls ------------------------------------------------
+@pytest.fixture
+def source(tmp_path: Path, pv: PvRunner, guard: Guard) -> Path:
+    """Another pv repository, with data pushed to its own (committed, relative) remote."""
+    from tests.conftest import _git_init
+
+    src = tmp_path / "source"
+    src.mkdir()
+    _git_init(src)
+    pv.ok("init", cwd=src)
+    gen({"data": {"a": "source a\n"}, "x": "source x\n"}, src)  # not in the guard repo's cache
+    pv.ok("add", "data", "x", cwd=src)
+    pv.ok("remote", "add", "-d", "origin", "../source-remote", cwd=src)
+    pv.ok("push", cwd=src)
+    git_commit("data", cwd=src)
+    return src
+
+
+def test_option_like_and_helper_repository_urls_are_refused(guard: Guard, pv: PvRunner, source: Path) -> None:
+    ran = guard.outside / "drop/ran"
+    for url in [f"ext::sh -c touch% {ran}", f"fd::3", f"--upload-pack=touch {ran}", f"-uhelp", f"-oProxyCommand=touch {ran}",
+                f"ssh://-oProxyCommand=touch%20{ran}/x", f"git@-oProxyCommand=x:repo", f"{source}\nx", f"{source}\x00x",
+                f"file::{source}", "transport::x"]:
+        for args in [("get", "--", url, "x"), ("import", "--", url, "x"), ("ls", "--", url)]:
+            guard.run(pv, f"repository URL {url!r}", *args)
+    for rev in ["--upload-pack=touch x", "-h", "--output=/tmp/pv-escape-canary-7f3a"]:
+        guard.run(pv, f"revision {rev!r}", "get", str(source), "x", f"--rev={rev}")
+    assert not ran.exists()
+    guard.check()
+
+
+def test_hostile_paths_into_another_repository_are_refused(guard: Guard, pv: PvRunner, source: Path) -> None:
+    for path in [*HOSTILE_PATHS, ".pv/config.local.yaml", ".git/config", "../source/x"]:
+        if path in ("", ".", "./", "./."):
+            continue  # the whole repository: a usage question, not an escape
+        for args in [("get", str(source), path, "-o", "got"), ("import", str(source), path, "-o", "imported")]:
+            guard.run(pv, f"path {path!r} of another repository", *args)
+    guard.check()
+
+
+def test_hostile_manifest_in_another_repository_is_refused(guard: Guard, pv: PvRunner, source: Path, tmp_path: Path) -> None:
+    for path in ["../../escaped", "/tmp/pv-escape-canary-7f3a", ".git/hooks/post-checkout", "a/../../x"]:
+        entries = [{"path": path, "oid": X_OID, "size": 2, "isexec": False}]
+        oid = plant_manifest(source / ".pv/cache", entries)
+        plant_manifest(tmp_path / "source-remote", entries)
+        gen({"evil.pv": f"outs:\n- path: evil\n  oid: {oid}\n  size: 2\n  nfiles: 1\n"}, source)
+        git_commit(f"hostile {path!r}", cwd=source)
+        for args in [("get", str(source), "evil", "-o", "got"), ("import", str(source), "evil", "-o", "imported")]:
+            guard.run(pv, f"manifest entry {path!r} in another repository", *args)
+        assert not Path("got").exists() and not Path("imported").exists()
+    guard.check()
+
+
+def test_another_repositorys_committed_remote_options_are_not_honoured(guard: Guard, pv: PvRunner, source: Path) -> None:
+    ran = guard.outside / "drop/ran"
+    (source / ".pv/config.yaml").write_text(
+        "core:\n  remote: origin\nremote:\n  origin:\n    url: ssh://me@127.0.0.1:1/store\n    connect_timeout: 1\n"
+        f"    proxy_command: touch {ran}\n"
+    )
+    git_commit("an ssh remote with a proxy command", cwd=source)
+    shutil.rmtree(source / ".pv/cache")  # so the data must come from that remote
+    for args in [("get", str(source), "x", "-o", "got"), ("import", str(source), "x", "-o", "imported")]:
+        guard.run(pv, "another repository's proxy_command", *args)
+    assert not ran.exists()
+    guard.check()
+
+
+def test_committed_import_pointer_with_a_hostile_source_is_refused(guard: Guard, pv: PvRunner, source: Path) -> None:
+    pv.ok("import", str(source), "x", "-o", "imp")
+    git_commit("import")
+    original = Path("imp.pv").read_text()
+    ran = guard.outside / "drop/ran"
+    for url in [f"ext::sh -c touch% {ran}", f"--upload-pack=touch {ran}", "-oProxyCommand=x"]:
+        Path("imp.pv").write_text(original.replace(str(source), url))
+        git_commit(f"import from {url!r}")
+        guard.run(pv, f"import source {url!r}", "update", "imp.pv")
+    for path in ["../../x", ".pv/config.local.yaml", "/etc/passwd"]:
+        Path("imp.pv").write_text(original.replace("path: x", f"path: {yaml_str(path)}", 1))
+        git_commit(f"import path {path!r}")
+        guard.run(pv, f"import path {path!r}", "update", "imp.pv")
+    assert not ran.exists()
     guard.check()
