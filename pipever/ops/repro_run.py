@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from pipever.errors import PvError
 from pipever.ops.repro import Options, Outcome, Reporter, ReproResult
 from pipever.ops.stage_record import StageRecorder
+from pipever.paths import resolve_inside
 from pipever.pipeline import dag
 from pipever.pipeline.lockfile import Lockfile
 from pipever.pipeline.runner import Finished, Line, Runner
@@ -186,10 +187,11 @@ class Execution:
     def _start(self, runner: Runner, name: str) -> None:
         """Clear the outputs of ``name`` and start its commands."""
         stage = self.pipeline.stages[name]
+        cwd = resolve_inside(self.repo.root, stage.wdir)  # never a wdir symlinked out of the work tree
         self.recorder.clear_outputs(stage)
         self.reporter.started(name, stage.cmd)
         env = {**os.environ, "PV_ROOT": str(self.repo.root), "PV_STAGE": name}
-        runner.start(name, stage.cmd, cwd=self.repo.root / stage.wdir, env=env)
+        runner.start(name, stage.cmd, cwd=cwd, env=env)
 
     def _completed(self, event: Finished) -> bool:
         name = event.stage
