@@ -143,6 +143,18 @@ def test_pipeline_stage_outputs_through_a_symlinked_parent(guard: Guard, pv: PvR
     guard.check()
 
 
+def test_stage_wdir_through_a_symlink_never_runs_there(guard: Guard, pv: PvRunner) -> None:
+    os.symlink(guard.outside / "drop", "sub")
+    os.symlink("sub", "inner")  # a symlink to a symlink that leads out
+    for wdir in ("sub", "inner", "inner/."):
+        gen({"pv.yaml": f"stages:\n  s:\n    cmd: touch ran\n    wdir: {wdir}\n"})
+        git_commit(f"wdir {wdir}")
+        for args in [("repro",), ("repro", "-f"), ("repro", "s")]:
+            guard.run(pv, f"wdir {wdir} symlinked out of the work tree", *args)
+    assert not (guard.outside / "drop/ran").exists()
+    guard.check()
+
+
 # -- files pv reads that a commit can turn into symlinks out of the work tree -----------------------
 def test_committed_gitignore_symlink_never_copies_outside_content_into_the_repo(guard: Guard, pv: PvRunner) -> None:
     os.remove(".gitignore")
