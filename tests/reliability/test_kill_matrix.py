@@ -18,6 +18,10 @@ from __future__ import annotations
 
 import random
 import shutil
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -269,12 +273,23 @@ def reference(base: Path, work: Path, scenario: Scenario) -> Reference:
 
 def check_point(base: Path, work: Path, scenario: Scenario, ref: Reference, point: int, pv: PvRunner) -> list[str]:
     """Kill at ``point`` and check the guarantees; returns the problems found."""
-    copy = work / f"p{point}"
-    shutil.copytree(base, copy, symlinks=True)
-    repo = copy / "repo"
-    killed = h.run_pv(scenario.args, repo, shim=True, env={"PV_KILL_AT": str(point)})
     call = ref.calls[(point - 1) // 2] if (point - 1) // 2 < len(ref.calls) else "?"
     where = f"{scenario.name} point {point} ({'before' if point % 2 else 'after'} {call})"
+
+    def kill(repo: Path) -> h.Child:
+        return h.run_pv(scenario.args, repo, shim=True, env={"PV_KILL_AT": str(point)})
+
+    return check_kill(base, work / f"p{point}", scenario, ref, kill, where, pv)
+
+
+def check_kill(
+    base: Path, copy: Path, scenario: Scenario, ref: Reference, kill: Callable[[Path], h.Child], where: str,
+    pv: PvRunner,
+) -> list[str]:
+    """Run ``kill`` on a fresh copy of ``base`` and check the guarantees; the problems found."""
+    shutil.copytree(base, copy, symlinks=True)
+    repo = copy / "repo"
+    killed = kill(repo)
     problems = []
     if killed.returncode not in (h.KILLED, 0):
         problems.append(f"{where}: exited {killed.returncode} instead of dying: {killed.stderr[-500:]}")
@@ -319,4 +334,76 @@ def test_kill_at_any_point_loses_nothing(
         problems += check_point(base, tmp_path, scenario, ref, point, pv)
     record_property("kill_points", len(points))
     record_property("kill_points_total", 2 * len(ref.calls))
+    assert not problems, "\n".join(problems[:40])
+
+
+# -- seeded random kills: SIGKILL at a random moment, not at a counted call ------------------------------
+RANDOM_KILLS = 16 if h.FULL else 3
+
+
+def s_add_many(root: Path, pv: PvRunner) -> None:
+    rng = random.Random(60)
+    for i in range(300):
+        gen({f"data/d{i % 9}/f{i}": rng.randbytes(3000)}, root)
+
+
+def s_checkout_many(root: Path, pv: PvRunner) -> None:
+    s_add_many(root, pv)
+    pv.ok("add", "data", cwd=root)
+    git_commit("data", cwd=root)
+    shutil.rmtree(root / "data")
+
+
+def s_pull_many(root: Path, pv: PvRunner) -> None:
+    s_checkout_many(root, pv)
+    _with_remote(root, pv)
+    pv.ok("push", cwd=root)
+    shutil.rmtree(root / ".pv/cache")
+
+
+TIMED = [
+    Scenario("add", s_add_many, ("add", "data")),
+    Scenario("checkout", s_checkout_many, ("checkout",)),
+    Scenario("pull", s_pull_many, ("pull",)),
+]
+
+
+def timed_kill(args: tuple[str, ...], repo: Path, delay: float | None) -> tuple[h.Child, float]:
+    """Run ``pv ARGS``; SIGKILL it ``delay`` seconds after it took the repo lock (None: never).
+    Returns the result and how long it held the lock."""
+    proc = subprocess.Popen([sys.executable, "-m", "pipever", *args], cwd=repo, env=h.child_env(),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    info = repo / ".pv/tmp/lock.info"
+    deadline = time.monotonic() + 60
+    while not info.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.002)
+    locked = time.monotonic()
+    if delay is not None:
+        time.sleep(delay)
+        proc.send_signal(signal.SIGKILL)
+    out, err = proc.communicate()
+    held = time.monotonic() - locked
+    h.wait_group_gone(proc.pid)
+    return h.Child(proc.returncode, out, err), held
+
+
+@pytest.mark.parametrize("scenario", TIMED, ids=[s.name for s in TIMED])
+def test_seeded_random_kills_lose_nothing(scenario: Scenario, tmp_path: Path, pv_repo: Path, pv: PvRunner) -> None:
+    base = tmp_path / "base"
+    base.mkdir()
+    shutil.move(str(pv_repo), base / "repo")
+    (base / "remote").mkdir()
+    scenario.setup(base / "repo", pv)
+    ref = reference(base, tmp_path, scenario)
+    timing = tmp_path / "timing"
+    shutil.copytree(base, timing, symlinks=True)
+    done, span = timed_kill(scenario.args, timing / "repo", None)
+    assert done.returncode == 0, done
+    rng = random.Random(f"{scenario.name}-kills")
+    problems: list[str] = []
+    for i in range(RANDOM_KILLS):
+        delay = rng.uniform(0, span)
+        where = f"{scenario.name} random kill {i} after {delay:.3f}s of {span:.3f}s"
+        problems += check_kill(base, tmp_path / f"r{i}", scenario, ref,
+                               lambda repo: timed_kill(scenario.args, repo, delay)[0], where, pv)
     assert not problems, "\n".join(problems[:40])
