@@ -53,3 +53,9 @@ typecheck: $(TSTAMP)
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache
+
+# The long reliability sweeps (issue 6): every kill point, 200,000 files under ulimit -n 256,
+# more random kills and Hypothesis examples. `make test` runs the same suite with samples.
+.PHONY: test-reliability-full
+test-reliability-full: $(TSTAMP)
+	PV_RELIABILITY_FULL=1 $(PY) -m pytest -n 2 -q tests/reliability
