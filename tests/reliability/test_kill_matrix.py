@@ -39,7 +39,7 @@ class Scenario:
     name: str
     setup: Setup  # builds ``base/repo`` (cwd) and, for remotes, ``base/remote``
     args: tuple[str, ...]
-    budget: int = 16  # kill points tried in the default run
+    budget: int = 10  # kill points tried in the default run
     # commands whose results are valid states too (a pipeline records each stage as it ends)
     steps: tuple[tuple[str, ...], ...] = ()
     # stage outputs are deleted before a stage runs (or is restored): they may be gone after a
@@ -212,19 +212,19 @@ def s_repro_from_run_cache(root: Path, pv: PvRunner) -> None:
 SCENARIOS = [
     Scenario("add-file", s_add_file, ("add", "file.bin")),
     Scenario("re-add-file", s_readd_file, ("add", "file.bin")),
-    Scenario("add-dir", s_add_dir, ("add", "data"), budget=20),
-    Scenario("re-add-dir", s_readd_dir, ("add", "data"), budget=20),
-    Scenario("commit", s_commit, ("commit",), budget=20),
-    Scenario("checkout-restore", s_checkout_restore, ("checkout",), budget=20),
-    Scenario("checkout-switch", s_checkout_switch, ("checkout",), budget=20),
-    Scenario("checkout-switch-hardlink", s_checkout_switch_hardlink, ("checkout",), budget=12),
-    Scenario("checkout-switch-symlink", s_checkout_switch_symlink, ("checkout",), budget=12),
-    Scenario("push", s_push, ("push",), budget=20),
-    Scenario("fetch", s_fetch, ("fetch",), budget=20),
-    Scenario("pull", s_pull, ("pull",), budget=20),
-    Scenario("gc", s_gc, ("gc", "-w", "-f"), budget=16),
-    Scenario("repro", s_repro, ("repro",), budget=20, steps=(("repro", "prepare"),), outputs_may_go=True),
-    Scenario("repro-from-run-cache", s_repro_from_run_cache, ("repro",), budget=16, steps=(("repro", "prepare"),),
+    Scenario("add-dir", s_add_dir, ("add", "data"), budget=12),
+    Scenario("re-add-dir", s_readd_dir, ("add", "data"), budget=10),
+    Scenario("commit", s_commit, ("commit",), budget=10),
+    Scenario("checkout-restore", s_checkout_restore, ("checkout",), budget=10),
+    Scenario("checkout-switch", s_checkout_switch, ("checkout",), budget=12),
+    Scenario("checkout-switch-hardlink", s_checkout_switch_hardlink, ("checkout",), budget=8),
+    Scenario("checkout-switch-symlink", s_checkout_switch_symlink, ("checkout",), budget=8),
+    Scenario("push", s_push, ("push",), budget=12),
+    Scenario("fetch", s_fetch, ("fetch",), budget=10),
+    Scenario("pull", s_pull, ("pull",), budget=12),
+    Scenario("gc", s_gc, ("gc", "-w", "-f"), budget=10),
+    Scenario("repro", s_repro, ("repro",), budget=12, steps=(("repro", "prepare"),), outputs_may_go=True),
+    Scenario("repro-from-run-cache", s_repro_from_run_cache, ("repro",), budget=10, steps=(("repro", "prepare"),),
              outputs_may_go=True),
 ]
 

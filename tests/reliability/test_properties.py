@@ -21,7 +21,7 @@ from pipever.objects.oid import Oid
 from pipever.paths import check_physical, check_relpath, join, resolve_inside
 from tests.reliability.harness import FULL
 
-EXAMPLES = 5000 if FULL else 300
+EXAMPLES = 5000 if FULL else 200
 SETTINGS = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 SLOW = settings(SETTINGS, max_examples=EXAMPLES // 3)  # a YAML or JSON round trip per example
 

@@ -259,6 +259,8 @@ def test_many_files_with_256_descriptors(pv_repo: Path, pv: PvRunner) -> None:
         res = h.run_pv(args, pv_repo, preexec_fn=NOFILE, timeout=1800)
         assert res.returncode == 0, (args, res)
     assert f"nfiles: {MANY}" in Path("data.pv").read_text()
+    if not h.FULL:
+        return  # checking out this many is the full run's; the push/pull test checks out 2,000
     shutil.rmtree(pv_repo / "data")
     res = h.run_pv(["checkout"], pv_repo, preexec_fn=NOFILE, timeout=1800)
     assert res.returncode == 0, res
