@@ -111,4 +111,7 @@ class Guard:
         return res
 
     def check(self) -> None:
+        from tests.reliability.harness import stat
+
+        stat("crafted cases", self.cases, len({f.split(": pv ")[0] + f.split("'")[1] for f in self.failures if "'" in f}))
         assert not self.failures, f"{len(self.failures)} of {self.cases} cases failed:\n" + "\n".join(self.failures[:60])

@@ -169,3 +169,14 @@ def make_writable_tree(path: Path) -> None:
     for p in paths:
         if p.exists() and not p.is_symlink():
             p.chmod(p.stat().st_mode | 0o200)
+
+
+def stat(kind: str, count: int, bad: int = 0) -> None:
+    """Add to the suite's tally (``PV_RELIABILITY_STATS=FILE``: one JSON line per call), for the
+    figures issue 6 asks for: cases tried and how many went wrong."""
+    path = os.environ.get("PV_RELIABILITY_STATS")
+    if path:
+        import json
+
+        with open(path, "a", encoding="utf-8") as f:
+            f.write(json.dumps({"kind": kind, "count": count, "bad": bad}) + "\n")

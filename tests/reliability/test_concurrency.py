@@ -80,6 +80,7 @@ def test_second_writer_is_refused_within_3s_naming_the_holder_or_waits(pv_repo: 
     assert_repo_sound(pv_repo, pv)
     staged = git("diff", "--cached", "--name-only")
     assert {"big.pv", "other.pv", "small.pv"} <= set(staged.split())
+    h.stat("concurrent runs", 3)
 
 
 def test_writers_with_wait_all_succeed_and_corrupt_nothing(pv_repo: Path, pv: PvRunner) -> None:
@@ -92,6 +93,7 @@ def test_writers_with_wait_all_succeed_and_corrupt_nothing(pv_repo: Path, pv: Pv
     assert_repo_sound(pv_repo, pv)
     assert sorted(git("diff", "--cached", "--name-only").split()) == sorted(
         [".gitignore", *(f"dir{k}.pv" for k in range(n))])
+    h.stat("concurrent runs", n)
 
 
 def test_lock_of_a_killed_pv_is_taken_over_and_its_leftovers_cleaned(pv_repo: Path, pv: PvRunner) -> None:
@@ -107,6 +109,7 @@ def test_lock_of_a_killed_pv_is_taken_over_and_its_leftovers_cleaned(pv_repo: Pa
     assert h.tmp_leftovers(pv_repo) == []
     pv.ok("add", "big")
     assert_repo_sound(pv_repo, pv)
+    h.stat("concurrent runs", 2)
 
 
 def test_repos_sharing_a_cache_add_the_same_files_at_once(tmp_path: Path, pv_repo: Path, pv: PvRunner) -> None:
@@ -125,6 +128,7 @@ def test_repos_sharing_a_cache_add_the_same_files_at_once(tmp_path: Path, pv_rep
         texts = {(c / "data.pv").read_text() for c in clones}
         assert len(texts) == 1
         shutil.rmtree(shared)
+    h.stat("concurrent runs", ROUNDS * len(clones))
 
 
 # -- pushing from two clones at once ----------------------------------------------------------------
@@ -170,3 +174,4 @@ def test_two_clones_push_the_same_objects_at_once(
         shutil.rmtree(clone / ".pv/cache")
         pv.ok("pull", "--force", cwd=clone)
         assert_repo_sound(clone, pv)
+    h.stat("concurrent runs", ROUNDS * len(clones))

@@ -113,6 +113,7 @@ def test_every_corrupt_cache_object_is_found_quarantined_and_repaired(setup: tup
             pv.ok("fsck", "--repair", "-r", "storage")
             assert h.bad_objects(cache) == [] and (cache / rel).exists()
             shutil.rmtree(repo / ".pv/tmp/bad")
+    h.stat("corruptions (cache, fsck)", injected, injected - detected)
     assert (injected, detected) == (len(DAMAGES) * len(targets), injected)
 
 
@@ -132,6 +133,7 @@ def test_checkout_never_links_a_corrupt_object(setup: tuple[Path, Path, dict[str
             pv.ok("fsck", "--repair", "-r", "storage")
             pv.ok("checkout")
             assert (repo / tname).read_bytes() == good[tname]
+    h.stat("corruptions (checkout)", (len(DAMAGES) - 1) * 2)
 
 
 def test_corrupt_remote_objects_never_enter_the_cache_and_are_repaired(setup: tuple[Path, Path, dict[str, Path]], pv: PvRunner) -> None:
@@ -159,6 +161,7 @@ def test_corrupt_remote_objects_never_enter_the_cache_and_are_repaired(setup: tu
                 detected += 1
             pv.ok("fsck", "-r", "storage", "--repair")
             assert h.bad_objects(remote) == []
+    h.stat("corruptions (remote: fetch, pull, fsck -r)", injected, injected - detected)
     assert (injected, detected) == (len(DAMAGES) * len(targets), injected)
 
 
@@ -183,6 +186,7 @@ def test_push_never_uploads_a_corrupt_object(setup: tuple[Path, Path, dict[str, 
             (cache / rel).chmod(0o644)
             shutil.copyfile(pristine / rel, cache / rel)
             pv.ok("push")
+    h.stat("corruptions (push)", injected, injected - refused)
     assert refused == injected == (len(DAMAGES) - 1) * len(targets)
 
 

@@ -212,18 +212,18 @@ def s_repro_from_run_cache(root: Path, pv: PvRunner) -> None:
 SCENARIOS = [
     Scenario("add-file", s_add_file, ("add", "file.bin")),
     Scenario("re-add-file", s_readd_file, ("add", "file.bin")),
-    Scenario("add-dir", s_add_dir, ("add", "data"), budget=12),
+    Scenario("add-dir", s_add_dir, ("add", "data"), budget=10),
     Scenario("re-add-dir", s_readd_dir, ("add", "data"), budget=10),
     Scenario("commit", s_commit, ("commit",), budget=10),
     Scenario("checkout-restore", s_checkout_restore, ("checkout",), budget=10),
-    Scenario("checkout-switch", s_checkout_switch, ("checkout",), budget=12),
+    Scenario("checkout-switch", s_checkout_switch, ("checkout",), budget=10),
     Scenario("checkout-switch-hardlink", s_checkout_switch_hardlink, ("checkout",), budget=8),
     Scenario("checkout-switch-symlink", s_checkout_switch_symlink, ("checkout",), budget=8),
-    Scenario("push", s_push, ("push",), budget=12),
+    Scenario("push", s_push, ("push",), budget=10),
     Scenario("fetch", s_fetch, ("fetch",), budget=10),
-    Scenario("pull", s_pull, ("pull",), budget=12),
+    Scenario("pull", s_pull, ("pull",), budget=10),
     Scenario("gc", s_gc, ("gc", "-w", "-f"), budget=10),
-    Scenario("repro", s_repro, ("repro",), budget=12, steps=(("repro", "prepare"),), outputs_may_go=True),
+    Scenario("repro", s_repro, ("repro",), budget=10, steps=(("repro", "prepare"),), outputs_may_go=True),
     Scenario("repro-from-run-cache", s_repro_from_run_cache, ("repro",), budget=10, steps=(("repro", "prepare"),),
              outputs_may_go=True),
 ]
@@ -334,11 +334,12 @@ def test_kill_at_any_point_loses_nothing(
         problems += check_point(base, tmp_path, scenario, ref, point, pv)
     record_property("kill_points", len(points))
     record_property("kill_points_total", 2 * len(ref.calls))
+    h.stat("kill points", len(points), len({p.split(":")[0] for p in problems}))
     assert not problems, "\n".join(problems[:40])
 
 
 # -- seeded random kills: SIGKILL at a random moment, not at a counted call ------------------------------
-RANDOM_KILLS = 16 if h.FULL else 3
+RANDOM_KILLS = 16 if h.FULL else 2
 
 
 def s_add_many(root: Path, pv: PvRunner) -> None:
@@ -406,4 +407,5 @@ def test_seeded_random_kills_lose_nothing(scenario: Scenario, tmp_path: Path, pv
         where = f"{scenario.name} random kill {i} after {delay:.3f}s of {span:.3f}s"
         problems += check_kill(base, tmp_path / f"r{i}", scenario, ref,
                                lambda repo: timed_kill(scenario.args, repo, delay)[0], where, pv)
+    h.stat("random kills", RANDOM_KILLS, len({p.split(":")[0] for p in problems}))
     assert not problems, "\n".join(problems[:40])
