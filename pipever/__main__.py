@@ -1,3 +1,3 @@
-from pipever.cli.app import main
+from pipever.cli.entry import main
 
 raise SystemExit(main())

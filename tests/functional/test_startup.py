@@ -39,3 +39,26 @@ def test_version_loads_no_heavy_module() -> None:
         "with contextlib.redirect_stdout(io.StringIO()): main(['--version'])"
     )
     assert not loaded & set(HEAVY)
+
+
+def test_version_from_the_console_script_does_not_import_typer() -> None:
+    loaded = _loaded(
+        "import sys; sys.argv = ['pv', '--version']\n"
+        "import contextlib, io\n"
+        "from pipever.cli.entry import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()) as out: assert main() == 0\n"
+        "assert out.getvalue() == 'pipever ' + __import__('pipever').__version__ + '\\n'"
+    )
+    assert "typer" not in loaded
+
+
+def test_a_command_builds_only_its_own_module_and_help_lists_all(pv_repo: Path) -> None:
+    code = (
+        "import contextlib, io\nfrom pipever.cli import app\n"
+        "with contextlib.redirect_stdout(io.StringIO()): assert app.main(['status']) == 0\n"
+        "print(sorted(app._REGISTERED))\n"
+        "with contextlib.redirect_stdout(io.StringIO()) as out: app.main(['--help'])\n"
+        "print(all(w in out.getvalue() for w in ('repro', 'push', 'model', 'params', 'ls', 'install')))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=pv_repo).stdout
+    assert out.split("\n")[:2] == ["['data']", "True"], out
