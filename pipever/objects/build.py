@@ -15,7 +15,7 @@ from pathlib import Path
 
 from pipever.concurrency import thread_map
 from pipever.errors import FileSystemError, PathOutsideRepoError, TargetError
-from pipever.fsutil import is_executable, is_tmp_name
+from pipever.fsutil import TMP_SUFFIX, is_executable, is_tmp_name
 from pipever.objects.hashing import hash_file
 from pipever.objects.manifest import Entry, Manifest
 from pipever.objects.oid import Oid, oid_from_relpath
@@ -98,24 +98,26 @@ class Workspace:
             except OSError as exc:
                 raise FileSystemError(f"cannot read the directory '{cur}'", exc, path=cur) from exc
             check = ignore if ignore is not None and ignore.applies_below(cur) else None
+            prefix = cur + "/"
             with it:
+                # the common case (a plain file, nothing ignored) is tested first: this loop runs
+                # once per file on every status
                 for entry in it:
-                    rel = f"{cur}/{entry.name}"
-                    if is_tmp_name(entry.name):  # left by a killed pv process: never data
+                    name = entry.name
+                    if name.endswith(TMP_SUFFIX) and is_tmp_name(name):  # left by a killed pv: never data
                         continue
-                    if entry.is_dir(follow_symlinks=False):
-                        if entry.name == ".git" or (check and check(rel, True)):
+                    if entry.is_file(follow_symlinks=False):
+                        if check is None or not check(prefix + name, False):
+                            out.append(FileStat(prefix + name, entry.stat(follow_symlinks=False)))
+                    elif entry.is_dir(follow_symlinks=False):
+                        if name == ".git" or (check is not None and check(prefix + name, True)):
                             continue
-                        stack.append(rel)
-                        continue
-                    if check and check(rel, False):
-                        continue
-                    if entry.is_symlink():
-                        fs = self._follow(rel, entry.path)
-                        if fs is not None:
-                            out.append(fs)
-                    elif entry.is_file(follow_symlinks=False):
-                        out.append(FileStat(rel, entry.stat(follow_symlinks=False)))
+                        stack.append(prefix + name)
+                    elif entry.is_symlink():
+                        if check is None or not check(prefix + name, False):
+                            fs = self._follow(prefix + name, entry.path)
+                            if fs is not None:
+                                out.append(fs)
         out.sort(key=lambda f: f.rel)
         return out
 
@@ -158,18 +160,26 @@ class Workspace:
 
 
 def fingerprint(files: Sequence[FileStat]) -> str | None:
-    """Digest of every file's (path, inode, size, mtime, cached oid); None when one is racy."""
+    """Digest of every file's (path, inode, size, mtime, mode, cached oid); None when one is racy.
+    Built from packed integers, not text: it runs on every status of a large directory."""
     import time
+    from array import array
 
     from blake3 import blake3
 
-    from pipever.objects.state import is_racy
+    from pipever.objects.state import RACY_COARSE_NS, is_racy
 
     now = time.time_ns()
-    if any(is_racy(f.st, now) for f in files):
+    stats = [f.st for f in files]
+    if stats and max(st.st_mtime_ns for st in stats) >= now - RACY_COARSE_NS and any(is_racy(st, now) for st in stats):
         return None
-    text = repr([(f.rel, f.st.st_ino, f.st.st_size, f.st.st_mtime_ns, f.st.st_mode, f.cached_oid) for f in files])
-    return blake3(text.encode("utf-8", "surrogateescape")).hexdigest()
+    numbers = array("q")
+    for st in stats:
+        numbers.extend((st.st_ino, st.st_size, st.st_mtime_ns, st.st_mode))
+    digest = blake3(numbers.tobytes())
+    digest.update("\0".join([f.rel for f in files]).encode("utf-8", "surrogateescape"))
+    digest.update("\0".join([f.cached_oid.hex if f.cached_oid else "" for f in files]).encode())
+    return digest.hexdigest()
 
 
 def manifest_of(rel_dir: str, hashed: Sequence[Hashed]) -> Manifest:

@@ -132,18 +132,20 @@ class Linker:
         assert last is not None
         raise last
 
-    def link_in_place(self, oid: Oid, rel: str) -> None:
+    def link_in_place(self, oid: Oid, rel: str) -> bool:
         """After add: replace a workspace file whose content is ``oid`` with a link to the cache
-        object, when a link type before 'copy' works (a plain copy is already there)."""
+        object, when a link type before 'copy' works (a plain copy is already there). True when
+        the file was replaced."""
         for kind in list(self.types):
             if kind == "copy":
-                return
+                return False
             try:
                 self.link(oid, rel, only=kind)
-                return
+                return True
             except OSError:
                 if len(self.types) > 1:
                     self.types.remove(kind)
+        return False
 
     @staticmethod
     def _make(kind: str, src: Path, tmp: Path, isexec: bool) -> None:

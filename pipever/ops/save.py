@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pipever.concurrency import thread_map
 from pipever.errors import TargetError
 from pipever.fsutil import is_executable
-from pipever.objects.build import FileStat, Hashed, manifest_of
+from pipever.objects.build import FileStat, Hashed, fingerprint, manifest_of
 from pipever.objects.manifest import manifest_oid
 from pipever.objects.oid import Oid
 from pipever.ops.progress import NO_PROGRESS, Progress
@@ -61,10 +61,17 @@ def save_path(repo: Repo, rel: str, *, store: bool = True, link: bool = True, jo
         oid = repo.odb.add_manifest(manifest)
         repo.state.mark_complete(oid)
         linker = repo.linker()
+        relinked = False
         if link and linker.types[0] != "copy":
             for h in hashed:
                 if not is_executable(h.st.st_mode):  # executables stay copies: see Linker.link
-                    linker.link_in_place(h.oid, h.rel)
+                    relinked = linker.link_in_place(h.oid, h.rel) or relinked
+        if not relinked:
+            # the files are as hashed (hash_files checked their stats did not move): the next
+            # status knows the directory from its fingerprint, without a lookup per file
+            fp = fingerprint(found)
+            if fp is not None:
+                repo.state.set_dir(rel, fp, oid)
         return Saved(rel, oid, manifest.size, manifest.nfiles)
     fs = found
     if not store:

@@ -199,3 +199,29 @@ def test_status_text_for_a_stage_with_changed_params(pv_repo: Path, pv: PvRunner
     gen({"params.yaml": "train:\n  lr: 2\n"})
     assert pv.ok("status").stdout == "t:\n\tchanged params:\n\t\tmodified:           params.yaml:train.lr\n"
     assert pv("status", "-q").exit_code == 3
+
+
+def test_add_records_the_directory_fingerprint_and_status_still_sees_edits(pv_repo: Path, pv: PvRunner) -> None:
+    """After ``add`` the first status knows the directory from its fingerprint (no per-file
+    lookups); a file edited afterwards still changes the fingerprint."""
+    from pipever.objects.build import fingerprint
+    from pipever.repo import Repo
+
+    gen({"data": {"a.txt": "a", "sub": {"b.txt": "b"}}})
+    past = 1_600_000_000
+    for p in (pv_repo / "data").rglob("*.txt"):
+        os.utime(p, (past, past))  # not racy: the fingerprint can vouch for them
+    pv.ok("add", "data")
+    repo = Repo(pv_repo)
+    try:
+        files = repo.workspace.walk("data", repo.ignore)
+        fp = fingerprint(files)
+        assert fp is not None
+        assert repo.state.get_dir("data", fp) is not None
+    finally:
+        repo.close()
+    assert "up to date" in pv.ok("status").stdout
+    (pv_repo / "data" / "sub" / "b.txt").write_text("B")
+    os.utime(pv_repo / "data" / "sub" / "b.txt", (past + 5, past + 5))
+    res = pv("status")
+    assert "modified" in res.stdout and "data" in res.stdout, res
