@@ -70,11 +70,13 @@ class StageRecorder:
         return self._commit(stage, make_entry(stage, deps=deps, params=params, outs=outs), run_key=use_runs)
 
     def _commit(self, stage: Stage, entry: LockEntry, *, run_key: bool) -> LockEntry:
-        self.lock = self.lock.with_entry(stage.name, entry)
-        self.writer.write(self.lock)
+        # .gitignore first: pv.lock is the commit point, and a stage it records as done is not
+        # run again, so a kill between the two must not leave its outputs un-ignored
         for out in stage.all_outs:
             if out.cache:
                 gitignore.add_entry(self.repo.root, out.path)
+        self.lock = self.lock.with_entry(stage.name, entry)
+        self.writer.write(self.lock)
         if run_key:
             self.save_run(stage, entry)
         return entry
