@@ -22,7 +22,7 @@ except ImportError:  # pragma: no cover - older typer uses click itself
 from pipever import __version__
 from pipever.cli import context
 
-COMMAND_MODULES = ("data", "manage", "git", "model", "remote", "compare", "plots", "pipeline", "repos")
+COMMAND_MODULES = ("data", "manage", "git", "model", "remote", "compare", "plots", "pipeline", "repos", "exp")
 
 app = typer.Typer(
     name="pv",
