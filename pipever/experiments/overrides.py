@@ -64,7 +64,7 @@ def parse_value(raw: str) -> Any:
         value = yaml.safe_load(raw)
     except yaml.YAMLError:
         return raw
-    if isinstance(value, str) and _NUMBER.fullmatch(value.strip()):
+    if isinstance(value, str) and _NUMBER.fullmatch(raw.strip()):  # unquoted only: '3' stays a string
         number = float(value)
         return int(number) if number.is_integer() and "." not in value and "e" not in value.lower() else number
     return value

@@ -64,9 +64,11 @@ def remove(repo: Repo, targets: Sequence[str], *, remove_all: bool = False, queu
     """Delete experiments (their refs) and queued runs by name; nothing is deleted when one name
     is unknown. ``remove_all`` removes every experiment, ``queued`` every queued run."""
     from pipever.ops.exp_run import queue_of
+    from pipever.ops.exp_worktree import remove_leftovers
 
     result = RemoveResult()
     with repo.locked():
+        remove_leftovers(repo)
         existing = {e.name: e for e in list_experiments(repo)}
         q = queue_of(repo)
         waiting = q.entries()
