@@ -20,7 +20,8 @@ PvError
 ├── RepoLockedError(pid, command)
 ├── FileSystemError(path, errno)    disk full, permission denied, too many open files, ...
 ├── GitError
-└── RegistryError
+├── RegistryError
+└── ExperimentError               pv exp: bad -S, name, unknown or duplicate experiment
 """
 
 from __future__ import annotations
@@ -253,4 +254,8 @@ class GitError(PvError):
 
 
 class RegistryError(PvError):
+    pass
+
+
+class ExperimentError(PvError):
     pass

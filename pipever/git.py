@@ -21,6 +21,17 @@ WORKSPACE = None  # a "revision" meaning the work tree
 
 
 @dataclass(frozen=True)
+class RefInfo:
+    """A ref pointing at a commit (``list_refs``)."""
+
+    name: str  # full ref name, e.g. refs/exps/swift-otter
+    sha: str
+    parents: tuple[str, ...]
+    time: int  # committer date, seconds since the epoch
+    subject: str = ""
+
+
+@dataclass(frozen=True)
 class TagRef:
     """A tag as the model registry reads it (``list_tags``)."""
 
@@ -54,10 +65,13 @@ class Git:
         self.root = root
 
     # -- porcelain through the git binary ------------------------------------------------------
-    def run(self, *args: str, input: bytes | None = None, check: bool = True) -> bytes:
+    def run(self, *args: str, input: bytes | None = None, check: bool = True, no_hooks: bool = False) -> bytes:
+        """``git ARGS`` in the work tree; ``no_hooks`` keeps the user's hooks out (e.g. a
+        post-checkout hook while pv makes a temporary worktree)."""
+        hooks = ["-c", "core.hooksPath=/dev/null"] if no_hooks else []
         try:
             proc = subprocess.run(
-                ["git", "-C", str(self.root), *args], input=input, capture_output=True, check=False
+                ["git", "-C", str(self.root), *hooks, *args], input=input, capture_output=True, check=False
             )
         except FileNotFoundError as exc:
             raise GitError("the 'git' program was not found", hint="install Git") from exc
@@ -202,3 +216,85 @@ class Git:
     def push_tags(self, remote: str, names: Sequence[str]) -> None:
         if names:
             self.run("push", "--quiet", remote, *[f"refs/tags/{n}:refs/tags/{n}" for n in names])
+
+    # -- refs and worktrees (experiments) ---------------------------------------------------------
+    def list_refs(self, prefix: str) -> list[RefInfo]:
+        """Refs under ``prefix`` (e.g. ``refs/exps/``) that point at commits, sorted by name."""
+        fmt = "%(refname)%00%(objectname)%00%(objecttype)%00%(parent)%00%(committerdate:unix)%00%(subject)"
+        out = self.run("for-each-ref", "--format=" + fmt, prefix)
+        refs = []
+        for line in out.decode("utf-8", errors="replace").splitlines():
+            name, sha, otype, parents, unix, subject = line.split("\0")
+            if otype == "commit":
+                refs.append(RefInfo(name, sha, tuple(parents.split()), int(unix or 0), subject))
+        return sorted(refs, key=lambda r: r.name)
+
+    def ref_sha(self, ref: str) -> str | None:
+        """The commit ``ref`` (a full ref name) points at, None when it does not exist."""
+        out = self.run("rev-parse", "--verify", "--quiet", ref + "^{commit}", check=False)
+        return out.decode().strip() or None
+
+    def create_ref(self, ref: str, sha: str, message: str) -> None:
+        """Create ``ref`` at ``sha``; GitError when it exists already (atomic check)."""
+        self.run("update-ref", "-m", message, "--create-reflog", ref, sha, "0" * len(sha))
+
+    def delete_ref(self, ref: str) -> None:
+        self.run("update-ref", "-d", ref)
+
+    def commit_tree(self, tree: str, parent: str, message: str) -> str:
+        """A commit of ``tree`` with one parent (no hooks run, the index is untouched)."""
+        out = self.run("commit-tree", tree, "-p", parent, "-F", "-", input=message.encode("utf-8"))
+        return out.decode().strip()
+
+    def changed_files(self, a: str, b: str) -> list[tuple[str, str]]:
+        """(status letter, path) of files that differ between commits ``a`` and ``b`` (no renames)."""
+        out = self.run("diff", "--name-status", "--no-renames", "-z", a, b, "--").decode("utf-8")
+        fields = [f for f in out.split("\0") if f]
+        return [(fields[i], fields[i + 1]) for i in range(0, len(fields) - 1, 2)]
+
+    def worktree_add(self, path: Path, commit: str) -> None:
+        """A detached worktree of ``commit`` at ``path`` (hooks off: no post-checkout there)."""
+        self.run("worktree", "add", "--detach", "--quiet", str(path), commit, no_hooks=True)
+
+    def worktree_remove(self, path: Path) -> None:
+        """Forget and delete the worktree at ``path``; tolerant of one that is half gone."""
+        self.run("worktree", "remove", "--force", "--force", str(path), check=False)
+        if path.exists():
+            from pipever import fsutil
+
+            fsutil.remove(path)
+        self.run("worktree", "prune", check=False)
+
+    def branch_exists(self, name: str) -> bool:
+        return self.ref_sha("refs/heads/" + name) is not None
+
+    def valid_branch_name(self, name: str) -> bool:
+        if name.startswith("-"):
+            return False
+        proc = self.run("check-ref-format", "--branch", name, check=False)
+        return bool(proc.strip()) and proc.decode().strip() == name
+
+    def create_branch(self, name: str, sha: str) -> None:
+        self.run("branch", "--no-track", "--", name, sha)
+
+    def has_remote(self, remote: str) -> bool:
+        if remote.startswith("-"):
+            return False
+        return remote in self.run("remote").decode().split()
+
+    def remote_refs(self, remote: str, pattern: str) -> dict[str, str]:
+        """``{ref: sha}`` on Git remote ``remote`` matching ``pattern`` (``git ls-remote``)."""
+        out = self.run("ls-remote", "--refs", remote, pattern).decode()
+        refs = {}
+        for line in out.splitlines():
+            sha, _, ref = line.partition("\t")
+            refs[ref] = sha
+        return refs
+
+    def push_refs(self, remote: str, refspecs: Sequence[str]) -> None:
+        if refspecs:
+            self.run("push", "--quiet", "--", remote, *refspecs)
+
+    def fetch_refs(self, remote: str, refspecs: Sequence[str]) -> None:
+        if refspecs:
+            self.run("fetch", "--quiet", "--no-tags", "--", remote, *refspecs)

@@ -11,6 +11,7 @@ plans, checks the pipeline before anything is written, and holds the repo lock.
 from __future__ import annotations
 
 import enum
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -101,11 +102,12 @@ def repro(
     repo: Repo, targets: Sequence[str] = (), *, force: bool = False, single: bool = False,
     downstream: bool = False, dry: bool = False, jobs: int = 1, keep_going: bool = False,
     pull: bool = False, allow_missing: bool = False, run_cache: bool = True,
-    reporter: Reporter = NULL_REPORTER,
+    reporter: Reporter = NULL_REPORTER, cancel: threading.Event | None = None,
 ) -> ReproResult:
     """Reproduce ``targets`` (stage or group names, ``pv.yaml:NAME`` or output paths; default:
     every stage). ReproFailedError (with the partial result) when a stage fails; KeyboardInterrupt
-    passes through after the running commands are stopped (finished stages stay recorded)."""
+    passes through after the running commands are stopped (finished stages stay recorded).
+    ``cancel``, set from another thread, stops the run the same way (``pv exp run --run-all -j``)."""
     from pipever.ops import stages as st
     from pipever.pipeline import dag
 
@@ -128,7 +130,7 @@ def repro(
             from pipever.ops.stage_state import Probe
 
             dag.check_deps(pipeline, graph, exists=Probe(repo).exists, stages=order)
-        run = Execution(repo, pipeline, graph, lock, order, opts, reporter)
+        run = Execution(repo, pipeline, graph, lock, order, opts, reporter, cancel)
         try:
             result = run.dry() if dry else run.run()
         finally:

@@ -56,8 +56,10 @@ def _terminate_as_exit() -> Iterator[None]:
 
 class Execution:
     def __init__(self, repo: Repo, pipeline: Pipeline, graph: dag.StageGraph, lock: Lockfile,
-                 order: tuple[str, ...], opts: Options, reporter: Reporter) -> None:
+                 order: tuple[str, ...], opts: Options, reporter: Reporter,
+                 cancel: threading.Event | None = None) -> None:
         self.repo = repo
+        self.cancel = cancel  # set by another thread: stop as Ctrl-C would (KeyboardInterrupt here)
         self.pipeline = pipeline
         self.order = order
         self.sched = dag.schedule(graph, order)
@@ -131,6 +133,8 @@ class Execution:
 
         try:
             while True:
+                if self.cancel is not None and self.cancel.is_set():
+                    raise KeyboardInterrupt
                 progressed = True
                 while progressed and not stopping():
                     progressed = False
@@ -152,7 +156,7 @@ class Execution:
                         running.add(name)
                 if not running:
                     break
-                event = runner.next_event()
+                event = runner.next_event(timeout=None if self.cancel is None else 0.2)
                 if isinstance(event, Line):
                     self.reporter.output(event.stage, event.text, stderr=event.stderr)
                 elif isinstance(event, Finished):

@@ -1,0 +1,6 @@
+"""Experiments (``pv exp``): the pure parts — names, ``-S`` overrides, the run queue's records.
+
+An experiment is a Git commit whose parent is the commit it was run from (its baseline),
+holding the changed params files, ``pv.lock``, pointers and untracked-by-cache outputs, kept
+under ``refs/exps/<name>``. The ops that create and read them are ``pipever.ops.exp_*``.
+"""
