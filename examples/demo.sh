@@ -53,4 +53,13 @@ step pv status
 step pv repro
 step pv params diff
 step pv metrics diff
+git add -A && git commit -qm "train longer"
+
+echo; echo "== 5. Experiments: try params without touching your branch"
+step pv exp run -S train.lr=0.3 -n lr-high
+step pv exp run -S train.lr=0.03 -n lr-low
+step pv exp show
+step git status --short
+step pv exp apply lr-high
+step pv metrics show
 echo; echo "Demo finished: everything above ran for real in $work"
