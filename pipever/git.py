@@ -153,9 +153,14 @@ class Git:
             if (suffix and name.endswith(suffix)) or name in names:
                 yield item.path, bytes(item.data_stream.read())
 
-    def revisions(self, *, all_branches: bool, all_tags: bool, all_commits: bool) -> list[str]:
-        """Commit shas selected by -a/-T/-A (HEAD is not included: callers add the workspace)."""
+    def revisions(self, *, all_branches: bool, all_tags: bool, all_commits: bool,
+                  all_experiments: bool = False) -> list[str]:
+        """Commit shas selected by -a/-T/-A and experiments (``refs/exps/``); HEAD is not
+        included: callers add the workspace."""
         shas: set[str] = set()
+        if all_experiments:
+            out = self.run("for-each-ref", "--format=%(objectname)", "refs/exps")
+            shas.update(out.decode().split())
         if all_commits:
             out = self.run("rev-list", "--all")
             shas.update(out.decode().split())

@@ -82,20 +82,23 @@ def gc(
     all_branches: bool = typer.Option(False, "-a", "--all-branches", help="Also keep what every branch uses."),
     all_tags: bool = typer.Option(False, "-T", "--all-tags", help="Also keep what every tag uses."),
     all_commits: bool = typer.Option(False, "-A", "--all-commits", help="Also keep what every commit uses."),
+    all_experiments: bool = typer.Option(False, "--all-experiments", help="Also keep what every experiment (pv exp) uses."),
     cloud: bool = typer.Option(False, "-c", "--cloud", help="Also delete unused objects on the remote."),
     remote: Optional[str] = typer.Option(None, "-r", "--remote", help="Remote for --cloud (default: the default remote)."),
     dry: bool = typer.Option(False, "--dry", help="Only list what would be deleted."),
     force: bool = typer.Option(False, "-f", "--force", help="Do not ask for confirmation."),
 ) -> int:
-    if not (workspace or all_branches or all_tags or all_commits):
-        raise typer.BadParameter("choose what to keep: -w (workspace), -a (branches), -T (tags) or -A (all commits)")
+    if not (workspace or all_branches or all_tags or all_commits or all_experiments):
+        raise typer.BadParameter("choose what to keep: -w (workspace), -a (branches), -T (tags), -A (all commits) "
+                                 "or --all-experiments")
     if remote and not cloud:
         raise typer.BadParameter("-r/--remote needs --cloud")
     from pipever.errors import PvError
     from pipever.ops import gc as gc_op
 
     repo = context.repo()
-    scope = gc_op.Scope(all_branches=all_branches, all_tags=all_tags, all_commits=all_commits)
+    scope = gc_op.Scope(all_branches=all_branches, all_tags=all_tags, all_commits=all_commits,
+                        all_experiments=all_experiments)
     plan = gc_op.plan_gc(repo, scope)
     for rel in plan.unknown_dirs:
         render.warn(f"the manifest of '{rel}' is not in the cache: its files cannot be kept through it")

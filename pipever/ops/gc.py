@@ -38,6 +38,7 @@ class Scope:
     all_branches: bool = False
     all_tags: bool = False
     all_commits: bool = False
+    all_experiments: bool = False  # refs/exps/ (pv exp); -A keeps them too
 
 
 @dataclass(frozen=True)
@@ -118,6 +119,7 @@ def kept_objects(repo: Repo, scope: Scope) -> tuple[set[ObjectRef], list[str]]:
     way of them). A corrupt or invalid kept manifest is an error: gc cannot tell what it needs."""
     outs = used.used_outs(
         repo, all_branches=scope.all_branches, all_tags=scope.all_tags, all_commits=scope.all_commits,
+        all_experiments=scope.all_experiments,
     )
     kept: set[ObjectRef] = set()
     unknown: list[str] = []

@@ -102,15 +102,16 @@ def _lock_outs(text: str, rev: str | None, flags: Mapping[str, Out] | None = Non
 
 def used_outs(
     repo: Repo, *, all_branches: bool = False, all_tags: bool = False, all_commits: bool = False,
-    workspace: bool = True,
+    workspace: bool = True, all_experiments: bool = False,
 ) -> list[UsedOut]:
     """Outs of the workspace plus those of the selected revisions, de-duplicated by (oid, kind)."""
     seen: dict[tuple[Oid, bool], UsedOut] = {}
     groups: list[Iterable[UsedOut]] = []
     if workspace:
         groups.append(outs_in_workspace(repo))
-    if repo.scm and (all_branches or all_tags or all_commits):
-        for rev in repo.git.revisions(all_branches=all_branches, all_tags=all_tags, all_commits=all_commits):
+    if repo.scm and (all_branches or all_tags or all_commits or all_experiments):
+        for rev in repo.git.revisions(all_branches=all_branches, all_tags=all_tags, all_commits=all_commits,
+                                      all_experiments=all_experiments):
             groups.append(outs_at_rev(repo, rev))
     for group in groups:
         for out in group:

@@ -283,3 +283,21 @@ def test_ctrl_c_exits_130_and_leaves_no_worktree(proj: Path, pv: PvRunner) -> No
     assert err.endswith("ERROR: interrupted\n") and "Traceback" not in err, err
     assert no_worktrees(proj) and not git("for-each-ref", "refs/exps")
     pv.ok("exp", "run", "-S", "train.lr=0.3", "-n", "after")
+
+
+def test_gc_keeps_experiment_data_only_when_asked(proj: Path, pv: PvRunner) -> None:
+    from pipever.objects.hashing import hash_bytes
+
+    pv.ok("exp", "run", "-S", "train.lr=0.3", "-n", "fast")
+    model = hash_bytes(b"lr=0.3 epochs=3 data=d1").hex
+    cached = proj / ".pv/cache/blake3" / model[:2] / model[2:]
+    assert cached.is_file()
+    pv.ok("gc", "-w", "--all-experiments", "-f")
+    assert cached.is_file()
+    pv.ok("exp", "apply", "fast")  # its outputs are still in the cache
+    assert (proj / "model.bin").read_text() == "lr=0.3 epochs=3 data=d1"
+    git("checkout", "-q", "--", ".")
+    git("reset", "-q", "--hard")
+    pv.ok("checkout", "--force")
+    pv.ok("gc", "-w", "-f")  # the workspace alone: the experiment's model goes
+    assert not cached.exists()

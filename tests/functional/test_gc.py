@@ -38,7 +38,7 @@ def two_versions(pv: PvRunner) -> None:
 def test_needs_a_scope(pv_repo: Path, pv: PvRunner) -> None:
     res = pv("gc")
     assert res.exit_code == 2
-    assert "choose what to keep: -w (workspace), -a (branches), -T (tags) or -A (all commits)" in res.stderr
+    assert "choose what to keep: -w (workspace), -a (branches), -T (tags), -A (all commits) or --all-experiments" in res.stderr
 
 
 def test_workspace_keeps_only_what_the_workspace_uses(pv_repo: Path, pv: PvRunner) -> None:
