@@ -17,6 +17,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from pipever.concurrency import deferred_sigint
 from pipever.errors import RepoLockedError
 
 TIMEOUT = 2.0
@@ -39,15 +40,23 @@ def repo_lock(tmp_dir: Path, *, command: str, wait: bool = False, timeout: float
                     pid, cmd = _holder(info)
                     raise RepoLockedError(pid, cmd) from None
                 time.sleep(0.1)
-        holder_died = info.exists()
-        with contextlib.suppress(OSError):
-            info.write_text(json.dumps({"pid": os.getpid(), "command": command}))
+        # Ctrl-C is held back while the holder file is written and removed: an interrupted
+        # release must not leave a live-looking lock.info behind (it is honoured right after)
         try:
+            with deferred_sigint() as early:
+                holder_died = info.exists()
+                with contextlib.suppress(OSError):
+                    info.write_text(json.dumps({"pid": os.getpid(), "command": command}))
+            if early.is_set():
+                raise KeyboardInterrupt
             yield holder_died
         finally:
-            with contextlib.suppress(OSError):
-                info.unlink()
-            fcntl.flock(fd, fcntl.LOCK_UN)
+            with deferred_sigint() as late:
+                with contextlib.suppress(OSError):
+                    info.unlink()
+                fcntl.flock(fd, fcntl.LOCK_UN)
+            if late.is_set():
+                raise KeyboardInterrupt
     finally:
         os.close(fd)
 

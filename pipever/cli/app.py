@@ -126,6 +126,9 @@ def main(argv: list[str] | None = None) -> int:
         _err(f"{exc.strerror or exc}{where} — {os_error_hint(exc.errno)}")
         return 1
     except Exception as exc:  # noqa: BLE001 - this is the boundary
+        if _caused_by_interrupt(exc):  # Ctrl-C during an import surfaces as RuntimeError
+            _err("interrupted")
+            return 130
         return _unexpected(exc)
     finally:
         context.close_repo()
@@ -137,6 +140,17 @@ def main(argv: list[str] | None = None) -> int:
 ENVIRONMENT_ERRNOS = frozenset({
     errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EACCES, errno.EPERM, errno.EROFS, errno.EMFILE, errno.ENFILE,
 })
+
+
+def _caused_by_interrupt(exc: BaseException) -> bool:
+    seen: set[int] = set()
+    cur: BaseException | None = exc
+    while cur is not None and id(cur) not in seen:
+        if isinstance(cur, KeyboardInterrupt):
+            return True
+        seen.add(id(cur))
+        cur = cur.__cause__ or cur.__context__
+    return False
 
 
 def _unexpected(exc: Exception) -> int:

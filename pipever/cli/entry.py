@@ -14,4 +14,17 @@ def main() -> int:
         return 0
     from pipever.cli.app import main as run
 
-    return run()
+    code = run()
+    _ignore_late_interrupts()
+    return code
+
+
+def _ignore_late_interrupts() -> None:
+    """The command has finished and reported: a Ctrl-C now (while the interpreter shuts down
+    and its handlers are back to the default) must not turn the exit status into a signal."""
+    import signal
+
+    try:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except (ValueError, OSError):  # not the main thread of the main interpreter
+        pass

@@ -24,3 +24,16 @@ def test_index_lists_exactly_the_commands_of_each_module(module: str) -> None:
 
 def test_every_indexed_module_is_a_command_module() -> None:
     assert set(COMMAND_INDEX.values()) <= set(COMMAND_MODULES)
+
+
+def test_an_error_caused_by_ctrl_c_is_an_interruption() -> None:
+    from pipever.cli.app import _caused_by_interrupt
+
+    try:
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt as ki:
+            raise RuntimeError("Error calling __set_name__") from ki
+    except RuntimeError as exc:
+        assert _caused_by_interrupt(exc)
+    assert not _caused_by_interrupt(RuntimeError("plain"))
