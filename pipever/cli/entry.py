@@ -16,7 +16,27 @@ def main() -> int:
 
     code = run()
     _ignore_late_interrupts()
+    if code == 130:
+        _exit_interrupted()
     return code
+
+
+def _exit_interrupted() -> None:
+    """Exit 130 for sure. CPython 3.11 notes a Ctrl-C that surfaced inside any ``exec``/``eval``
+    of a string (dataclass and namedtuple creation during a lazy import) and, at exit, kills
+    itself with SIGINT even though pv caught it, cleaned up and returned 130. Everything is
+    closed by now (lock, state db, pools), so leave after the exit handlers, without the
+    interpreter's own finalisation."""
+    import atexit
+    import os
+
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(130)
 
 
 def _ignore_late_interrupts() -> None:

@@ -119,6 +119,10 @@ class Linker:
                 if len(self.types) > 1:
                     self.types.remove(kind)  # this kind does not work here: don't try it again
                 continue
+            except BaseException:  # Ctrl-C mid-copy: no half-written temp file stays behind
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
+                raise
             try:
                 os.replace(tmp, dst)
             except BaseException:

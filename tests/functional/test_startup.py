@@ -62,3 +62,26 @@ def test_a_command_builds_only_its_own_module_and_help_lists_all(pv_repo: Path) 
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=pv_repo).stdout
     assert out.split("\n")[:2] == ["['data']", "True"], out
+
+
+def test_ctrl_c_caught_inside_exec_still_exits_130(tmp_path: Path) -> None:
+    """CPython 3.11 remembers a KeyboardInterrupt that surfaced inside exec() of a string (as in
+    dataclass creation during a lazy import) and, under ``python -m``, kills itself with SIGINT
+    at exit even though it was caught; pv's entry point must still exit 130."""
+    (tmp_path / "pv_ctrl_c.py").write_text(
+        "import sys\n"
+        "from pipever.cli import app, entry\n"
+        "def fake_main(argv=None):\n"
+        "    try:\n"
+        "        exec('import os, signal\\nos.kill(os.getpid(), signal.SIGINT)\\nfor _ in range(10**7): pass')\n"
+        "    except KeyboardInterrupt:\n"
+        "        sys.stderr.write('ERROR: interrupted\\n')\n"
+        "        return 130\n"
+        "    return 0\n"
+        "app.main = fake_main\n"
+        "sys.argv = ['pv', 'pull']\n"
+        "raise SystemExit(entry.main())\n"
+    )
+    proc = subprocess.run([sys.executable, "-m", "pv_ctrl_c"], capture_output=True, text=True, check=False, cwd=tmp_path)
+    assert proc.returncode == 130, proc
+    assert proc.stderr == "ERROR: interrupted\n"
