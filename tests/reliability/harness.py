@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -136,7 +137,7 @@ def in_cache(store: Path, content: bytes) -> bool:
 
 def bad_objects(store: Path) -> list[str]:
     """Objects below ``store`` (a cache or a local remote) that do not hash to their names."""
-    bad = []
+    bad: list[str] = []
     base = store / "blake3"
     if not base.is_dir():
         return bad
@@ -180,3 +181,20 @@ def stat(kind: str, count: int, bad: int = 0) -> None:
 
         with open(path, "a", encoding="utf-8") as f:
             f.write(json.dumps({"kind": kind, "count": count, "bad": bad}) + "\n")
+
+
+def make_base(tmp_path: Path, pv_repo: Path) -> Path:
+    """``tmp_path/base`` holding the test's repository as ``repo`` next to an empty ``remote``
+    folder: the pair a test copies whole for each kill or interrupt it tries."""
+    base = tmp_path / "base"
+    base.mkdir()
+    shutil.move(str(pv_repo), base / "repo")
+    (base / "remote").mkdir()
+    return base
+
+
+def report(kind: str, count: int, problems: Sequence[str]) -> None:
+    """Tally ``count`` cases of ``kind`` (a case counts once, however many problems it had:
+    each problem starts with ``<case>:``), then fail listing the problems, if any."""
+    stat(kind, count, len({p.split(":")[0] for p in problems}))
+    assert not problems, "\n".join(problems[:40])

@@ -125,10 +125,7 @@ def interrupt(repo: Path, args: tuple[str, ...], after: float) -> subprocess.Com
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_ctrl_c_exits_130_and_leaves_a_usable_repo(case: Case, tmp_path: Path, pv_repo: Path, pv: PvRunner) -> None:
-    base = tmp_path / "base"
-    base.mkdir()
-    shutil.move(str(pv_repo), base / "repo")
-    (base / "remote").mkdir()
+    base = h.make_base(tmp_path, pv_repo)
     case.setup(base / "repo", pv)
     span = 2.0 if case.name == "repro" else duration(base, tmp_path / "timing", case.args)
     for i in range(TRIES):

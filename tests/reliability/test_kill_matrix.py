@@ -322,10 +322,7 @@ def check_kill(
 def test_kill_at_any_point_loses_nothing(
     scenario: Scenario, tmp_path: Path, pv_repo: Path, pv: PvRunner, record_property: Callable[[str, object], None],
 ) -> None:
-    base = tmp_path / "base"
-    base.mkdir()
-    shutil.move(str(pv_repo), base / "repo")
-    (base / "remote").mkdir()
+    base = h.make_base(tmp_path, pv_repo)
     scenario.setup(base / "repo", pv)
     ref = reference(base, tmp_path, scenario)
     points = pick(2 * len(ref.calls), scenario.budget, scenario.name)
@@ -334,8 +331,7 @@ def test_kill_at_any_point_loses_nothing(
         problems += check_point(base, tmp_path, scenario, ref, point, pv)
     record_property("kill_points", len(points))
     record_property("kill_points_total", 2 * len(ref.calls))
-    h.stat("kill points", len(points), len({p.split(":")[0] for p in problems}))
-    assert not problems, "\n".join(problems[:40])
+    h.report("kill points", len(points), problems)
 
 
 # -- seeded random kills: SIGKILL at a random moment, not at a counted call ------------------------------
@@ -390,10 +386,7 @@ def timed_kill(args: tuple[str, ...], repo: Path, delay: float | None) -> tuple[
 
 @pytest.mark.parametrize("scenario", TIMED, ids=[s.name for s in TIMED])
 def test_seeded_random_kills_lose_nothing(scenario: Scenario, tmp_path: Path, pv_repo: Path, pv: PvRunner) -> None:
-    base = tmp_path / "base"
-    base.mkdir()
-    shutil.move(str(pv_repo), base / "repo")
-    (base / "remote").mkdir()
+    base = h.make_base(tmp_path, pv_repo)
     scenario.setup(base / "repo", pv)
     ref = reference(base, tmp_path, scenario)
     timing = tmp_path / "timing"
@@ -407,5 +400,4 @@ def test_seeded_random_kills_lose_nothing(scenario: Scenario, tmp_path: Path, pv
         where = f"{scenario.name} random kill {i} after {delay:.3f}s of {span:.3f}s"
         problems += check_kill(base, tmp_path / f"r{i}", scenario, ref,
                                lambda repo: timed_kill(scenario.args, repo, delay)[0], where, pv)
-    h.stat("random kills", RANDOM_KILLS, len({p.split(":")[0] for p in problems}))
-    assert not problems, "\n".join(problems[:40])
+    h.report("random kills", RANDOM_KILLS, problems)
