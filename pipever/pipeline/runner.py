@@ -4,7 +4,8 @@ process group, output lines and completions delivered as events on one queue.
 The caller (``ops.repro``) owns the schedule and reads events on its own thread, so everything
 that touches the repository stays on that thread. ``stop_all`` interrupts the running commands'
 whole process groups (SIGINT, then SIGKILL after a grace period), which is what Ctrl-C needs:
-the commands run in their own sessions, so the terminal's SIGINT reaches only pv.
+the commands run in their own sessions, so the terminal's SIGINT reaches only pv. Each command
+runs under ``stage_guard``, which kills its group if pv dies without stopping it (kill -9, OOM).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import os
 import queue
 import signal
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Mapping, Sequence
@@ -52,6 +54,15 @@ def shell(env: Mapping[str, str]) -> list[str]:
     return ["/bin/sh", "-c"]
 
 
+GUARD = Path(__file__).with_name("stage_guard.py")
+
+
+def guarded(lifeline: int) -> list[str]:
+    """The argv prefix that runs a command under ``stage_guard``: it kills the command's process
+    group when pv dies (its copy of ``lifeline``'s other end closes), SIGKILL included."""
+    return [sys.executable, "-I", "-S", str(GUARD), str(lifeline)]
+
+
 class Runner:
     def __init__(self) -> None:
         self.events: queue.Queue[Event] = queue.Queue()
@@ -86,14 +97,19 @@ class Runner:
                 if self._stopping.is_set():
                     self.events.put(Finished(stage, 130, cmd, "interrupted"))
                     return
+                lifeline, keep = os.pipe()
                 try:
                     proc = subprocess.Popen(
-                        [*argv0, cmd], cwd=cwd, env=env, stdin=subprocess.DEVNULL,
+                        [*guarded(lifeline), *argv0, cmd], cwd=cwd, env=env, stdin=subprocess.DEVNULL,
                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
+                        pass_fds=(lifeline,),
                     )
                 except OSError as exc:
+                    os.close(keep)
                     self.events.put(Finished(stage, 127, cmd, f"{exc.strerror or exc}"))
                     return
+                finally:
+                    os.close(lifeline)
                 self._procs[stage] = proc
             assert proc.stdout is not None and proc.stderr is not None
             err_reader = threading.Thread(target=self._pump, args=(stage, proc.stderr, True), daemon=True)
@@ -101,6 +117,7 @@ class Runner:
             self._pump(stage, proc.stdout, False)
             err_reader.join()
             rc = proc.wait()
+            os.close(keep)  # the guard is gone: nothing left to watch
             with self._lock:
                 self._procs.pop(stage, None)
             if rc != 0:

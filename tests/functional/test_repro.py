@@ -285,6 +285,36 @@ def test_ctrl_c_stops_running_commands_and_keeps_completed_stages(pv_repo: Path,
     assert res.stdout.startswith("Stage 'quick' didn't change, skipping\nWould run stage 'slow':")
 
 
+def running(pid: int) -> bool:
+    """Whether ``pid`` is a live process (a zombie waiting for its reaper is not)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return state not in ("Z", "X")
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads process states from /proc")
+def test_a_killed_pv_takes_its_running_commands_with_it(pv_repo: Path, pv: PvRunner) -> None:
+    gen({"pv.yaml": SIGINT_PIPELINE, "in.txt": "x\n"})
+    proc = subprocess.Popen([sys.executable, "-m", "pipever", "repro", "-j", "2"], cwd=pv_repo,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not (pv_repo / "slow.pid").exists():
+        time.sleep(0.02)
+    time.sleep(0.1)
+    proc.kill()  # SIGKILL: pv gets no chance to stop the command itself
+    proc.communicate(timeout=30)
+    pid = int((pv_repo / "slow.pid").read_text())
+    deadline = time.monotonic() + 10
+    while running(pid) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert not running(pid), "the stage's shell outlived pv"
+    # the next run takes over the dead holder's lock and completes the stage
+    pv.ok("repro", "quick")
+    assert "slow:" not in lock(pv_repo) and not (pv_repo / "slow.txt").exists()
+
+
 def test_foreach_matrix_and_interpolation(pv_repo: Path, pv: PvRunner) -> None:
     gen({
         "params.yaml": "greeting: hello\nsizes: [1, 2]\n",
