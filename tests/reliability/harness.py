@@ -4,6 +4,7 @@ shim, a resource limit, or a signal), snapshots of a work tree, and checks of ca
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import re
 import shutil
@@ -22,6 +23,8 @@ SHIM_DIR = Path(__file__).parent / "shim"
 FULL = os.environ.get("PV_RELIABILITY_FULL", "") not in ("", "0")
 TMP_NAME = re.compile(r"^\..+\.[0-9a-f]{12}\.pvtmp$")
 KILLED = -signal.SIGKILL
+TAG_VAR = "PV_TEST_RUN_TAG"  # marks every process one run_pv call starts, however detached
+_TAGS = itertools.count()
 
 
 @dataclass
@@ -45,8 +48,9 @@ def run_pv(
 ) -> Child:
     """``python -m pipever ARGS`` in its own process group; returns once the whole group (a
     ``git`` it started and that outlived it, say) is gone."""
+    tag = f"{os.getpid()}-{next(_TAGS)}"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "pipever", *args], cwd=cwd, env=child_env(env, shim=shim),
+        [sys.executable, "-m", "pipever", *args], cwd=cwd, env={**child_env(env, shim=shim), TAG_VAR: tag},
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
         preexec_fn=preexec_fn,
     )
@@ -58,7 +62,39 @@ def run_pv(
         out, err = proc.communicate()
         raise AssertionError(f"pv {' '.join(args)} timed out: {err}") from None
     wait_group_gone(proc.pid)
+    wait_tagged_gone(tag)
     return Child(proc.returncode, out, err)
+
+
+def tagged(tag: str) -> list[int]:
+    """Live processes started (directly or not) by the ``run_pv`` call that set ``tag``."""
+    needle = f"{TAG_VAR}={tag}".encode()
+    found = []
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        with contextlib.suppress(OSError):
+            with open(f"/proc/{entry.name}/environ", "rb") as f:
+                if needle not in f.read().split(b"\0"):
+                    continue
+            with open(f"/proc/{entry.name}/stat", "rb") as f:
+                if f.read().rsplit(b")", 1)[1].split()[0] in (b"Z", b"X"):
+                    continue
+            found.append(int(entry.name))
+    return found
+
+
+def wait_tagged_gone(tag: str, timeout: float = 30) -> None:
+    """Processes a killed pv started in sessions of their own (stage commands, which pv's stage
+    guard kills when pv dies) are gone before anything looks at the work tree."""
+    if not os.path.isdir("/proc"):
+        return
+    deadline = time.monotonic() + timeout
+    while (pids := tagged(tag)) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
 
 
 def wait_group_gone(pgid: int, timeout: float = 30) -> None:
@@ -113,9 +149,15 @@ def tmp_leftovers(root: Path, *, include_pv: bool = False) -> list[str]:
     return sorted(found)
 
 
-def between(current: Snapshot, versions: Sequence[Snapshot], *, recoverable: Callable[[bytes], bool] | None = None) -> list[str]:
+def between(
+    current: Snapshot, versions: Sequence[Snapshot], *, recoverable: Callable[[bytes], bool] | None = None,
+    cut_short: Callable[[str], bool] | None = None,
+) -> list[str]:
     """Paths whose content is none of ``versions`` (absent counts as a version only where the
-    path is absent in that version, or, with ``recoverable``, where the content it had is)."""
+    path is absent in that version, or, with ``recoverable``, where the content it had is).
+    Paths for which ``cut_short`` holds are written by a stage's own command, which the kill
+    may have stopped mid-write: a beginning of one of their versions is accepted there (pv
+    cannot make a user's command atomic; the rerun must still produce the clean result)."""
     bad = []
     paths = set(current).union(*versions)
     for path in sorted(paths):
@@ -124,6 +166,9 @@ def between(current: Snapshot, versions: Sequence[Snapshot], *, recoverable: Cal
             continue
         old = versions[0].get(path)
         if now is None and old is not None and recoverable is not None and recoverable(old):
+            continue
+        if (now is not None and cut_short is not None and cut_short(path)
+                and any((v.get(path) or b"").startswith(now) for v in versions)):
             continue
         what = "gone" if now is None else f"{len(now)} bytes, neither version"
         bad.append(f"{path}: {what}")
