@@ -88,10 +88,40 @@ def _modules_for(args: list[str]) -> tuple[str, ...]:
     return (module,) if module else COMMAND_MODULES
 
 
+# Commands whose last argument is a command line of the user's (``pv stage add -n x grep -v y``):
+# their options that take a value, so ``_pre_parse`` can tell where that command line starts.
+TRAILING_COMMAND = {
+    ("stage", "add"): frozenset({
+        "-n", "--name", "-d", "--deps", "-o", "--outs", "-O", "--outs-no-cache", "-p", "--params", "-m",
+        "--metrics", "-M", "--metrics-no-cache", "--plots", "-w", "--wdir", "--desc",
+    }),
+}
+VERBOSE = ("-v", "--verbose")
+
+
+def pv_flags(argv: list[str]) -> list[int]:
+    """Indexes of the words that may be pv's global ``-v``: none after ``--``, and none in a
+    user's command line given to a ``TRAILING_COMMAND`` or in the value of one of its options."""
+    end = argv.index("--") if "--" in argv else len(argv)
+    words = [i for i, a in enumerate(argv) if not a.startswith("-")]
+    for path, takes_value in TRAILING_COMMAND.items():
+        if len(words) < len(path) or tuple(argv[i] for i in words[:len(path)]) != path:
+            continue
+        head = list(range(words[len(path) - 1] + 1))
+        i = len(head)
+        while i < end and argv[i].startswith("-"):
+            head.append(i)
+            i += 2 if argv[i] in takes_value else 1  # ``-n NAME`` (``--name=NAME`` is one word)
+        return head
+    return list(range(end))
+
+
 def _pre_parse(argv: list[str]) -> None:
-    """-v is accepted anywhere on the line (``pv add -v x``), as in DVC."""
-    context.STATE.verbose = "-v" in argv or "--verbose" in argv
-    argv[:] = [a for a in argv if a not in ("-v", "--verbose")]
+    """-v is accepted anywhere among pv's own words (``pv add -v x``), as in DVC; never inside a
+    user's command line (``pv stage add -n s grep -v x``) or after ``--``."""
+    drop = {i for i in pv_flags(argv) if argv[i] in VERBOSE}
+    context.STATE.verbose = bool(drop)
+    argv[:] = [a for i, a in enumerate(argv) if i not in drop]
     context.STATE.command = ("pv " + " ".join(argv))[:200]
 
 

@@ -58,6 +58,19 @@ def test_stage_add_into_an_empty_repo_and_run(pv_repo: Path, pv: PvRunner) -> No
     assert (pv_repo / "out.txt").read_text() == "x\n"
 
 
+def test_stage_add_keeps_the_commands_own_flags(pv_repo: Path, pv: PvRunner) -> None:
+    """``-v`` is pv's global verbose flag among pv's words, but part of the user's command after
+    them: ``grep -v`` must not lose its ``-v``."""
+    gen({"in.txt": "keep\ndrop x\n"})
+    pv.ok("stage", "add", "-n", "filter", "-d", "in.txt", "-o", "out.txt", "grep", "-v", "x", "in.txt", ">", "out.txt")
+    pv.ok("stage", "add", "-f", "-v", "-n", "other", "-o", "o.txt", "--", "grep", "--verbose", "-v", "x")
+    stages = (pv_repo / "pv.yaml").read_text()
+    assert "cmd: grep -v x in.txt > out.txt\n" in stages
+    assert "cmd: grep --verbose -v x\n" in stages
+    pv.ok("repro", "filter")
+    assert (pv_repo / "out.txt").read_text() == "keep\n"
+
+
 def test_stage_add_refuses_bad_stages_and_writes_nothing(pv_repo: Path, pv: PvRunner) -> None:
     gen({"pv.yaml": EXISTING, "in.txt": "x\n", "tracked.txt": "t\n"})
     pv.ok("add", "tracked.txt")

@@ -8,7 +8,7 @@ import importlib
 import pytest
 import typer
 
-from pipever.cli.app import COMMAND_INDEX, COMMAND_MODULES
+from pipever.cli.app import COMMAND_INDEX, COMMAND_MODULES, TRAILING_COMMAND
 
 
 def _names(module: str) -> set[str]:
@@ -37,3 +37,46 @@ def test_an_error_caused_by_ctrl_c_is_an_interruption() -> None:
     except RuntimeError as exc:
         assert _caused_by_interrupt(exc)
     assert not _caused_by_interrupt(RuntimeError("plain"))
+
+
+def _option_words(module: str, *path: str) -> tuple[set[str], set[str]]:
+    """(options taking a value, flags) of the command at ``path``, as click sees them."""
+    app = typer.Typer()
+    importlib.import_module(f"pipever.cli.{module}").register(app)
+    cmd = typer.main.get_command(app)
+    ctx = typer.Context(cmd)
+    for word in path:
+        cmd = cmd.get_command(ctx, word)  # type: ignore[attr-defined]
+    valued: set[str] = set()
+    flags: set[str] = set()
+    for param in cmd.params:
+        if getattr(param, "opts", None) and param.param_type_name == "option":
+            (flags if param.is_flag else valued).update(param.opts)  # type: ignore[attr-defined]
+    return valued, flags
+
+
+@pytest.mark.parametrize("path", sorted(TRAILING_COMMAND))
+def test_trailing_command_knows_which_options_take_a_value(path: tuple[str, ...]) -> None:
+    valued, _ = _option_words(COMMAND_INDEX[path[0]], *path)
+    assert TRAILING_COMMAND[path] == valued
+
+
+@pytest.mark.parametrize(("argv", "verbose", "left"), [
+    (["add", "-v", "x"], True, ["add", "x"]),
+    (["--verbose", "status"], True, ["status"]),
+    (["stage", "add", "-n", "s", "grep", "-v", "x"], False, ["stage", "add", "-n", "s", "grep", "-v", "x"]),
+    (["stage", "add", "-v", "-n", "-v", "-f", "grep", "-v"], True, ["stage", "add", "-n", "-v", "-f", "grep", "-v"]),
+    (["stage", "add", "--name=s", "-v", "grep", "-v"], True, ["stage", "add", "--name=s", "grep", "-v"]),
+    (["stage", "add", "-n", "s", "--", "-v"], False, ["stage", "add", "-n", "s", "--", "-v"]),
+    (["exp", "run", "-S", "p.yaml:a=1", "-v"], True, ["exp", "run", "-S", "p.yaml:a=1"]),
+    (["status", "--", "-v"], False, ["status", "--", "-v"]),
+])
+def test_verbose_is_taken_only_from_pvs_own_words(argv: list[str], verbose: bool, left: list[str]) -> None:
+    from pipever.cli import app, context
+
+    words = list(argv)
+    try:
+        app._pre_parse(words)
+        assert (context.STATE.verbose, words) == (verbose, left)
+    finally:
+        context.STATE.verbose = False
