@@ -97,6 +97,10 @@ TRAILING_COMMAND = {
     }),
 }
 VERBOSE = ("-v", "--verbose")
+QUIET = ("-q", "--quiet")
+# Commands with a -q/--quiet of their own (``pv status -q``: exit code only); after any other
+# command, -q is the global flag, as DVC takes ``dvc init -q``.
+OWN_QUIET = frozenset({"add", "status", "checkout", "diff", "push", "fetch", "pull", "repro"})
 
 
 def pv_flags(argv: list[str]) -> list[int]:
@@ -117,10 +121,18 @@ def pv_flags(argv: list[str]) -> list[int]:
 
 
 def _pre_parse(argv: list[str]) -> None:
-    """-v is accepted anywhere among pv's own words (``pv add -v x``), as in DVC; never inside a
-    user's command line (``pv stage add -n s grep -v x``) or after ``--``."""
-    drop = {i for i in pv_flags(argv) if argv[i] in VERBOSE}
+    """-v is accepted anywhere among pv's own words (``pv add -v x``), as in DVC, and so is -q
+    after a command without a -q of its own (``pv init -q``); never inside a user's command line
+    (``pv stage add -n s grep -v x``) or after ``--``."""
+    mine = pv_flags(argv)
+    drop = {i for i in mine if argv[i] in VERBOSE}
     context.STATE.verbose = bool(drop)
+    command = next((a for a in argv if not a.startswith("-")), None)
+    if command is not None and command not in OWN_QUIET:
+        after = argv.index(command)
+        quiet = {i for i in mine if i > after and argv[i] in QUIET}
+        drop |= quiet
+        context.STATE.quiet = context.STATE.quiet or bool(quiet)
     argv[:] = [a for i, a in enumerate(argv) if i not in drop]
     context.STATE.command = ("pv " + " ".join(argv))[:200]
 

@@ -14,6 +14,18 @@ def test_init_creates_layout_and_stages_it(git_repo: Path, pv: PvRunner) -> None
     assert staged == [".pv/.gitignore", ".pv/config.yaml"]
 
 
+def test_quiet_after_the_command_is_the_global_flag(git_repo: Path, pv: PvRunner) -> None:
+    """``pv init -q`` as ``dvc init -q``: commands without a -q of their own take the global one."""
+    res = pv.ok("init", "-q")
+    assert (res.stdout, res.stderr) == ("", "")
+    assert (git_repo / ".pv/config.yaml").is_file()
+    res = pv.ok("remote", "add", "-d", "store", str(git_repo.parent / "store"), "--quiet")
+    assert res.stdout == ""
+    assert "store" in pv.ok("remote", "list").stdout
+    assert pv("init", "-q").exit_code == 1  # errors still show
+    assert "already a pipever repository" in pv("init", "-q").stderr
+
+
 def test_init_outside_git_names_git_init(tmp_dir: Path, pv: PvRunner) -> None:
     res = pv("init")
     assert res.exit_code == 1

@@ -8,7 +8,7 @@ import importlib
 import pytest
 import typer
 
-from pipever.cli.app import COMMAND_INDEX, COMMAND_MODULES, TRAILING_COMMAND
+from pipever.cli.app import COMMAND_INDEX, COMMAND_MODULES, OWN_QUIET, TRAILING_COMMAND
 
 
 def _names(module: str) -> set[str]:
@@ -80,3 +80,43 @@ def test_verbose_is_taken_only_from_pvs_own_words(argv: list[str], verbose: bool
         assert (context.STATE.verbose, words) == (verbose, left)
     finally:
         context.STATE.verbose = False
+
+
+def _paths(cmd: typer.core.TyperGroup | object, path: tuple[str, ...], ctx: typer.Context) -> list[tuple[str, ...]]:
+    if not hasattr(cmd, "commands"):
+        return [path]
+    return [p for name in cmd.list_commands(ctx) for p in _paths(cmd.get_command(ctx, name), (*path, name), ctx)]  # type: ignore[attr-defined]
+
+
+def test_own_quiet_lists_exactly_the_commands_with_a_quiet_of_their_own() -> None:
+    own = set()
+    for module in COMMAND_MODULES:
+        app = typer.Typer()
+        importlib.import_module(f"pipever.cli.{module}").register(app)
+        app.callback()(lambda: None)
+        group = typer.main.get_command(app)
+        for path in _paths(group, (), typer.Context(group)):
+            valued, flags = _option_words(module, *path)
+            if {"-q", "--quiet"} & (valued | flags):
+                assert len(path) == 1, f"{path}: only top-level commands may have their own -q"
+                own.add(path[0])
+    assert own == OWN_QUIET
+
+
+@pytest.mark.parametrize(("argv", "quiet", "left"), [
+    (["init", "-q"], True, ["init"]),
+    (["remote", "add", "--quiet", "r", "/x"], True, ["remote", "add", "r", "/x"]),
+    (["status", "-q"], False, ["status", "-q"]),
+    (["-q", "status"], False, ["-q", "status"]),  # before the command: typer's global option
+    (["stage", "add", "-n", "s", "grep", "-q", "x"], False, ["stage", "add", "-n", "s", "grep", "-q", "x"]),
+    (["init", "--", "-q"], False, ["init", "--", "-q"]),
+])
+def test_quiet_after_a_command_without_its_own_is_global(argv: list[str], quiet: bool, left: list[str]) -> None:
+    from pipever.cli import app, context
+
+    words = list(argv)
+    try:
+        app._pre_parse(words)
+        assert (context.STATE.quiet, words) == (quiet, left)
+    finally:
+        context.STATE.quiet = False
