@@ -68,6 +68,20 @@ def fails(res: object, text: str) -> None:
     assert "Traceback" not in res.stderr, res  # type: ignore[attr-defined]
 
 
+def test_run_takes_uncommitted_vars_files_from_the_workspace(pv_repo: Path, pv: PvRunner) -> None:
+    gen({
+        "pv.yaml": "vars: [config.yaml]\nstages:\n  say:\n    cmd: echo ${word} > said.txt\n    outs: [said.txt]\n",
+        "config.yaml": "word: committed\n",
+    })
+    pv.ok("repro")
+    git_commit("baseline")
+    (pv_repo / "config.yaml").write_text("word: uncommitted\n")  # as params.yaml: the run uses it
+    pv.ok("exp", "run", "-n", "v")
+    assert at_ref("v", "config.yaml") == "word: uncommitted\n"
+    assert "cmd: echo uncommitted > said.txt" in at_ref("v", "pv.lock")
+    assert (pv_repo / "said.txt").read_text() == "committed\n"  # the workspace is untouched
+
+
 def test_run_saves_a_ref_and_leaves_head_branch_index_and_workspace_alone(proj: Path, pv: PvRunner) -> None:
     (proj / "params.yaml").write_text(PARAMS.replace("epochs: 3", "epochs: 4"))  # uncommitted: the run uses it
     head, before = git("rev-parse", "HEAD"), git("status", "--porcelain")
