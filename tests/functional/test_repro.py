@@ -295,9 +295,11 @@ def running(pid: int) -> bool:
 
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads process states from /proc")
-def test_a_killed_pv_takes_its_running_commands_with_it(pv_repo: Path, pv: PvRunner) -> None:
+@pytest.mark.parametrize("watch", ["poll", "thread"])  # the stage guard's two ways of watching pv
+def test_a_killed_pv_takes_its_running_commands_with_it(pv_repo: Path, pv: PvRunner, watch: str) -> None:
     gen({"pv.yaml": SIGINT_PIPELINE, "in.txt": "x\n"})
-    proc = subprocess.Popen([sys.executable, "-m", "pipever", "repro", "-j", "2"], cwd=pv_repo,
+    env = {**os.environ, "PV_STAGE_GUARD_THREAD": "1" if watch == "thread" else ""}
+    proc = subprocess.Popen([sys.executable, "-m", "pipever", "repro", "-j", "2"], cwd=pv_repo, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline and not (pv_repo / "slow.pid").exists():
