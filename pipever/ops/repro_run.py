@@ -87,6 +87,8 @@ class Execution:
         """Decide ``name``; restore it from the run cache when possible. None: it must run."""
         stage = self.pipeline.stages[name]
         verdict = self._verdict(stage)
+        if verdict is None:
+            self.recorder.probe.check_params(stage)
         if verdict is None and self.opts.run_cache:
             hit = self.recorder.cached_run(stage)
             if hit is not None and self.recorder.restore(stage, *hit):

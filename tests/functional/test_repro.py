@@ -220,6 +220,24 @@ def test_a_stage_whose_inputs_cannot_be_read_fails_alone(pv_repo: Path, pv: PvRu
     assert (pv_repo / "b.txt").exists() and "b:" in lock(pv_repo)
 
 
+@pytest.mark.parametrize(("params", "files", "why"), [
+    ("[nokey]", {"params.yaml": "n: 1\n"}, "param 'nokey' is not in 'params.yaml'"),
+    ("[{other.yaml: [k]}]", {}, "params file 'other.yaml' does not exist"),
+    ("[{other.yaml: }]", {}, "params file 'other.yaml' does not exist"),
+], ids=["key", "file", "whole-file"])
+def test_a_stage_whose_params_are_missing_fails_and_is_not_recorded(
+        pv_repo: Path, pv: PvRunner, params: str, files: dict[str, str], why: str) -> None:
+    # as DVC (MissingParamsError): a typo in a param name must not run the stage and leave it
+    # stale forever ('deleted' in pv status after every repro)
+    gen({**files, "pv.yaml": f"stages:\n  a:\n    cmd: echo a > a.txt\n    params: {params}\n    outs: [a.txt]\n"})
+    for _ in range(2):  # nor restore it from the run cache of a run that should not have happened
+        res = pv("repro")
+        assert res.exit_code == 1
+        assert f"ERROR: failed to reproduce 'a': {why} — " in res.stderr
+        assert not (pv_repo / "a.txt").exists() and not (pv_repo / "pv.lock").exists()
+    assert pv("repro", "-f").exit_code == 1 and not (pv_repo / "a.txt").exists()
+
+
 PARALLEL = """\
 stages:
   left:
