@@ -424,3 +424,18 @@ def test_wdir_list_cmd_and_environment(pv_repo: Path, pv: PvRunner) -> None:
     pv.ok("repro")
     assert (pv_repo / "sub/out.txt").read_text() == f"env {pv_repo.name} sub\n"
     assert "- path: sub/in.txt\n" in lock(pv_repo) and (pv_repo / "sub/.gitignore").read_text() == "/out.txt\n"
+
+
+def test_a_params_file_written_by_a_stage_makes_it_upstream(pv_repo: Path, pv: PvRunner) -> None:
+    # as in DVC, a params file is a dependency: the stage that writes it runs first, and
+    # 'pv repro train' brings it up to date; listed after train so pv.yaml order cannot help
+    gen({"seed": "1\n", "pv.yaml": (
+        "stages:\n  train:\n    cmd: cat cfg.yaml > model.txt\n    params:\n    - cfg.yaml: [lr]\n"
+        "    outs: [model.txt]\n"
+        "  gen:\n    cmd: sed 's/^/lr= /' seed | tr = ':' > cfg.yaml\n    deps: [seed]\n    outs: [cfg.yaml]\n")})
+    res = pv.ok("repro")
+    assert res.stdout.index("Running stage 'gen'") < res.stdout.index("Running stage 'train'")
+    assert '"gen" -> "train";' in pv.ok("dag", "--dot").stdout
+    (pv_repo / "seed").write_text("2\n")
+    pv.ok("repro", "train")
+    assert (pv_repo / "model.txt").read_text() == "lr: 2\n"
