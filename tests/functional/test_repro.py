@@ -439,3 +439,11 @@ def test_a_params_file_written_by_a_stage_makes_it_upstream(pv_repo: Path, pv: P
     (pv_repo / "seed").write_text("2\n")
     pv.ok("repro", "train")
     assert (pv_repo / "model.txt").read_text() == "lr: 2\n"
+
+
+def test_a_missing_wdir_is_named_rather_than_the_command(pv_repo: Path, pv: PvRunner) -> None:
+    gen({"pv.yaml": "stages:\n  a:\n    cmd: echo a > a.txt\n    wdir: nodir\n    outs: [a.txt]\n"})
+    res = pv("repro")
+    assert res.exit_code == 1
+    assert ("ERROR: failed to reproduce 'a': working directory 'nodir' does not exist — " in res.stderr), res
+    assert not (pv_repo / "pv.lock").exists()
