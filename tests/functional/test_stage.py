@@ -167,3 +167,14 @@ def test_checkout_restores_stage_outputs_from_pv_lock(pv_repo: Path, pv: PvRunne
     (pv_repo / "prepared.txt").unlink()
     pv.ok("checkout", "prepare")
     assert (pv_repo / "prepared.txt").read_text() == "x\n"
+
+
+def test_output_targets_are_relative_to_the_current_directory(pv_repo: Path, pv: PvRunner) -> None:
+    gen({"sub": {"in.txt": "x\n"}, "pv.yaml": (
+        "stages:\n  a:\n    wdir: sub\n    cmd: cp in.txt out.txt\n    deps: [in.txt]\n    outs: [out.txt]\n")})
+    sub = pv_repo / "sub"
+    assert json.loads(pv.ok("status", "--json", "out.txt", cwd=sub).stdout) == {"a": ["never run"]}
+    pv.ok("repro", "out.txt", cwd=sub)
+    assert (sub / "out.txt").read_text() == "x\n"
+    assert pv.ok("repro", "sub/out.txt").stdout.startswith("Stage 'a' didn't change")  # from the root
+    assert pv.ok("dag", "out.txt", cwd=sub).stdout.count("| a |") == 1
