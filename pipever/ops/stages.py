@@ -11,12 +11,12 @@ from typing import TYPE_CHECKING, Any
 
 from pipever.data import gitignore
 from pipever.data.pointer import Pointer, PointerOut
-from pipever.errors import PathOutsideRepoError, PvError, StageError
+from pipever.errors import PvError, StageError
 from pipever.ops.lockio import read_lock
 from pipever.pipeline.lockfile import LOCK_FILE
 from pipever.pipeline.schema import load_pipeline as parse_pipeline
 from pipever.pipeline.stage import Out, Pipeline
-from pipever.paths import read_inside, to_repo_path
+from pipever.paths import cwd_target, read_inside
 from pipever.repo import Repo
 
 if TYPE_CHECKING:
@@ -58,26 +58,14 @@ def out_flags(repo: Repo, rev: str | None) -> dict[str, Out] | None:
     return {o.path: o for stage in pipeline.stages.values() for o in stage.all_outs}
 
 
-def out_target(root: Path, target: str) -> str:
-    """An output path given as a target, repo-relative: relative to the current directory when
-    that is below the repository root (as DVC's targets), else to the root."""
-    cwd = Path(os.path.abspath(os.curdir))
-    if cwd != root and cwd.is_relative_to(root):
-        try:
-            return to_repo_path(root, target)
-        except PathOutsideRepoError:
-            pass
-    return target.rstrip("/").removeprefix("./")
-
-
 def resolve_targets(pipeline: Pipeline, targets: Iterable[str], *, root: Path) -> list[str]:
     """Stage names meant by ``targets``: stage or group names, ``pv.yaml:NAME``, or an output path
-    (see ``out_target``) of the repository at ``root``."""
+    (relative to the current directory, see ``paths.cwd_target``) of the repository at ``root``."""
     names: list[str] = []
     for target in targets:
         found = pipeline.resolve(target)
         if not found:
-            owner = pipeline.out_owner(out_target(root, target))
+            owner = pipeline.out_owner(cwd_target(root, target))
             found = (owner,) if owner else ()
         if not found:
             raise StageError(f"stage '{target}' does not exist in '{PIPELINE_FILE}'", hint="see 'pv stage list'")
@@ -99,7 +87,7 @@ def split_targets(repo: Repo, targets: list[str]) -> tuple[list[str], list[str]]
 
 
 def _is_stage_target(pipeline: Pipeline, target: str, root: Path) -> bool:
-    return bool(pipeline.resolve(target)) or pipeline.out_owner(out_target(root, target)) is not None
+    return bool(pipeline.resolve(target)) or pipeline.out_owner(cwd_target(root, target)) is not None
 
 
 def stage_out_paths(repo: Repo) -> set[str]:
