@@ -257,6 +257,12 @@ class Git:
         fields = [f for f in out.split("\0") if f]
         return [(fields[i], fields[i + 1]) for i in range(0, len(fields) - 1, 2)]
 
+    def changed_in_worktree(self, rev: str) -> list[str]:
+        """Paths whose work-tree content differs from commit ``rev``: tracked files modified or
+        deleted, and files added to the index (untracked files are not listed)."""
+        out = self.run("diff", "--name-only", "--no-renames", "-z", rev, "--").decode("utf-8")
+        return [f for f in out.split("\0") if f]
+
     def worktree_add(self, path: Path, commit: str) -> None:
         """A detached worktree of ``commit`` at ``path`` (hooks off: no post-checkout there)."""
         self.run("worktree", "add", "--detach", "--quiet", str(path), commit, no_hooks=True)

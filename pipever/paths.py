@@ -75,6 +75,18 @@ def to_repo_path(root: Path, arg: str | os.PathLike[str], *, cwd: Path | None = 
     return check_relpath(rel_posix)
 
 
+def cwd_target(root: Path, arg: str) -> str:
+    """A path the user gave as a target, repo-relative: relative to the current directory when
+    that is below ``root`` (as DVC's targets), else to ``root`` itself (not checked further)."""
+    cwd = Path(os.path.abspath(os.curdir))
+    if cwd != root and cwd.is_relative_to(root):
+        try:
+            return to_repo_path(root, arg)
+        except PathOutsideRepoError:
+            pass
+    return arg.rstrip("/").removeprefix("./")
+
+
 def check_physical(root: Path, rel: str, *, checked: set[str] | None = None) -> Path:
     """Refuse ``rel`` when one of its parent directories is a symlink or not a directory.
 

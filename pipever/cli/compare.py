@@ -11,6 +11,7 @@ from pipever.cli import context, render
 
 if TYPE_CHECKING:
     from pipever.ops.metrics import MetricsShowResult
+    from pipever.repo import Repo
 
 PRECISION_HELP = "Round numbers to this many decimals in tables (JSON is never rounded)."
 TARGETS_HELP = "Limit to these files (repeatable); default: the files pv.yaml declares."
@@ -27,6 +28,13 @@ def register(app: typer.Typer) -> None:
     app.add_typer(metrics, name="metrics")
 
 
+def _files(repo: Repo, targets: list[str] | None) -> list[str]:
+    """File targets as the ops take them: relative to the current directory, as in DVC."""
+    from pipever.paths import cwd_target
+
+    return [cwd_target(repo.root, t) for t in targets or ()]
+
+
 def params_diff(
     a_rev: Optional[str] = typer.Argument(None, metavar="[A_REV]", help="Old revision (default: HEAD)."),
     b_rev: Optional[str] = typer.Argument(None, metavar="[B_REV]", help="New revision (default: the workspace)."),
@@ -39,8 +47,9 @@ def params_diff(
     from pipever.compare.metrics import fmt_value
     from pipever.ops.params import params_diff as do_diff
 
-    res = do_diff(context.repo(), a_rev=a_rev, b_rev=b_rev, include_unchanged=show_all, deps_only=deps,
-                  targets=targets or ())
+    repo = context.repo()
+    res = do_diff(repo, a_rev=a_rev, b_rev=b_rev, include_unchanged=show_all, deps_only=deps,
+                  targets=_files(repo, targets))
     if as_json:
         render.json_out(res.as_dict())
         return
@@ -60,7 +69,8 @@ def metrics_show(
 ) -> None:
     from pipever.ops.metrics import metrics_show as do_show
 
-    res = do_show(context.repo(), targets=targets or (), all_branches=all_branches, all_tags=all_tags,
+    repo = context.repo()
+    res = do_show(repo, targets=_files(repo, targets), all_branches=all_branches, all_tags=all_tags,
                   all_commits=all_commits)
     for error in res.errors:
         render.warn(error)
@@ -99,7 +109,8 @@ def metrics_diff(
     from pipever.compare.metrics import fmt_change, fmt_value
     from pipever.ops.metrics import metrics_diff as do_diff
 
-    res = do_diff(context.repo(), a_rev=a_rev, b_rev=b_rev, include_unchanged=show_all, targets=targets or ())
+    repo = context.repo()
+    res = do_diff(repo, a_rev=a_rev, b_rev=b_rev, include_unchanged=show_all, targets=_files(repo, targets))
     for error in res.errors:
         render.warn(error)
     if as_json:

@@ -1,8 +1,8 @@
 """What an experiment run is made of (``RunSpec``), and the queue of runs not started yet.
 
 A spec is complete when it is made: the baseline commit, the text of every file the run writes
-over it (``pv.yaml`` and params files as the workspace had them, with the ``-S`` overrides
-applied) and the name. So a queued run does what was asked when it was queued, whatever happens
+over it (``pv.yaml``, params files and files with uncommitted changes as the workspace had
+them, with the ``-S`` overrides applied) and the name. So a queued run does what was asked when it was queued, whatever happens
 to the workspace meanwhile. The queue is one JSON file per run in ``.pv/tmp/exp-queue``
 (git-ignored), written atomically and named so that they sort in queueing order.
 """

@@ -21,7 +21,7 @@ def dag(repo: Repo, target: str | None = None, *, outs: bool = False) -> DagResu
     pipeline = st.load_pipeline(repo)
     graph = graphs.build_graph(pipeline)
     if target is not None:
-        graph = graphs.subgraph(graph, graphs.plan(graph, st.resolve_targets(pipeline, [target])))
+        graph = graphs.subgraph(graph, graphs.plan(graph, st.resolve_targets(pipeline, [target], root=repo.root)))
     if outs:
         nodes, edges = graphs.outs_graph(pipeline, graph)
         return DagResult(nodes, edges)

@@ -1,10 +1,11 @@
 """``pv exp run``: run the pipeline with changed params without touching the user's branch or files.
 
 A run is made of a ``RunSpec`` (the baseline commit HEAD, the workspace's ``pv.yaml`` and params
-files with the ``-S`` overrides applied, a name). It runs like ``pv repro`` in a temporary
-worktree sharing the cache (``exp_worktree``), then its result becomes a commit whose parent is
-the baseline — ``pv.yaml``, params files, ``pv.lock``, pointers, ``.gitignore`` files and the
-outputs that are not cached (small metrics) — kept as ``refs/exps/<name>``. HEAD, the branch,
+files with the ``-S`` overrides applied, the other files with uncommitted changes as in ``dvc exp
+run``, a name). It runs like ``pv repro`` in a temporary worktree sharing the cache
+(``exp_worktree``), then its result becomes a commit whose parent is the baseline — ``pv.yaml``,
+params files, the changed files, ``pv.lock``, pointers, ``.gitignore`` files and the outputs that
+are not cached (small metrics) — kept as ``refs/exps/<name>``. HEAD, the branch,
 the index and the workspace stay as they were. ``--queue`` stores the spec instead; ``run_all``
 runs the queue, up to ``jobs`` experiments at once. The repo lock is held throughout, so
 ``pv gc`` cannot remove what a running experiment is producing.
@@ -89,11 +90,12 @@ def make_spec(repo: Repo, overrides: Sequence[str], name: str | None) -> RunSpec
                                   hint=f"choose another name with -n, or remove it first: pv exp remove {name}")
     else:
         name = names.generate_name(lambda n: name_taken(repo, n))
-    return RunSpec(name, baseline, _files(repo, parsed), tuple(overrides), time.time())
+    return RunSpec(name, baseline, _files(repo, baseline, parsed), tuple(overrides), time.time())
 
 
-def _files(repo: Repo, overrides: list[Override]) -> dict[str, str | None]:
-    """``pv.yaml`` and the params files as in the workspace, overrides applied (None: deleted)."""
+def _files(repo: Repo, baseline: str, overrides: list[Override]) -> dict[str, str | None]:
+    """``pv.yaml``, the params files and every file with uncommitted changes (code, pointers...)
+    as in the workspace, overrides applied (None: deleted)."""
     from pipever.ops import stages as st
 
     if read_inside(repo.root, PIPELINE_FILE) is None:
@@ -107,6 +109,9 @@ def _files(repo: Repo, overrides: list[Override]) -> dict[str, str | None]:
         text = _text(repo, rel)
         if text is not None or repo.git.tracked([rel]):
             files[rel] = text
+    for rel in repo.git.changed_in_worktree(baseline):  # as 'dvc exp run': the workspace's changes
+        if rel not in files:
+            files[rel] = _text(repo, rel, changed=True)
     for file, group in group_by_file(overrides).items():
         text = files.get(file, _text(repo, file))
         if text is None or not is_params_file(file):
@@ -116,14 +121,17 @@ def _files(repo: Repo, overrides: list[Override]) -> dict[str, str | None]:
     return files
 
 
-def _text(repo: Repo, rel: str) -> str | None:
+def _text(repo: Repo, rel: str, *, changed: bool = False) -> str | None:
     data = read_inside(repo.root, rel)
     if data is None:
         return None
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
-        raise ExperimentError(f"'{rel}' is not UTF-8 text", hint="params files and pv.yaml must be text") from None
+        hint = ("commit it, or track it with 'pv add', before running an experiment" if changed
+                else "params files and pv.yaml must be text")
+        what = "has uncommitted changes and is not UTF-8 text" if changed else "is not UTF-8 text"
+        raise ExperimentError(f"'{rel}' {what}", hint=hint) from None
 
 
 def exp_run(repo: Repo, *, overrides: Sequence[str] = (), name: str | None = None, jobs: int = 1,

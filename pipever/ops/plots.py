@@ -22,6 +22,7 @@ from pipever.compare.svgcharts import render_svg
 from pipever.compare.templates import vega_spec
 from pipever.errors import PvError
 from pipever.fsutil import atomic_write_text
+from pipever.paths import cwd_target
 from pipever.ops.snapshot import Snapshot, read_or_error, resolve_rev
 from pipever.pipeline.stage import PlotProps
 from pipever.repo import Repo
@@ -74,7 +75,8 @@ def _plots(repo: Repo, revs: Sequence[str | None], *, targets: Sequence[str], pr
     for snap in reversed(snaps):  # the newest definition of a plot wins
         for config in pipeline_plots(snap.pipeline()):
             configs.setdefault(config.id, config)
-    chosen = [override(p, props) for p in select(list(configs.values()), targets)]
+    named = [t if t in configs else cwd_target(repo.root, t) for t in targets]  # ids, or files from the cwd
+    chosen = [override(p, props) for p in select(list(configs.values()), named)]
     for p in chosen:
         if p.template not in TEMPLATES:
             raise PvError(f"unknown plot template '{p.template}' (plot '{p.id}')", hint="use one of: " + ", ".join(TEMPLATES))

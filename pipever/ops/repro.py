@@ -113,7 +113,7 @@ def repro(
 
     pipeline = st.load_pipeline(repo)
     graph = dag.build_graph(pipeline)
-    order = dag.plan(graph, st.resolve_targets(pipeline, targets), downstream=downstream, single=single)
+    order = dag.plan(graph, st.resolve_targets(pipeline, targets, root=repo.root), downstream=downstream, single=single)
     if pull and not dry:
         from pipever.ops.repro_pull import pull_missing
 

@@ -13,7 +13,7 @@ import signal
 import threading
 from collections.abc import Callable, Iterator
 
-from pipever.errors import PvError
+from pipever.errors import PvError, StageError
 from pipever.ops.repro import Options, Outcome, Reporter, ReproResult
 from pipever.ops.stage_record import StageRecorder
 from pipever.paths import resolve_inside
@@ -87,6 +87,8 @@ class Execution:
         """Decide ``name``; restore it from the run cache when possible. None: it must run."""
         stage = self.pipeline.stages[name]
         verdict = self._verdict(stage)
+        if verdict is None:
+            self.recorder.probe.check_params(stage)
         if verdict is None and self.opts.run_cache:
             hit = self.recorder.cached_run(stage)
             if hit is not None and self.recorder.restore(stage, *hit):
@@ -192,6 +194,9 @@ class Execution:
         """Clear the outputs of ``name`` and start its commands."""
         stage = self.pipeline.stages[name]
         cwd = resolve_inside(self.repo.root, stage.wdir)  # never a wdir symlinked out of the work tree
+        if not cwd.is_dir():  # else the command would be blamed ("command 'x' No such file or directory")
+            raise StageError(f"working directory '{stage.wdir}' does not exist",
+                             hint="create it, or fix the stage's wdir in pv.yaml")
         self.recorder.clear_outputs(stage)
         self.reporter.started(name, stage.cmd)
         env = {**os.environ, "PV_ROOT": str(self.repo.root), "PV_STAGE": name}

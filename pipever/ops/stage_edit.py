@@ -6,7 +6,8 @@ is replaced atomically; on an error nothing is written."""
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 from pipever import fsutil
@@ -15,7 +16,7 @@ from pipever.errors import StageError, TargetError
 from pipever.fsutil import atomic_write_text
 from pipever.ops import stages as st
 from pipever.ops.lockio import read_lock, write_lock
-from pipever.paths import is_inside
+from pipever.paths import is_inside, to_repo_path
 from pipever.pipeline import yamledit
 from pipever.pipeline.stage import Pipeline
 from pipever.repo import Repo
@@ -23,7 +24,8 @@ from pipever.repo import Repo
 
 @dataclass(frozen=True)
 class StageSpec:
-    """What ``pv stage add`` was given; paths as written (relative to ``wdir``)."""
+    """What ``pv stage add`` was given; paths as written (relative to ``wdir``, which is relative
+    to the current directory)."""
 
     name: str
     cmd: str
@@ -101,10 +103,21 @@ def _write(repo: Repo, text: str) -> list[str]:
     return []
 
 
+def _wdir(repo: Repo, wdir: str | None) -> str | None:
+    """The stage's wdir, repo-relative (None: the root). As DVC's ``stage add`` run in a
+    subdirectory, ``wdir`` is relative to the current directory and defaults to it (when that is
+    inside the repository)."""
+    cwd = Path(os.path.abspath(os.curdir))
+    base = cwd if cwd.is_relative_to(repo.root) else repo.root
+    full = Path(os.path.abspath(base / (wdir or os.curdir)))
+    return None if full == repo.root else to_repo_path(repo.root, full)
+
+
 def add_stage(repo: Repo, spec: StageSpec, *, force: bool = False) -> list[str]:
     """Add (with ``force``: replace) a stage; returns the paths staged in Git."""
     if not spec.cmd.strip():
         raise StageError("the stage has no command", hint="give it as the last argument: pv stage add -n NAME CMD")
+    spec = replace(spec, wdir=_wdir(repo, spec.wdir))
     old = _text(repo)
     if old:
         current = _validated(repo, old)

@@ -10,11 +10,12 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from pipever.errors import StageError
 from pipever.objects.oid import Oid
 from pipever.ops.save import save_path
 from pipever.ops.status import dir_oid
 from pipever.pipeline.lockfile import LockedPath, LockEntry
-from pipever.pipeline.params import current_params, parse_params
+from pipever.pipeline.params import MISSING, current_params, get_value, parse_params
 from pipever.pipeline.stage import Stage
 from pipever.pipeline.status import StageStatus, stage_status
 from pipever.paths import resolve_inside
@@ -63,6 +64,19 @@ class Probe:
     def params(self, stage: Stage) -> dict[str, dict[str, Any]]:
         files = {dep.file: self.params_file(dep.file) for dep in stage.params}
         return current_params(stage.params, files)
+
+    def check_params(self, stage: Stage) -> None:
+        """StageError for the first params file or tracked key of ``stage`` that is not there (as
+        DVC's MissingParamsError: a stage run without it would stay stale for ever)."""
+        for dep in stage.params:
+            data = self.params_file(dep.file)
+            if data is None:
+                raise StageError(f"params file '{dep.file}' does not exist",
+                                 hint="create it, or remove it from the stage's params")
+            for key in dep.keys or ():
+                if get_value(data, key) is MISSING:
+                    raise StageError(f"param '{key}' is not in '{dep.file}'",
+                                     hint=f"add it to '{dep.file}', or remove it from the stage's params")
 
     def in_cache(self, oid: Oid, *, is_dir: bool) -> bool:
         """Whether the cache holds the object (and, for a directory, every file it lists)."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pipever.data import gitignore
@@ -15,7 +16,7 @@ from pipever.ops.lockio import read_lock
 from pipever.pipeline.lockfile import LOCK_FILE
 from pipever.pipeline.schema import load_pipeline as parse_pipeline
 from pipever.pipeline.stage import Out, Pipeline
-from pipever.paths import read_inside
+from pipever.paths import cwd_target, read_inside
 from pipever.repo import Repo
 
 if TYPE_CHECKING:
@@ -57,13 +58,14 @@ def out_flags(repo: Repo, rev: str | None) -> dict[str, Out] | None:
     return {o.path: o for stage in pipeline.stages.values() for o in stage.all_outs}
 
 
-def resolve_targets(pipeline: Pipeline, targets: Iterable[str]) -> list[str]:
-    """Stage names meant by ``targets``: stage or group names, ``pv.yaml:NAME``, or an output path."""
+def resolve_targets(pipeline: Pipeline, targets: Iterable[str], *, root: Path) -> list[str]:
+    """Stage names meant by ``targets``: stage or group names, ``pv.yaml:NAME``, or an output path
+    (relative to the current directory, see ``paths.cwd_target``) of the repository at ``root``."""
     names: list[str] = []
     for target in targets:
         found = pipeline.resolve(target)
         if not found:
-            owner = pipeline.out_owner(target.rstrip("/").removeprefix("./"))
+            owner = pipeline.out_owner(cwd_target(root, target))
             found = (owner,) if owner else ()
         if not found:
             raise StageError(f"stage '{target}' does not exist in '{PIPELINE_FILE}'", hint="see 'pv stage list'")
@@ -80,12 +82,12 @@ def split_targets(repo: Repo, targets: list[str]) -> tuple[list[str], list[str]]
     data: list[str] = []
     stage: list[str] = []
     for target in targets:
-        (stage if _is_stage_target(pipeline, target) else data).append(target)
+        (stage if _is_stage_target(pipeline, target, repo.root) else data).append(target)
     return data, stage
 
 
-def _is_stage_target(pipeline: Pipeline, target: str) -> bool:
-    return bool(pipeline.resolve(target)) or pipeline.out_owner(target.rstrip("/").removeprefix("./")) is not None
+def _is_stage_target(pipeline: Pipeline, target: str, root: Path) -> bool:
+    return bool(pipeline.resolve(target)) or pipeline.out_owner(cwd_target(root, target)) is not None
 
 
 def stage_out_paths(repo: Repo) -> set[str]:
@@ -113,7 +115,7 @@ def stage_status(repo: Repo, targets: list[str]) -> dict[str, list[Any]]:
         return {}
     pipeline = load_pipeline(repo)
     build_graph(pipeline)  # a cycle or an output produced twice is an error here too
-    names = resolve_targets(pipeline, targets) if targets else list(pipeline.stages)
+    names = resolve_targets(pipeline, targets, root=repo.root) if targets else list(pipeline.stages)
     lock = read_lock(repo)
     probe = Probe(repo)
     statuses = [probe.status(pipeline.stages[n], lock.get(n)) for n in names]
@@ -133,7 +135,7 @@ def commit_stages(repo: Repo, names: list[str] | None, *, force: bool) -> list[s
             raise StageError(f"'{PIPELINE_FILE}' does not exist", hint="add a stage with 'pv stage add'")
         return []
     pipeline = load_pipeline(repo)
-    chosen = resolve_targets(pipeline, names) if names is not None else list(pipeline.stages)
+    chosen = resolve_targets(pipeline, names, root=repo.root) if names is not None else list(pipeline.stages)
     recorder = StageRecorder(repo, pipeline, read_lock(repo))
     committed: list[str] = []
     for name in chosen:
@@ -177,7 +179,8 @@ def checkout_targets(repo: Repo, targets: list[str]) -> list[Tracked]:
     if (stage_targets or not targets) and (repo.root / PIPELINE_FILE).exists():
         pipeline = load_pipeline(repo)
         lock = read_lock(repo)
-        for name in resolve_targets(pipeline, stage_targets) if stage_targets else list(pipeline.stages):
+        names = resolve_targets(pipeline, stage_targets, root=repo.root) if stage_targets else list(pipeline.stages)
+        for name in names:
             entry = lock.get(name)
             for out in pipeline.stages[name].all_outs:
                 locked = entry.out(out.path) if entry is not None and out.cache else None

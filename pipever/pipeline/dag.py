@@ -1,9 +1,9 @@
 """The stage graph: edges from outputs to the deps that read them, checks, ordering, scheduling.
 
 The only importer of networkx, always inside functions (it is slow to import). A stage B depends
-on stage A when one of B's deps is one of A's outs, lies inside an out directory of A, or is a
-directory that contains an out of A. Edges point downstream (producer -> consumer). Order is
-topological, ties broken by the order of ``pv.yaml``, so plans are deterministic.
+on stage A when one of B's deps (or params files) is one of A's outs, lies inside an out directory
+of A, or is a directory that contains an out of A. Edges point downstream (producer -> consumer).
+Order is topological, ties broken by the order of ``pv.yaml``, so plans are deterministic.
 """
 
 from __future__ import annotations
@@ -64,7 +64,8 @@ def build_graph(pipeline: Pipeline) -> StageGraph:
     edges: dict[tuple[str, str], None] = {}
     for stage in pipeline.stages.values():
         per_dep: dict[str, tuple[str, ...]] = {}
-        for dep in stage.deps:
+        # a params file is a dependency too (as in DVC): the stage writing it runs first
+        for dep in dict.fromkeys((*stage.deps, *(p.file for p in stage.params))):
             found = [owners[p] for p in (*_parents(dep), dep) if p in owners]
             start = bisect.bisect_left(ordered, dep + "/")
             for path in ordered[start:]:

@@ -103,6 +103,29 @@ def test_run_saves_a_ref_and_leaves_head_branch_index_and_workspace_alone(proj: 
     assert no_worktrees(proj)
 
 
+def test_run_uses_uncommitted_changes_to_code_and_data(proj: Path, pv: PvRunner) -> None:
+    # as 'dvc exp run': the experiment runs what the workspace has, not only its params
+    (proj / "train.py").write_text(TRAIN.replace('"lr=%s', '"v2 lr=%s'))
+    (proj / "data.txt").chmod(0o644)
+    (proj / "data.txt").write_text("d2")
+    pv.ok("add", "data.txt")
+    git("add", "train.py")
+    (proj / "notes.txt").write_text("x")
+    git("add", "notes.txt")
+    git("rm", "-q", "--cached", "notes.txt")  # never committed: no business of the experiment
+    before = git("status", "--porcelain")
+    pv.ok("exp", "run", "-S", "train.lr=0.3", "-n", "fast")
+    assert git("status", "--porcelain") == before
+    assert at_ref("fast", "train.py") == (proj / "train.py").read_text()
+    lock = at_ref("fast", "pv.lock")
+    oid = lock.split("path: model.bin\n      oid: blake3:")[1][:64]
+    assert (proj / ".pv/cache/blake3" / oid[:2] / oid[2:]).read_text() == "v2 lr=0.3 epochs=3 data=d2"
+    assert no_worktrees(proj)
+    pv.ok("exp", "apply", "fast")  # the workspace already has the experiment's code: no conflict
+    assert (proj / "model.bin").read_text() == "v2 lr=0.3 epochs=3 data=d2"
+    assert pv.ok("status").stdout == "Data and pipelines are up to date.\n"
+
+
 def test_show_tables_workspace_baseline_and_experiments(proj: Path, pv: PvRunner) -> None:
     pv.ok("exp", "run", "-S", "train.lr=0.3", "-n", "a")
     pv.ok("exp", "run", "-S", "params.yaml:train.epochs=9", "-n", "b", "-j", "2")

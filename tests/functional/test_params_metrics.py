@@ -234,3 +234,17 @@ def test_metrics_inside_a_tracked_directory_at_a_revision(pv_repo: Path, pv) -> 
     assert json.loads(pv("metrics", "show", "-a", "--json").stdout) == {
         "workspace": {}, "main": {"eval/m.json": {"acc": 0.5}},
     }
+
+
+def test_file_targets_are_relative_to_the_current_directory(pv_repo: Path, pv) -> None:  # type: ignore[no-untyped-def]
+    gen({"sub": {"m.json": '{"acc": 1}', "p.yaml": "lr: 1\n", "loss.csv": "step,loss\n1,0.5\n"}})
+    git_commit("files")
+    gen({"sub": {"m.json": '{"acc": 2}', "p.yaml": "lr: 2\n"}})
+    sub = pv_repo / "sub"
+    assert json.loads(pv.ok("metrics", "show", "--json", "m.json", cwd=sub).stdout) == {
+        "workspace": {"sub/m.json": {"acc": 2}}}
+    assert json.loads(pv.ok("metrics", "diff", "--json", "--targets", "m.json", cwd=sub).stdout) == {
+        "sub/m.json": {"acc": {"old": 1, "new": 2, "diff": 1, "pct": 100.0}}}
+    assert json.loads(pv.ok("params", "diff", "--json", "--targets", "p.yaml", cwd=sub).stdout) == {
+        "sub/p.yaml": {"lr": {"old": 1, "new": 2}}}
+    assert list(json.loads(pv.ok("plots", "show", "--json", "loss.csv", cwd=sub).stdout)) == ["sub/loss.csv"]

@@ -220,6 +220,24 @@ def test_a_stage_whose_inputs_cannot_be_read_fails_alone(pv_repo: Path, pv: PvRu
     assert (pv_repo / "b.txt").exists() and "b:" in lock(pv_repo)
 
 
+@pytest.mark.parametrize(("params", "files", "why"), [
+    ("[nokey]", {"params.yaml": "n: 1\n"}, "param 'nokey' is not in 'params.yaml'"),
+    ("[{other.yaml: [k]}]", {}, "params file 'other.yaml' does not exist"),
+    ("[{other.yaml: }]", {}, "params file 'other.yaml' does not exist"),
+], ids=["key", "file", "whole-file"])
+def test_a_stage_whose_params_are_missing_fails_and_is_not_recorded(
+        pv_repo: Path, pv: PvRunner, params: str, files: dict[str, str], why: str) -> None:
+    # as DVC (MissingParamsError): a typo in a param name must not run the stage and leave it
+    # stale forever ('deleted' in pv status after every repro)
+    gen({**files, "pv.yaml": f"stages:\n  a:\n    cmd: echo a > a.txt\n    params: {params}\n    outs: [a.txt]\n"})
+    for _ in range(2):  # nor restore it from the run cache of a run that should not have happened
+        res = pv("repro")
+        assert res.exit_code == 1
+        assert f"ERROR: failed to reproduce 'a': {why} — " in res.stderr
+        assert not (pv_repo / "a.txt").exists() and not (pv_repo / "pv.lock").exists()
+    assert pv("repro", "-f").exit_code == 1 and not (pv_repo / "a.txt").exists()
+
+
 PARALLEL = """\
 stages:
   left:
@@ -408,3 +426,26 @@ def test_wdir_list_cmd_and_environment(pv_repo: Path, pv: PvRunner) -> None:
     pv.ok("repro")
     assert (pv_repo / "sub/out.txt").read_text() == f"env {pv_repo.name} sub\n"
     assert "- path: sub/in.txt\n" in lock(pv_repo) and (pv_repo / "sub/.gitignore").read_text() == "/out.txt\n"
+
+
+def test_a_params_file_written_by_a_stage_makes_it_upstream(pv_repo: Path, pv: PvRunner) -> None:
+    # as in DVC, a params file is a dependency: the stage that writes it runs first, and
+    # 'pv repro train' brings it up to date; listed after train so pv.yaml order cannot help
+    gen({"seed": "1\n", "pv.yaml": (
+        "stages:\n  train:\n    cmd: cat cfg.yaml > model.txt\n    params:\n    - cfg.yaml: [lr]\n"
+        "    outs: [model.txt]\n"
+        "  gen:\n    cmd: sed 's/^/lr= /' seed | tr = ':' > cfg.yaml\n    deps: [seed]\n    outs: [cfg.yaml]\n")})
+    res = pv.ok("repro")
+    assert res.stdout.index("Running stage 'gen'") < res.stdout.index("Running stage 'train'")
+    assert '"gen" -> "train";' in pv.ok("dag", "--dot").stdout
+    (pv_repo / "seed").write_text("2\n")
+    pv.ok("repro", "train")
+    assert (pv_repo / "model.txt").read_text() == "lr: 2\n"
+
+
+def test_a_missing_wdir_is_named_rather_than_the_command(pv_repo: Path, pv: PvRunner) -> None:
+    gen({"pv.yaml": "stages:\n  a:\n    cmd: echo a > a.txt\n    wdir: nodir\n    outs: [a.txt]\n"})
+    res = pv("repro")
+    assert res.exit_code == 1
+    assert ("ERROR: failed to reproduce 'a': working directory 'nodir' does not exist — " in res.stderr), res
+    assert not (pv_repo / "pv.lock").exists()

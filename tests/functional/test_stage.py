@@ -167,3 +167,28 @@ def test_checkout_restores_stage_outputs_from_pv_lock(pv_repo: Path, pv: PvRunne
     (pv_repo / "prepared.txt").unlink()
     pv.ok("checkout", "prepare")
     assert (pv_repo / "prepared.txt").read_text() == "x\n"
+
+
+def test_stage_add_from_a_subdirectory_runs_the_stage_there(pv_repo: Path, pv: PvRunner) -> None:
+    # as DVC, whose 'stage add' in a subdirectory writes a dvc.yaml there: the paths given and
+    # the command are relative to the current directory
+    gen({"sub": {"in.txt": "x\n", "deeper": {}}})
+    pv.ok("stage", "add", "-n", "a", "-d", "in.txt", "-o", "out.txt", "--run", "cp in.txt out.txt", cwd=pv_repo / "sub")
+    assert (pv_repo / "sub/out.txt").read_text() == "x\n"
+    assert "    wdir: sub\n" in (pv_repo / "pv.yaml").read_text()
+    pv.ok("stage", "add", "-n", "b", "-w", "..", "-d", "out.txt", "-o", "b.txt", "--run", "cp out.txt b.txt",
+          cwd=pv_repo / "sub/deeper")
+    assert (pv_repo / "sub/b.txt").read_text() == "x\n"
+    pv.ok("stage", "add", "-n", "c", "-d", "in.txt", "-o", "c.txt", "cp in.txt c.txt")  # at the root: no wdir
+    assert "  c:\n    cmd: cp in.txt c.txt\n    deps:" in (pv_repo / "pv.yaml").read_text()
+
+
+def test_output_targets_are_relative_to_the_current_directory(pv_repo: Path, pv: PvRunner) -> None:
+    gen({"sub": {"in.txt": "x\n"}, "pv.yaml": (
+        "stages:\n  a:\n    wdir: sub\n    cmd: cp in.txt out.txt\n    deps: [in.txt]\n    outs: [out.txt]\n")})
+    sub = pv_repo / "sub"
+    assert json.loads(pv.ok("status", "--json", "out.txt", cwd=sub).stdout) == {"a": ["never run"]}
+    pv.ok("repro", "out.txt", cwd=sub)
+    assert (sub / "out.txt").read_text() == "x\n"
+    assert pv.ok("repro", "sub/out.txt").stdout.startswith("Stage 'a' didn't change")  # from the root
+    assert pv.ok("dag", "out.txt", cwd=sub).stdout.count("| a |") == 1
