@@ -18,7 +18,7 @@ from pipever.ops.repro import Options, Outcome, Reporter, ReproResult
 from pipever.ops.stage_record import StageRecorder
 from pipever.paths import resolve_inside
 from pipever.pipeline import dag
-from pipever.pipeline.lockfile import Lockfile
+from pipever.pipeline.lockfile import LockEntry, Lockfile
 from pipever.pipeline.runner import Finished, Line, Runner
 from pipever.pipeline.stage import Pipeline, Stage
 from pipever.pipeline.status import Change, StageStatus
@@ -69,7 +69,7 @@ class Execution:
         self.result = ReproResult(outcomes={})
 
     # -- deciding -------------------------------------------------------------------------------
-    def _verdict(self, stage: Stage) -> Outcome | None:
+    def _verdict(self, stage: Stage, *, dry: bool = False) -> Outcome | None:
         """FROZEN/UNCHANGED/MISSING when the stage is not to run, None when it must run."""
         if stage.frozen:
             return Outcome.FROZEN
@@ -78,10 +78,24 @@ class Execution:
         entry = self.recorder.lock.get(stage.name)
         status = self.recorder.probe.status(stage, entry)
         if not status.stale:
+            if entry is not None and not dry and not self._cache_outputs(status, entry):
+                return None
             return Outcome.UNCHANGED
         if self.opts.allow_missing and entry is not None and only_missing(status, {d.path for d in entry.deps}):
             return Outcome.MISSING
         return None
+
+    def _cache_outputs(self, status: StageStatus, entry: LockEntry) -> bool:
+        """Store the outputs that are as recorded but missing from the cache (a cleared cache, an
+        output that used to be ``cache: false``), as ``pv commit`` would: rerunning the stage would
+        only make them again. False when one changed meanwhile: the stage must run."""
+        from pipever.ops.save import save_path
+
+        locked = {o.path: o.oid for o in entry.outs}
+        for path, change in status.outs.items():
+            if change is Change.NOT_IN_CACHE and save_path(self.repo, path).oid != locked.get(path):
+                return False
+        return True
 
     def _settle(self, name: str) -> Outcome | None:
         """Decide ``name``; restore it from the run cache when possible. None: it must run."""
@@ -110,7 +124,7 @@ class Execution:
         for name in self.order:
             stage = self.pipeline.stages[name]
             upstream_runs = bool(self.sched.needs[name] & would)
-            verdict = Outcome.FROZEN if stage.frozen else None if upstream_runs else self._verdict(stage)
+            verdict = Outcome.FROZEN if stage.frozen else None if upstream_runs else self._verdict(stage, dry=True)
             if verdict is None:
                 would.add(name)
                 self._finish(name, Outcome.WOULD_RUN, "\n".join(stage.cmd))

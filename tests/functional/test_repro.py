@@ -3,6 +3,7 @@ targets (-s, --downstream, --dry, -f), foreach/matrix and interpolation, the exa
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -123,6 +124,22 @@ def test_allow_missing_skips_stages_whose_only_change_is_missing_data(two: Path,
     (two / "in.txt").write_text("other\n")
     pv.ok("repro", "--allow-missing", "--no-run-cache")
     assert runs(two) == ["ran upper", "ran count"]
+
+
+def test_outputs_missing_only_from_the_cache_are_stored_without_rerunning(two: Path, pv: PvRunner) -> None:
+    shutil.rmtree(two / ".pv/cache/blake3")
+    status = json.loads(pv.ok("status", "--json").stdout)
+    assert status["upper"] == [{"changed outs": {"up.txt": "not in cache"}}]
+    pv.ok("repro", "--dry")
+    assert not (two / ".pv/cache/blake3").exists()  # a dry run writes nothing
+    res = pv.ok("repro")
+    assert "Stage 'upper' didn't change, skipping" in res.stdout
+    assert runs(two) == []  # nothing reran: the outputs were as recorded
+    assert pv.ok("status").stdout == "Data and pipelines are up to date.\n"
+    assert pv.ok("fsck").exit_code == 0
+    (two / "up.txt").unlink()
+    pv.ok("checkout")  # the stored copy is the recorded one
+    assert (two / "up.txt").read_text() == "HELLO\n"
 
 
 def test_always_changed_stage_runs_every_time(pv_repo: Path, pv: PvRunner) -> None:
