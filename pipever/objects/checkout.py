@@ -47,6 +47,7 @@ class CheckoutPlan:
     conflicts: list[str] = field(default_factory=list)  # would lose data not in the cache
     missing: list[str] = field(default_factory=list)  # target objects not in the cache
     remove_dirs: list[str] = field(default_factory=list)  # type changes: a dir where a file goes
+    make_dirs: list[str] = field(default_factory=list)  # tracked directories with no files: must exist
 
 
 def parse_link_types(value: object) -> list[str]:
@@ -206,6 +207,11 @@ def apply(
     if writes:
         one(writes[0])  # on this thread first, so the working link type is settled
         thread_map(one, writes[1:], jobs=jobs)
+    for rel in plan.make_dirs:  # after the deletions, which remove directories they leave empty
+        if not (root / rel).is_dir():
+            (root / rel).mkdir(parents=True)
+            if on_done:
+                on_done(Change(rel, Action.CREATE))
     return corrupt
 
 

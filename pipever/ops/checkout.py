@@ -55,6 +55,8 @@ def plan_outs(repo: Repo, outs: list[trk.Tracked], *, force: bool, relink: bool)
                 current,  # type: ignore[arg-type]
                 in_cache=in_cache, force=force, relink=relink,
             )
+            if not manifest.entries:
+                plan.make_dirs.append(t.rel)
         else:
             cur = None
             if os.path.isdir(full) and not os.path.islink(full):
@@ -94,7 +96,7 @@ def checkout(
         if plan.conflicts:
             raise CheckoutConflictError(sorted(plan.conflicts))
         result.missing = sorted(plan.missing)
-        progress.start("Checkout", len(plan.changes))
+        progress.start("Checkout", len(plan.changes) + len(plan.make_dirs))
         by_action = {co.Action.CREATE: result.added, co.Action.REPLACE: result.modified, co.Action.DELETE: result.deleted}
 
         def done(ch: co.Change) -> None:

@@ -225,3 +225,26 @@ def test_add_records_the_directory_fingerprint_and_status_still_sees_edits(pv_re
     os.utime(pv_repo / "data" / "sub" / "b.txt", (past + 5, past + 5))
     res = pv("status")
     assert "modified" in res.stdout and "data" in res.stdout, res
+
+
+def test_checkout_recreates_a_tracked_empty_directory(pv_repo: Path, pv: PvRunner) -> None:
+    (pv_repo / "empty").mkdir()
+    pv.ok("add", "empty")
+    (pv_repo / "empty").rmdir()
+    assert json.loads(pv.ok("status", "--json").stdout) == {"empty.pv": [{"changed outs": {"empty": "deleted"}}]}
+    assert pv.ok("checkout").stdout == "Checkout: 1 added\n"
+    assert (pv_repo / "empty").is_dir()
+    assert pv.ok("status").stdout == "Data and pipelines are up to date.\n"
+
+
+def test_checkout_to_an_empty_version_keeps_the_directory(pv_repo: Path, pv: PvRunner) -> None:
+    gen({"d": {"a": "1"}})
+    pv.ok("add", "d")
+    git_commit("d with a file")
+    (pv_repo / "d/a").unlink()
+    pv.ok("add", "d")
+    git_commit("d empty")
+    gen({"d": {"a": "1"}})
+    pv.ok("checkout")
+    assert (pv_repo / "d").is_dir() and list((pv_repo / "d").iterdir()) == []
+    assert pv.ok("status").stdout == "Data and pipelines are up to date.\n"
