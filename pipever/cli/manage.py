@@ -110,7 +110,7 @@ def gc(
         _list_plan(plan, cloud_plan)
     if dry:
         return 0
-    if not force and not typer.confirm("Delete these objects?", default=False):
+    if not force and not render.confirm("Delete these objects?"):
         raise PvError("nothing was deleted", hint="rerun and answer 'y', or use -f")
     res = gc_op.apply_gc(repo, plan)
     render.out(f"Removed {len(res.removed)} object(s) ({render.human_size(res.freed)}) from the cache.")

@@ -26,6 +26,17 @@ def warn(text: str) -> None:
     sys.stderr.write(f"WARNING: {text}\n")
 
 
+def confirm(question: str) -> bool:
+    """Ask ``question [y/N]``; end of input (a script, ``< /dev/null``) answers no, where
+    ``typer.confirm`` would raise Abort and the run would look interrupted (exit 130)."""
+    sys.stdout.write(f"{question} [y/N]: ")
+    sys.stdout.flush()
+    answer = sys.stdin.readline()
+    if not answer.endswith("\n"):
+        sys.stdout.write("\n")
+    return answer.strip().lower() in ("y", "yes")
+
+
 def json_out(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
 

@@ -242,3 +242,13 @@ def test_remote_needs_cloud(pv_repo: Path, pv: PvRunner) -> None:
     res = pv("gc", "-w", "-r", "origin")
     assert res.exit_code == 2
     assert "-r/--remote needs --cloud" in res.stderr
+
+
+def test_no_answer_at_the_prompt_is_no_not_an_interrupt(pv_repo: Path, pv: PvRunner, monkeypatch: pytest.MonkeyPatch) -> None:
+    two_versions(pv)
+    before = objects()
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))  # `pv gc -w < /dev/null`, a script without -f
+    res = pv("gc", "-w")
+    assert res.exit_code == 1, res
+    assert res.stderr == "ERROR: nothing was deleted — rerun and answer 'y', or use -f\n"
+    assert objects() == before
