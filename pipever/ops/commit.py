@@ -27,10 +27,9 @@ def commit(repo: Repo, targets: list[str], *, force: bool = False) -> CommitResu
     staged: list[str] = []
     with repo.locked():
         if data_targets or not targets:
-            for t in trk.select(repo, data_targets):
-                state = st.out_state(repo, t)
-                if state == st.DELETED:
-                    raise TargetError(f"'{t.rel}' does not exist", hint="'pv checkout' it, or 'pv remove' its pointer")
+            selected = [(t, st.out_state(repo, t)) for t in trk.select(repo, data_targets)]
+            _refuse_deleted([t.rel for t, state in selected if state == st.DELETED])  # before writing any
+            for t, state in selected:
                 if state is None:  # in sync; staged anyway, so a rerun after a kill stages it
                     staged.append(t.pointer.rel)
                     continue
@@ -46,6 +45,14 @@ def commit(repo: Repo, targets: list[str], *, force: bool = False) -> CommitResu
         if repo.autostage and staged:
             repo.git.add(staged)
     return result
+
+
+def _refuse_deleted(rels: list[str]) -> None:
+    if len(rels) == 1:
+        raise TargetError(f"'{rels[0]}' does not exist", hint="'pv checkout' it, or 'pv remove' its pointer")
+    if rels:
+        names = ", ".join(f"'{r}'" for r in rels)
+        raise TargetError(f"{names} do not exist", hint="'pv checkout' them, or 'pv remove' their pointers")
 
 
 def _split_targets(repo: Repo, targets: list[str]) -> tuple[list[str], list[str]]:

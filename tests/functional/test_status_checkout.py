@@ -160,6 +160,21 @@ def test_commit_records_modified_data(pv_repo: Path, pv: PvRunner) -> None:
     assert pv.ok("commit").stdout == "Nothing to commit.\n"
 
 
+def test_commit_with_a_deleted_target_writes_no_pointer(pv_repo: Path, pv: PvRunner) -> None:
+    """A failing commit records nothing: 'd' was recorded (unstaged) although commit exited 1."""
+    gen({"d": {"a": "1"}, "f": "v1", "g": "g1"})
+    pv.ok("add", "d", "f", "g")
+    git_commit("v1")
+    gen({"d": {"a": "2"}})
+    (pv_repo / "f").unlink()
+    (pv_repo / "g").unlink()
+    res = pv("commit")
+    assert res.exit_code == 1
+    assert res.stderr == "ERROR: 'f', 'g' do not exist — 'pv checkout' them, or 'pv remove' their pointers\n"
+    assert git("status", "--porcelain") == ""
+    assert json.loads(pv.ok("status", "--json").stdout)["d.pv"] == [{"changed outs": {"d": "modified"}}]
+
+
 def test_executable_bit_survives_hardlink_cache_type(pv_repo: Path, pv: PvRunner) -> None:
     pv.ok("config", "cache.type", "hardlink")
     gen({"tools": {"run.sh": "#!/bin/sh\necho hi\n", "data.txt": "d"}})
