@@ -80,7 +80,7 @@ def save_path(repo: Repo, rel: str, *, store: bool = True, link: bool = True, jo
     h = _hash_and_store_file(repo, fs)
     progress.advance(fs.st.st_size)
     progress.done()
-    if link:
+    if link and not is_executable(fs.st.st_mode):  # executables stay copies: see Linker.link
         repo.linker().link_in_place(h.oid, rel)
     return Saved(rel, h.oid, fs.st.st_size, None)
 

@@ -113,6 +113,17 @@ def test_add_with_hardlink_cache_type_protects_workspace(pv_repo: Path, pv: PvRu
     assert st.st_nlink == 2 and not st.st_mode & stat.S_IWUSR
 
 
+def test_add_with_hardlink_cache_type_keeps_a_file_executable(pv_repo: Path, pv: PvRunner) -> None:
+    """A shared inode cannot carry the execute bit: the executable stays a copy, as in a directory."""
+    pv.ok("config", "cache.type", "hardlink,copy")
+    gen({"run.sh": "#!/bin/sh\necho hi\n"})
+    os.chmod(pv_repo / "run.sh", 0o755)
+    pv.ok("add", "run.sh")
+    st = os.stat(pv_repo / "run.sh")
+    assert st.st_nlink == 1 and st.st_mode & stat.S_IXUSR
+    assert not os.stat(pv_repo / ".pv/cache" / hash_bytes(b"#!/bin/sh\necho hi\n").relpath()).st_mode & 0o111
+
+
 def test_add_refuses_symlink_in_directory_pointing_outside(pv_repo: Path, pv: PvRunner, tmp_path: Path) -> None:
     secret = tmp_path / "secret.txt"
     secret.write_text("secret")
