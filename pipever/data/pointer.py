@@ -1,7 +1,8 @@
 """Pointer files ``<path>.pv``: the model, parsing (untrusted input) and serialization.
 
 Optional keys (``desc``, ``meta``, a per-out ``remote``, ``push: false``, an import's ``deps``...)
-are kept as they were when pv rewrites a pointer. Unknown keys are an error, so typos are caught.
+are kept as they were when pv rewrites a pointer. ``isexec: true`` records a file's execute bit
+(a directory's manifest has its files' bits), as DVC's ``isexec`` does. Unknown keys are an error, so typos are caught.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from pipever.paths import check_relpath, join, parent
 SUFFIX = ".pv"
 HEADER = "# pipever pointer: commit this file; the data itself is in the cache and on remotes\n"
 TOP_KEYS = {"outs", "desc", "meta", "deps", "frozen"}
-OUT_KEYS = {"path", "oid", "size", "nfiles", "desc", "meta", "type", "labels", "remote", "push"}
+OUT_KEYS = {"path", "oid", "size", "nfiles", "isexec", "desc", "meta", "type", "labels", "remote", "push"}
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,10 @@ class PointerOut:
     @property
     def is_dir(self) -> bool:
         return self.nfiles is not None
+
+    @property
+    def isexec(self) -> bool:
+        return self.extra.get("isexec") is True
 
     @property
     def push(self) -> bool:
@@ -120,8 +125,9 @@ def _parse_out(raw: object, rel: str) -> PointerOut:
     if not _is_count(size) or (nfiles is not None and not _is_count(nfiles)):
         raise PointerError(rel, "'size' and 'nfiles' must be non-negative integers")
     extra = {k: v for k, v in raw.items() if k not in ("path", "oid", "size", "nfiles")}
-    if "push" in extra and not isinstance(extra["push"], bool):
-        raise PointerError(rel, "'push' must be true or false")
+    for key in ("push", "isexec"):
+        if key in extra and not isinstance(extra[key], bool):
+            raise PointerError(rel, f"'{key}' must be true or false")
     if "remote" in extra and not isinstance(extra["remote"], str):
         raise PointerError(rel, "'remote' must be a remote name")
     return PointerOut(path, oid, size, nfiles, extra)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import glob as globmod
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from pipever.data import gitignore
 from pipever.data import pointer as ptr
@@ -133,12 +135,12 @@ def _add_one(
     oid, size, nfiles = saved.oid, saved.size, saved.nfiles
     pointer_rel = ptr.pointer_rel_for(rel)
     name = rel.rsplit("/", 1)[-1]
-    new_out = ptr.PointerOut(name, oid, size, nfiles)
+    new_out = ptr.PointerOut(name, oid, size, nfiles, _with_isexec({}, saved.isexec))
     if prev is not None:
         old = prev.out
-        new_out = replace(new_out, path=old.path, extra=old.extra)
+        new_out = replace(new_out, path=old.path, extra=_with_isexec(old.extra, saved.isexec))
         pointer = prev.pointer.with_out(prev.index, new_out)
-        changed = (old.oid, old.size, old.nfiles) != (oid, size, nfiles)
+        changed = (old.oid, old.size, old.nfiles, old.isexec) != (oid, size, nfiles, saved.isexec)
     else:
         pointer = ptr.Pointer(pointer_rel, (new_out,))
         changed = True
@@ -149,3 +151,9 @@ def _add_one(
     if not target.exists() or target.read_text(encoding="utf-8") != text:
         atomic_write_text(target, text)
     return Added(rel, pointer.rel, oid, size, nfiles, changed)
+
+
+def _with_isexec(extra: Mapping[str, Any], isexec: bool) -> dict[str, Any]:
+    """An out's extra keys with ``isexec: true`` for an executable file, and without it otherwise."""
+    kept = {k: v for k, v in extra.items() if k != "isexec"}
+    return {**kept, "isexec": True} if isexec else kept

@@ -69,7 +69,8 @@ def plan_outs(repo: Repo, outs: list[trk.Tracked], *, force: bool, relink: bool)
             else:
                 fs = ws.stat_file(t.rel)
                 cur = ws.hash_files([fs])[0].oid if fs is not None else None
-            co.plan_file(plan, t.rel, out.oid, cur, in_cache=in_cache, force=force, relink=relink)
+            co.plan_file(plan, t.rel, out.oid, cur, in_cache=in_cache, force=force, relink=relink,
+                         isexec=out.isexec)
     return plan
 
 

@@ -29,6 +29,7 @@ class Saved:
     oid: Oid
     size: int
     nfiles: int | None  # directories only
+    isexec: bool = False  # files only (a directory's manifest has its files' bits)
 
 
 def scan(repo: Repo, rel: str) -> list[FileStat] | FileStat:
@@ -75,14 +76,14 @@ def save_path(repo: Repo, rel: str, *, store: bool = True, link: bool = True, jo
         return Saved(rel, oid, manifest.size, manifest.nfiles)
     fs = found
     if not store:
-        return Saved(rel, ws.hash_files([fs])[0].oid, fs.st.st_size, None)
+        return Saved(rel, ws.hash_files([fs])[0].oid, fs.st.st_size, None, is_executable(fs.st.st_mode))
     progress.start(f"Adding {rel}", fs.st.st_size, unit="bytes")
     h = _hash_and_store_file(repo, fs)
     progress.advance(fs.st.st_size)
     progress.done()
     if link and not is_executable(fs.st.st_mode):  # executables stay copies: see Linker.link
         repo.linker().link_in_place(h.oid, rel)
-    return Saved(rel, h.oid, fs.st.st_size, None)
+    return Saved(rel, h.oid, fs.st.st_size, None, is_executable(fs.st.st_mode))
 
 
 def _store_all(repo: Repo, hashed: list[Hashed], *, jobs: int, progress: Progress) -> None:

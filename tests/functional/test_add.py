@@ -124,6 +124,21 @@ def test_add_with_hardlink_cache_type_keeps_a_file_executable(pv_repo: Path, pv:
     assert not os.stat(pv_repo / ".pv/cache" / hash_bytes(b"#!/bin/sh\necho hi\n").relpath()).st_mode & 0o111
 
 
+def test_execute_bit_of_a_file_is_recorded_and_checked_out(pv_repo: Path, pv: PvRunner) -> None:
+    """As in a directory's manifest (and DVC's ``isexec``): a clone's checkout gets a runnable script."""
+    gen({"run.sh": "#!/bin/sh\necho hi\n", "plain.txt": "p"})
+    os.chmod(pv_repo / "run.sh", 0o755)
+    pv.ok("add", "run.sh", "plain.txt")
+    assert _pointer(pv_repo / "run.sh.pv").outs[0].extra == {"isexec": True}
+    assert "isexec" not in (pv_repo / "plain.txt.pv").read_text()
+    (pv_repo / "run.sh").unlink()
+    pv.ok("checkout")
+    assert os.stat(pv_repo / "run.sh").st_mode & stat.S_IXUSR
+    os.chmod(pv_repo / "run.sh", 0o644)
+    pv.ok("add", "run.sh")
+    assert _pointer(pv_repo / "run.sh.pv").outs[0].extra == {}
+
+
 def test_add_refuses_symlink_in_directory_pointing_outside(pv_repo: Path, pv: PvRunner, tmp_path: Path) -> None:
     secret = tmp_path / "secret.txt"
     secret.write_text("secret")
