@@ -88,13 +88,15 @@ def register(repo: Repo, name: str, *, version: str | None = None, bump: Bump | 
         raise RegistryError("give either --version or --bump, not both", hint="drop one of them")
     _need_git(repo)
     commit = repo.git.resolve(rev)
-    from pipever.ops.model_locate import artifact_def
+    from pipever.ops.model_locate import artifact_def, locate
 
-    if artifact_def(repo, name, commit) is None:
+    art_def = artifact_def(repo, name, commit)
+    if art_def is None:
         raise RegistryError(
             f"artifact '{name}' is not declared in pv.yaml",
             hint=f"add it under 'artifacts:' ({name}: {{path: PATH, type: model}}) and commit pv.yaml",
         )
+    locate(repo, commit, art_def.path)  # RegistryError when the commit does not have the artifact
     refs = repo.git.list_tags()
     art = state.compute(refs).get(name)
     known = [v for v in art.versions if v.registered] if art else []

@@ -129,6 +129,15 @@ def test_register_at_an_older_revision(model_repo: Path, pv) -> None:  # type: i
     assert git("rev-parse", "model@v1.0.0^{commit}").strip() == first
 
 
+def test_register_refuses_a_commit_without_the_artifact(model_repo: Path, pv) -> None:  # type: ignore[no-untyped-def]
+    """A mistyped --rev must not make a 'latest' version that 'pv model get' can never deliver."""
+    before = git("rev-parse", "--short=7", "HEAD~1").strip()
+    assert err(pv("model", "register", "model", "--rev", "HEAD~1")) == (
+        f"'model.pkl' is neither tracked by pv nor by Git at commit {before} — commit its pointer file or "
+        "pv.lock (or the file) before registering a version there")
+    assert tag_names() == []
+
+
 # -- promote -------------------------------------------------------------------------------------
 def test_promote_with_passing_checks_records_them_in_the_tag(model_repo: Path, pv) -> None:  # type: ignore[no-untyped-def]
     pv.ok("model", "register", "model", "--version", "v1.0.0")
