@@ -14,7 +14,9 @@ from pipever.paths import parent
 def _entry(rel: str) -> tuple[str, str]:
     d = parent(rel)
     name = rel.rsplit("/", 1)[-1]
-    return d, "/" + name.replace("\\", "\\\\").replace("*", "\\*").replace("?", "\\?").replace("[", "\\[")
+    escaped = name.replace("\\", "\\\\").replace("*", "\\*").replace("?", "\\?").replace("[", "\\[")
+    stem = escaped.rstrip(" ")  # Git drops trailing spaces unless each is escaped
+    return d, "/" + stem + "\\ " * (len(escaped) - len(stem))
 
 
 def gitignore_rel(rel: str) -> str:

@@ -139,6 +139,17 @@ def test_execute_bit_of_a_file_is_recorded_and_checked_out(pv_repo: Path, pv: Pv
     assert _pointer(pv_repo / "run.sh.pv").outs[0].extra == {}
 
 
+def test_gitignore_entries_match_names_git_would_trim_or_expand(pv_repo: Path, pv: PvRunner) -> None:
+    """Git drops unescaped trailing spaces of a .gitignore line: 'trail ' was left unignored, so
+    'git add -A' would commit the data itself."""
+    names = ["trail ", "two  ", "br[ack]et", "#hash", "!bang", "st*r"]
+    gen({n: "x" for n in names})
+    pv.ok("add", *names)
+    assert git("check-ignore", *names).splitlines() == names
+    pv.ok("remove", *(n + ".pv" for n in names))
+    assert not (pv_repo / ".gitignore").exists()
+
+
 def test_add_refuses_symlink_in_directory_pointing_outside(pv_repo: Path, pv: PvRunner, tmp_path: Path) -> None:
     secret = tmp_path / "secret.txt"
     secret.write_text("secret")
