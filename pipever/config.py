@@ -29,6 +29,10 @@ SECTIONS: dict[str, set[str] | None] = {
     "hooks": {"pre_commit_warn_only"},
     "remote": None,  # remote.NAME.OPTION: free-form options passed to fsspec
 }
+BOOLEAN_OPTIONS = {
+    "core.autostage", "core.no_scm", "core.hardlink_lock", "core.check_update", "core.interactive", "core.quiet",
+    "cache.protected", "state.enabled", "hooks.pre_commit_warn_only",
+}
 # remote options honoured only from local/global config (never from a commit)
 UNSAFE_REMOTE_OPTIONS = {
     "proxy_command", "proxycommand", "known_hosts", "known_hosts_file", "server_host_key_algs",
@@ -114,6 +118,7 @@ class Config:
     # -- writing --------------------------------------------------------------------------------
     def set(self, level: str, key: str, value: Any) -> None:
         parts = _check_key(key)
+        _check_value(key, value)
         data = copy.deepcopy(self.levels.get(level, {}))
         node = data
         for part in parts[:-1]:
@@ -163,6 +168,16 @@ def _check_key(key: str) -> list[str]:
     if section == "remote" and len(parts) != 3:
         raise ConfigError(f"invalid remote option '{key}'", hint="use remote.NAME.OPTION")
     return parts
+
+
+def _check_value(key: str, value: Any) -> None:
+    """Refuse a value pv would misread later (``core.autostage 0`` read as on)."""
+    if key in BOOLEAN_OPTIONS and not isinstance(value, bool):
+        raise ConfigError(f"'{key}' must be true or false, got '{value}'", hint=f"e.g. 'pv config {key} false'")
+    if key == "cache.type":
+        from pipever.objects.checkout import parse_link_types
+
+        parse_link_types(value)
 
 
 def _read(path: Path) -> dict[str, Any]:

@@ -33,6 +33,22 @@ def test_config_rejects_unknown_keys(pv_repo: Path, pv: PvRunner) -> None:
     assert res.exit_code == 1 and res.stderr.startswith("ERROR: unknown config section 'bogus'")
 
 
+def test_config_rejects_values_pv_would_misread(pv_repo: Path, pv: PvRunner) -> None:
+    """'core.autostage 0' or 'maybe' was stored and read as 'on'; a bad cache.type was stored and
+    broke every later add/checkout."""
+    for value in ("0", "maybe"):
+        res = pv("config", "core.autostage", value)
+        assert res.exit_code == 1, res
+        assert res.stderr == (f"ERROR: 'core.autostage' must be true or false, got '{value}'"
+                              " — e.g. 'pv config core.autostage false'\n")
+    res = pv("config", "cache.type", "hardlnk")
+    assert res.exit_code == 1 and res.stderr.startswith("ERROR: unknown cache.type ['hardlnk']")
+    assert "core" not in (pv_repo / ".pv/config.yaml").read_text()
+    assert "cache" not in (pv_repo / ".pv/config.yaml").read_text()
+    pv.ok("config", "state.enabled", "false")
+    pv.ok("config", "cache.type", "hardlink,copy")
+
+
 def test_invalid_config_file_is_a_clear_error(pv_repo: Path, pv: PvRunner) -> None:
     (pv_repo / ".pv/config.yaml").write_text("core: [\n")
     res = pv("status")
