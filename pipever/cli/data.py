@@ -90,7 +90,8 @@ def status(
     if cloud or remote:
         from pipever.cli.cloud import cloud_status
 
-        return cloud_status(repo, targets or [], remote=remote, as_json=as_json, quiet=quiet, jobs=jobs,
+        return cloud_status(repo, targets or [], remote=remote, as_json=as_json,
+                            quiet=quiet or context.STATE.quiet, jobs=jobs,
                             all_branches=all_branches, all_tags=all_tags, all_commits=all_commits)
     from pipever.ops.status import status as do_status
 

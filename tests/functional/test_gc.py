@@ -252,3 +252,13 @@ def test_no_answer_at_the_prompt_is_no_not_an_interrupt(pv_repo: Path, pv: PvRun
     assert res.exit_code == 1, res
     assert res.stderr == "ERROR: nothing was deleted — rerun and answer 'y', or use -f\n"
     assert objects() == before
+
+
+def test_quiet_is_global_as_the_spec_says(pv_repo: Path, pv: PvRunner) -> None:
+    """``-q`` works after the command too, as in DVC, also for commands without a -q of their own."""
+    two_versions(pv)
+    res = pv("gc", "-w", "-f", "-q")
+    assert (res.exit_code, res.stdout, res.stderr) == (0, "", "")
+    gen({"f.txt": "f3\n"})
+    res = pv("commit", "f.txt", "--quiet")
+    assert (res.exit_code, res.stdout) == (0, "")

@@ -21,6 +21,7 @@ def test_status_cloud_new_then_in_sync_then_deleted_and_missing(pv_repo: Path, p
         "\tnew:                m.bin\n"
     )
     assert pv("status", "-c", "-q").exit_code == 3
+    assert (pv("-q", "status", "-c").exit_code, pv("-q", "status", "-c").stdout) == (3, "")
     pv.ok("push")
     assert pv.ok("status", "-c").stdout == "Cache and remote 'storage' are in sync.\n"
     assert pv("status", "--cloud", "--quiet").exit_code == 0
