@@ -132,7 +132,7 @@ def _missing(missing: dict[str, list[str]], *, verb: str) -> None:
 def push(
     targets: Optional[List[str]] = typer.Argument(None, help=TARGETS_HELP),
     remote: Optional[str] = typer.Option(None, "-r", "--remote", help="Remote to push to (default: each out's, or the default)."),
-    jobs: int = typer.Option(0, "-j", "--jobs", help=JOBS_HELP),
+    jobs: int = typer.Option(0, "-j", "--jobs", min=0, help=JOBS_HELP),
     all_branches: bool = typer.Option(False, "-a", "--all-branches", help="Also the data of every branch."),
     all_tags: bool = typer.Option(False, "-T", "--all-tags", help="Also the data of every tag."),
     all_commits: bool = typer.Option(False, "-A", "--all-commits", help="Also the data of every commit."),
@@ -144,14 +144,15 @@ def push(
     res = do_push(context.repo(), targets or [], remote=remote, jobs=jobs or None, all_branches=all_branches,
                   all_tags=all_tags, all_commits=all_commits, progress=render.progress())
     _warn(res.warnings)
-    render.out(f"{_plural(res.pushed)} pushed" if res.pushed else "Everything is up to date.")
+    if res.pushed or not res.missing:  # "up to date" would be wrong when some could not be pushed
+        render.out(f"{_plural(res.pushed)} pushed" if res.pushed else "Everything is up to date.")
     _missing(res.missing, verb="push")
 
 
 def fetch(
     targets: Optional[List[str]] = typer.Argument(None, help=TARGETS_HELP),
     remote: Optional[str] = typer.Option(None, "-r", "--remote", help="Remote to fetch from (default: each out's, or the default)."),
-    jobs: int = typer.Option(0, "-j", "--jobs", help=JOBS_HELP),
+    jobs: int = typer.Option(0, "-j", "--jobs", min=0, help=JOBS_HELP),
     all_branches: bool = typer.Option(False, "-a", "--all-branches", help="Also the data of every branch."),
     all_tags: bool = typer.Option(False, "-T", "--all-tags", help="Also the data of every tag."),
     all_commits: bool = typer.Option(False, "-A", "--all-commits", help="Also the data of every commit."),
@@ -163,14 +164,15 @@ def fetch(
     res = do_fetch(context.repo(), targets or [], remote=remote, jobs=jobs or None, all_branches=all_branches,
                    all_tags=all_tags, all_commits=all_commits, progress=render.progress())
     _warn(res.warnings)
-    render.out(f"{_plural(res.fetched)} fetched" if res.fetched else "Everything is up to date.")
+    if res.fetched or not res.missing:
+        render.out(f"{_plural(res.fetched)} fetched" if res.fetched else "Everything is up to date.")
     _missing(res.missing, verb="fetch")
 
 
 def pull(
     targets: Optional[List[str]] = typer.Argument(None, help=TARGETS_HELP),
     remote: Optional[str] = typer.Option(None, "-r", "--remote", help="Remote to pull from (default: each out's, or the default)."),
-    jobs: int = typer.Option(0, "-j", "--jobs", help=JOBS_HELP),
+    jobs: int = typer.Option(0, "-j", "--jobs", min=0, help=JOBS_HELP),
     all_branches: bool = typer.Option(False, "-a", "--all-branches", help="Also fetch the data of every branch."),
     all_tags: bool = typer.Option(False, "-T", "--all-tags", help="Also fetch the data of every tag."),
     all_commits: bool = typer.Option(False, "-A", "--all-commits", help="Also fetch the data of every commit."),
@@ -190,7 +192,7 @@ def pull(
     fetched = f"{_plural(res.fetch.fetched)} fetched" if res.fetch.fetched else ""
     if parts or fetched:
         render.out(", ".join(([fetched] if fetched else []) + parts))
-    else:
+    elif not res.fetch.missing and not co.missing and not co.corrupt:
         render.out("Everything is up to date.")
     _missing(res.fetch.missing, verb="fetch")
     problems = []

@@ -172,6 +172,10 @@ def test_push_of_data_missing_from_cache_and_remote_is_an_error(pv_repo: Path, p
     assert res.exit_code == 1
     assert "4 files pushed" in res.stdout
     assert "neither in the cache nor on remote 'storage'" in res.stderr and "model.pkl" in res.stderr
+    res = pv("push")  # nothing left to push, but it is not "up to date" either
+    assert (res.exit_code, res.stdout) == (1, "")
+    assert "neither in the cache nor on remote 'storage'" in res.stderr
+    assert pv("push", "-j", "-1").exit_code == 2  # a usage error, like any bad option value
 
 
 def test_targets_limit_what_is_pushed_and_pulled(pv_repo: Path, pv, remote: RemoteCase) -> None:
