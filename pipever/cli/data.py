@@ -40,7 +40,7 @@ def init(
 def add(
     targets: List[str] = typer.Argument(..., help="Files or directories to track."),
     use_glob: bool = typer.Option(False, "--glob", help="Expand wildcards in TARGETs."),
-    jobs: int = typer.Option(0, "-j", "--jobs", help=JOBS_HELP),
+    jobs: int = typer.Option(0, "-j", "--jobs", min=0, help=JOBS_HELP),
     quiet: bool = typer.Option(False, "-q", "--quiet", help="Errors only."),
 ) -> None:
     context.STATE.quiet |= quiet
@@ -84,7 +84,7 @@ def status(
     all_branches: bool = typer.Option(False, "-a", "--all-branches", help="With --cloud: objects of all branches."),
     all_tags: bool = typer.Option(False, "-T", "--all-tags", help="With --cloud: objects of all tags."),
     all_commits: bool = typer.Option(False, "-A", "--all-commits", help="With --cloud: objects of all commits."),
-    jobs: int = typer.Option(0, "-j", "--jobs", help=JOBS_HELP),
+    jobs: int = typer.Option(0, "-j", "--jobs", min=0, help=JOBS_HELP),
 ) -> int:
     repo = context.repo()
     if cloud or remote:
@@ -199,7 +199,7 @@ def cache_dir(
 def fsck(
     remote: Optional[str] = typer.Option(None, "-r", "--remote", help="Also verify the objects the workspace needs on this remote."),
     repair: bool = typer.Option(False, "--repair", help="Replace corrupt objects with good copies."),
-    jobs: int = typer.Option(0, "-j", "--jobs", help=JOBS_HELP),
+    jobs: int = typer.Option(0, "-j", "--jobs", min=0, help=JOBS_HELP),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON document."),
 ) -> int:
     import dataclasses

@@ -57,7 +57,7 @@ def run(
     name: Optional[str] = typer.Option(None, "-n", "--name", help="Name of the experiment (default: made up)."),
     queue: bool = typer.Option(False, "--queue", help="Only add the run to the queue (see --run-all)."),
     run_all: bool = typer.Option(False, "--run-all", help="Run every queued experiment."),
-    jobs: int = typer.Option(1, "-j", "--jobs", help="Parallel stages; with --run-all, experiments at once (0: one per CPU)."),
+    jobs: int = typer.Option(1, "-j", "--jobs", min=0, help="Parallel stages; with --run-all, experiments at once (0: one per CPU)."),
 ) -> None:
     from pipever.cli.pipeline import StageLines
     from pipever.ops import exp_run as ops
@@ -161,7 +161,7 @@ def push(
     remote: str = typer.Argument(..., help="Git remote, e.g. origin."),
     names: List[str] = typer.Argument(..., metavar="NAME...", help="Experiments."),
     pv_remote: Optional[str] = typer.Option(None, "-r", "--remote", help=PV_REMOTE_HELP),
-    jobs: Optional[int] = typer.Option(None, "-j", "--jobs", help="Parallel transfers."),
+    jobs: Optional[int] = typer.Option(None, "-j", "--jobs", min=0, help="Parallel transfers."),
 ) -> None:
     from pipever.ops.exp_refs import push as do_push
 
@@ -172,7 +172,7 @@ def pull(
     remote: str = typer.Argument(..., help="Git remote, e.g. origin."),
     names: List[str] = typer.Argument(..., metavar="NAME...", help="Experiments."),
     pv_remote: Optional[str] = typer.Option(None, "-r", "--remote", help=PV_REMOTE_HELP),
-    jobs: Optional[int] = typer.Option(None, "-j", "--jobs", help="Parallel transfers."),
+    jobs: Optional[int] = typer.Option(None, "-j", "--jobs", min=0, help="Parallel transfers."),
 ) -> None:
     from pipever.ops.exp_refs import pull as do_pull
 

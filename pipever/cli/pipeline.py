@@ -109,7 +109,7 @@ def repro(
     single: bool = typer.Option(False, "-s", "--single-item", help="Only the targets, not what they depend on."),
     downstream: bool = typer.Option(False, "--downstream", help="The targets and the stages that depend on them."),
     dry: bool = typer.Option(False, "--dry", help="Only print what would run."),
-    jobs: int = typer.Option(1, "-j", "--jobs", help="Run up to N independent stages at once (0: one per CPU)."),
+    jobs: int = typer.Option(1, "-j", "--jobs", min=0, help="Run up to N independent stages at once (0: one per CPU)."),
     keep_going: bool = typer.Option(False, "-k", "--keep-going", help="After a failure, go on with independent stages."),
     pull: bool = typer.Option(False, "--pull", help="Fetch missing deps and outputs from the remote first."),
     allow_missing: bool = typer.Option(False, "--allow-missing", help="Skip stages whose only change is missing data."),

@@ -69,7 +69,7 @@ def get(
     path: str = typer.Argument(..., help="The file or directory to download, relative to its root."),
     out: Optional[Path] = typer.Option(None, "-o", "--out", help="Where to write it (default: PATH's name here)."),  # noqa: UP007
     rev: Optional[str] = typer.Option(None, "--rev", help=REV_HELP),  # noqa: UP007
-    jobs: Optional[int] = typer.Option(None, "-j", "--jobs", help="Parallel downloads."),  # noqa: UP007
+    jobs: Optional[int] = typer.Option(None, "-j", "--jobs", min=0, help="Parallel downloads."),  # noqa: UP007
 ) -> None:
     from pipever.ops.get import get as do_get
 
@@ -83,7 +83,7 @@ def import_(
     path: str = typer.Argument(..., help="The file or directory to import, relative to its root."),
     out: Optional[str] = typer.Option(None, "-o", "--out", help="Where to put it (default: PATH's name here)."),  # noqa: UP007
     rev: Optional[str] = typer.Option(None, "--rev", help=REV_HELP),  # noqa: UP007
-    jobs: Optional[int] = typer.Option(None, "-j", "--jobs", help="Parallel downloads."),  # noqa: UP007
+    jobs: Optional[int] = typer.Option(None, "-j", "--jobs", min=0, help="Parallel downloads."),  # noqa: UP007
 ) -> None:
     from pipever.ops.imports import import_ as do_import
 
@@ -97,7 +97,7 @@ def import_(
 def update(
     targets: Optional[List[str]] = typer.Argument(None, help="Import pointer files or their data (default: every import)."),  # noqa: UP006, UP007
     rev: Optional[str] = typer.Option(None, "--rev", help="Move the imports to this revision of their source."),  # noqa: UP007
-    jobs: Optional[int] = typer.Option(None, "-j", "--jobs", help="Parallel downloads."),  # noqa: UP007
+    jobs: Optional[int] = typer.Option(None, "-j", "--jobs", min=0, help="Parallel downloads."),  # noqa: UP007
 ) -> None:
     from pipever.ops.imports import update as do_update
 

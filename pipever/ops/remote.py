@@ -105,7 +105,28 @@ def remote_modify(repo: Repo, name: str, option: str, value: str | None, *, unse
     stored: Any = _store_url(repo, value) if option == "url" else _parse_value(value)
     if option == "url":
         remote_url.parse(value, base_dir=str(repo.root))
+    _check_number(option, value)
     repo.config.set(level, key, stored)
+
+
+# pv's own numeric remote options: the smallest value each takes, whether it is whole, an example
+_NUMBERS = {"jobs": (1, True, "8"), "retries": (0, True, "5"), "connect_timeout": (0, False, "30"),
+            "read_timeout": (0, False, "60")}
+
+
+def _check_number(option: str, value: str) -> None:
+    """Refuse a value pv would silently replace by its default (``jobs abc``, ``jobs 0``)."""
+    if option not in _NUMBERS:
+        return
+    least, whole, example = _NUMBERS[option]
+    try:
+        number = int(value) if whole else float(value)
+        ok = number >= least if whole else number > least
+    except ValueError:
+        ok = False
+    if not ok:
+        what = f"a whole number of at least {least}" if whole else "a number of seconds above 0"
+        raise ConfigError(f"'{option}' must be {what}, got '{value}'", hint=f"e.g. 'pv remote modify NAME {option} {example}'")
 
 
 def _check_committable(repo: Repo, name: str, option: str) -> None:

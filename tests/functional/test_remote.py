@@ -64,6 +64,11 @@ def test_modify_sets_and_unsets_options(pv_repo: Path, pv) -> None:
     assert _cfg(pv_repo)["remote"]["s"] == {"url": "s3://b/p", "endpoint_url": "http://minio:9000", "jobs": 8}
     pv.ok("remote", "modify", "s", "--unset", "jobs")
     assert "jobs" not in _cfg(pv_repo)["remote"]["s"]
+    for option, bad in (("jobs", "abc"), ("jobs", "0"), ("retries", "many"), ("read_timeout", "0")):
+        res = pv("remote", "modify", "s", option, bad)  # else silently replaced by the default
+        assert res.exit_code == 1 and res.stderr.startswith(f"ERROR: '{option}' must be "), res
+    pv.ok("remote", "modify", "s", "read_timeout", "2.5")
+    assert _cfg(pv_repo)["remote"]["s"]["read_timeout"] == "2.5"
     res = pv("remote", "modify", "nope", "jobs", "1")
     assert res.exit_code == 1 and res.stderr == "ERROR: remote 'nope' does not exist — see 'pv remote list'\n"
 
