@@ -48,6 +48,9 @@ def add(
 
     repo = context.repo()
     res = do_add(repo, targets, use_glob=use_glob, jobs=jobs, progress=render.progress())
+    if res.skipped:
+        shown = ", ".join(res.skipped[:10]) + (f" and {len(res.skipped) - 10} more" if len(res.skipped) > 10 else "")
+        render.warn(f"left out {len(res.skipped)} symlink(s) to nothing: {shown}")
     for a in res.added:
         what = f"{a.nfiles} files, " if a.nfiles is not None else ""
         verb = "Added" if a.changed else "Unchanged"

@@ -50,6 +50,7 @@ class Workspace:
         self.real_root = os.path.realpath(root)
         self.cache_root = os.path.realpath(cache_root)
         self.state = state
+        self.dangling: list[str] = []  # symlinks to nothing that walks left out (add warns of them)
 
     # -- stat ---------------------------------------------------------------------------------
     def stat_file(self, rel: str) -> FileStat | None:
@@ -118,6 +119,8 @@ class Workspace:
                             fs = self._follow(prefix + name, entry.path)
                             if fs is not None:
                                 out.append(fs)
+                            else:
+                                self.dangling.append(prefix + name)
         out.sort(key=lambda f: f.rel)
         return out
 

@@ -34,6 +34,7 @@ class Added:
 class AddResult:
     added: list[Added] = field(default_factory=list)
     staged: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # symlinks to nothing inside added directories
 
 
 def expand_targets(repo: Repo, targets: list[str], *, use_glob: bool) -> list[str]:
@@ -111,6 +112,7 @@ def add(
         # look at every target before writing anything: a hostile symlink or a vanished file in
         # the last target must not leave the first ones half-added
         scans = {rel: scan(repo, rel) for rel in rels}
+        result.skipped = sorted(set(repo.workspace.dangling))
         for rel in rels:
             added = _add_one(repo, rel, existing.get(rel), jobs=jobs, progress=progress, scanned=scans[rel])
             result.added.append(added)

@@ -150,6 +150,16 @@ def test_gitignore_entries_match_names_git_would_trim_or_expand(pv_repo: Path, p
     assert not (pv_repo / ".gitignore").exists()
 
 
+def test_add_warns_of_symlinks_to_nothing_it_leaves_out(pv_repo: Path, pv: PvRunner) -> None:
+    gen({"d": {"a": "a\n"}})
+    os.symlink("nonexistent", "d/dangling")
+    res = pv.ok("add", "d")
+    assert res.stderr == "WARNING: left out 1 symlink(s) to nothing: d/dangling\n"
+    assert "Added d (1 files, 2 B) -> d.pv" in res.stdout
+    os.unlink("d/dangling")
+    assert pv.ok("add", "d").stderr == ""
+
+
 def test_add_refuses_symlink_in_directory_pointing_outside(pv_repo: Path, pv: PvRunner, tmp_path: Path) -> None:
     secret = tmp_path / "secret.txt"
     secret.write_text("secret")
