@@ -100,6 +100,7 @@ class SchemaError(PvError):
         super().__init__(f"{loc}: {problem}", hint=hint or f"fix '{file}'")
         self.file = file
         self.line = line
+        self.problem = problem
 
 
 class ConfigError(PvError):

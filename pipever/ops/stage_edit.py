@@ -12,7 +12,7 @@ from typing import Any
 
 from pipever import fsutil
 from pipever.data import gitignore
-from pipever.errors import StageError, TargetError
+from pipever.errors import SchemaError, StageError, TargetError
 from pipever.fsutil import atomic_write_text
 from pipever.ops import stages as st
 from pipever.ops.lockio import read_lock, write_lock
@@ -125,7 +125,15 @@ def add_stage(repo: Repo, spec: StageSpec, *, force: bool = False) -> list[str]:
             if not force:
                 raise StageError(f"stage '{spec.name}' already exists in '{st.PIPELINE_FILE}'",
                                  hint="use -f to overwrite it")
-    pipeline = _validated(repo, yamledit.add_stage(old, spec.name, stage_body(spec), file=st.PIPELINE_FILE))
+    try:
+        pipeline = _validated(repo, yamledit.add_stage(old, spec.name, stage_body(spec), file=st.PIPELINE_FILE))
+    except SchemaError as exc:
+        if exc.file != st.PIPELINE_FILE:
+            raise
+        # pv.yaml as it is was valid: the problem is in what was given (and the line it names
+        # would be in a text that is never written)
+        raise StageError(f"stage '{spec.name}' cannot be added: {exc.problem}",
+                         hint="fix the name, paths or options given to 'pv stage add'; pv.yaml is unchanged") from None
     stage = pipeline.stages[spec.name]
     from pipever.ops import tracked as trk
 

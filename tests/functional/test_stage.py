@@ -89,7 +89,9 @@ def test_stage_add_refuses_bad_stages_and_writes_nothing(pv_repo: Path, pv: PvRu
         assert res.stderr == message
     assert (pv_repo / "pv.yaml").read_text().startswith(EXISTING[:-1])
     res = pv("stage", "add", "-n", "bad name", "echo")
-    assert res.exit_code == 1 and "invalid stage name 'bad name'" in res.stderr
+    assert res.exit_code == 1 and res.stderr == (  # no line of a pv.yaml that was never written
+        "ERROR: stage 'bad name' cannot be added: invalid stage name 'bad name': no spaces or any of / \\ @ : , — "
+        "fix the name, paths or options given to 'pv stage add'; pv.yaml is unchanged\n")
     assert "bad name" not in (pv_repo / "pv.yaml").read_text()
 
 
