@@ -59,7 +59,10 @@ GUARD = Path(__file__).with_name("stage_guard.py")
 
 def guarded(lifeline: int) -> list[str]:
     """The argv prefix that runs a command under ``stage_guard``: it kills the command's process
-    group when pv dies (its copy of ``lifeline``'s other end closes), SIGKILL included."""
+    group when pv dies (its copy of ``lifeline``'s other end closes), SIGKILL included. Empty
+    where there is no interpreter to run it with (an embedded Python): the command runs bare."""
+    if not sys.executable or not os.access(sys.executable, os.X_OK):
+        return []
     return [sys.executable, "-I", "-S", str(GUARD), str(lifeline)]
 
 

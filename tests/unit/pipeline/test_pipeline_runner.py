@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import os
+import sys
 import time
 from pathlib import Path
 
+import pytest
+
+from pipever.pipeline import runner as runner_mod
 from pipever.pipeline.runner import Finished, Line, Runner, shell
 
 
@@ -54,3 +58,17 @@ def test_stop_all_kills_the_whole_process_group(tmp_path: Path) -> None:
 def test_shell_is_a_posix_shell() -> None:
     assert shell({"SHELL": "/usr/bin/fish"}) == ["/bin/sh", "-c"]
     assert shell({}) == ["/bin/sh", "-c"]
+
+
+def test_the_guard_runs_on_pvs_interpreter_isolated() -> None:
+    argv = runner_mod.guarded(7)
+    assert argv[:3] == [sys.executable, "-I", "-S"]
+    assert argv[3].endswith("stage_guard.py") and argv[4] == "7"
+
+
+def test_without_an_interpreter_commands_run_bare(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setattr(sys, "executable", "")
+    assert runner_mod.guarded(7) == []
+    r = Runner()
+    r.start("s", ["echo bare"], cwd=tmp_path, env=dict(os.environ))
+    assert events(r, 1) == [Line("s", "bare", False), Finished("s", 0)]
