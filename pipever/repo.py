@@ -13,15 +13,14 @@ from typing import TYPE_CHECKING
 from pipever import fsutil
 from pipever.config import Config
 from pipever.errors import NotARepoError
-from pipever.lock import repo_lock
 from pipever.objects.build import Workspace
-from pipever.objects.checkout import Linker, parse_link_types
 from pipever.objects.odb import ObjectDB
 from pipever.objects.state import StateDB, StateNoop
 
 if TYPE_CHECKING:
     from pipever.data.ignore import PvIgnore
     from pipever.git import Git
+    from pipever.objects.checkout import Linker
     from pipever.ops.add import AddResult
     from pipever.ops.checkout import CheckoutResult
     from pipever.ops.commit import CommitResult
@@ -102,6 +101,8 @@ class Repo:
         return PvIgnore(self.root)
 
     def linker(self) -> Linker:
+        from pipever.objects.checkout import Linker, parse_link_types  # not on read-only paths
+
         return Linker(self.root, self.odb, self.state, parse_link_types(self.config.get("cache.type", ["reflink", "copy"])))
 
     @property
@@ -118,6 +119,8 @@ class Repo:
             finally:
                 self._lock_depth -= 1
             return
+        from pipever.lock import repo_lock
+
         with repo_lock(self.tmp_dir, command=self.command, wait=self.wait_for_lock) as holder_died:
             if holder_died:  # a pv process was killed mid-write: remove its temp files
                 fsutil.remove_tmp_files(self.root, skip=(self.cache_dir, self.tmp_dir))

@@ -106,13 +106,11 @@ def stage_names(repo: Repo) -> set[str]:
 
 def stage_status(repo: Repo, targets: list[str]) -> dict[str, list[Any]]:
     """``{stage: reasons}`` for stages that are stale or whose outputs are not in the cache."""
-    from pipever.ops.stage_state import Probe
-    from pipever.pipeline.status import report
-
-    from pipever.pipeline.dag import build_graph
-
     if not (repo.root / PIPELINE_FILE).exists():
         return {}
+    from pipever.ops.stage_state import Probe
+    from pipever.pipeline.dag import build_graph
+    from pipever.pipeline.status import report
     pipeline = load_pipeline(repo)
     build_graph(pipeline)  # a cycle or an output produced twice is an error here too
     names = resolve_targets(pipeline, targets, root=repo.root) if targets else list(pipeline.stages)

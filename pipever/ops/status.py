@@ -87,9 +87,13 @@ def data_status(repo: Repo, targets: list[str]) -> dict[str, list[dict[str, obje
 
 
 def status(repo: Repo, targets: list[str]) -> StatusResult:
+    result = StatusResult()
+    if not targets and not (repo.root / "pv.yaml").exists():  # data only: no pipeline code to load
+        result.entries.update(data_status(repo, []))
+        repo.state.flush()
+        return result
     from pipever.ops.stages import split_targets, stage_status
 
-    result = StatusResult()
     data_targets, stage_targets = split_targets(repo, targets)
     if data_targets or not targets:
         result.entries.update(data_status(repo, data_targets))
