@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import stat as statmod
+from operator import itemgetter
 from collections.abc import Callable, Sequence
 from typing import NamedTuple, Protocol
 from pathlib import Path
@@ -89,6 +90,7 @@ class Workspace:
     def walk(self, rel_dir: str, ignore: Ignore | None = None) -> list[FileStat]:
         """Every regular file below ``rel_dir`` (repo-relative paths), sorted."""
         out: list[FileStat] = []
+        append, new, no_oid = out.append, tuple.__new__, None  # bound once: the loop runs per file
         stack = [rel_dir]
         while stack:
             cur = stack.pop()
@@ -109,7 +111,7 @@ class Workspace:
                         continue
                     if entry.is_file(follow_symlinks=False):
                         if check is None or not check(prefix + name, False):
-                            out.append(FileStat(prefix + name, entry.stat(follow_symlinks=False)))
+                            append(new(FileStat, (prefix + name, entry.stat(follow_symlinks=False), no_oid)))
                     elif entry.is_dir(follow_symlinks=False):
                         if name == ".git" or (check is not None and check(prefix + name, True)):
                             continue
@@ -121,7 +123,7 @@ class Workspace:
                                 out.append(fs)
                             else:
                                 self.dangling.append(prefix + name)
-        out.sort(key=lambda f: f.rel)
+        out.sort(key=itemgetter(0))  # by rel
         return out
 
     # -- hash ---------------------------------------------------------------------------------
@@ -167,6 +169,8 @@ def fingerprint(files: Sequence[FileStat]) -> str | None:
     Built from packed integers, not text: it runs on every status of a large directory."""
     import time
     from array import array
+    from itertools import chain
+    from operator import attrgetter
 
     from blake3 import blake3
 
@@ -174,11 +178,9 @@ def fingerprint(files: Sequence[FileStat]) -> str | None:
 
     now = time.time_ns()
     stats = [f.st for f in files]
-    if stats and max(st.st_mtime_ns for st in stats) >= now - RACY_COARSE_NS and any(is_racy(st, now) for st in stats):
+    if stats and max(map(attrgetter("st_mtime_ns"), stats)) >= now - RACY_COARSE_NS and any(is_racy(st, now) for st in stats):
         return None
-    numbers = array("q")
-    for st in stats:
-        numbers.extend((st.st_ino, st.st_size, st.st_mtime_ns, st.st_mode))
+    numbers = array("q", chain.from_iterable(map(attrgetter("st_ino", "st_size", "st_mtime_ns", "st_mode"), stats)))
     digest = blake3(numbers.tobytes())
     digest.update("\0".join([f.rel for f in files]).encode("utf-8", "surrogateescape"))
     digest.update("\0".join([f.cached_oid.hex if f.cached_oid else "" for f in files]).encode())
