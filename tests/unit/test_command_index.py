@@ -61,6 +61,18 @@ def test_trailing_command_knows_which_options_take_a_value(path: tuple[str, ...]
     assert TRAILING_COMMAND[path] == valued
 
 
+def pre_parsed(argv: list[str]) -> tuple[bool, bool, list[str]]:
+    """(verbose, quiet, words left for typer) after ``_pre_parse``."""
+    from pipever.cli import app, context
+
+    words = list(argv)
+    try:
+        app._pre_parse(words)
+        return context.STATE.verbose, context.STATE.quiet, words
+    finally:
+        context.STATE.verbose = context.STATE.quiet = False
+
+
 @pytest.mark.parametrize(("argv", "verbose", "left"), [
     (["add", "-v", "x"], True, ["add", "x"]),
     (["--verbose", "status"], True, ["status"]),
@@ -72,14 +84,8 @@ def test_trailing_command_knows_which_options_take_a_value(path: tuple[str, ...]
     (["status", "--", "-v"], False, ["status", "--", "-v"]),
 ])
 def test_verbose_is_taken_only_from_pvs_own_words(argv: list[str], verbose: bool, left: list[str]) -> None:
-    from pipever.cli import app, context
-
-    words = list(argv)
-    try:
-        app._pre_parse(words)
-        assert (context.STATE.verbose, words) == (verbose, left)
-    finally:
-        context.STATE.verbose = False
+    now_verbose, _, words = pre_parsed(argv)
+    assert (now_verbose, words) == (verbose, left)
 
 
 def _paths(cmd: typer.core.TyperGroup | object, path: tuple[str, ...], ctx: typer.Context) -> list[tuple[str, ...]]:
@@ -112,11 +118,5 @@ def test_own_quiet_lists_exactly_the_commands_with_a_quiet_of_their_own() -> Non
     (["init", "--", "-q"], False, ["init", "--", "-q"]),
 ])
 def test_quiet_after_a_command_without_its_own_is_global(argv: list[str], quiet: bool, left: list[str]) -> None:
-    from pipever.cli import app, context
-
-    words = list(argv)
-    try:
-        app._pre_parse(words)
-        assert (context.STATE.quiet, words) == (quiet, left)
-    finally:
-        context.STATE.quiet = False
+    _, now_quiet, words = pre_parsed(argv)
+    assert (now_quiet, words) == (quiet, left)
