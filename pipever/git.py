@@ -76,7 +76,8 @@ class Git:
         except FileNotFoundError as exc:
             raise GitError("the 'git' program was not found", hint="install Git") from exc
         if check and proc.returncode != 0:
-            msg = proc.stderr.decode(errors="replace").strip().splitlines()
+            lines = proc.stderr.decode(errors="replace").strip().splitlines()
+            msg = [line for line in lines if not line.startswith("hint:")] or lines  # git's advice is no reason
             raise GitError(f"git {args[0]} failed: {msg[-1] if msg else proc.returncode}", hint="see 'git status'")
         return proc.stdout
 
@@ -91,6 +92,14 @@ class Git:
             if any(f == p or f.startswith(p + "/") for f in files):
                 hit.append(p)
         return hit
+
+    def ignored(self, paths: Sequence[str]) -> list[str]:
+        """Which of ``paths`` Git ignores (tracked files never are, as for ``git add``)."""
+        if not paths:
+            return []
+        out = self.run("check-ignore", "-z", "--stdin", input="\0".join(paths).encode() + b"\0", check=False)
+        found = set(out.decode().split("\0"))
+        return [p for p in paths if p in found]
 
     def add(self, paths: Iterable[str]) -> None:
         items = sorted(set(paths))

@@ -68,6 +68,19 @@ def test_add_refuses_path_tracked_by_git(pv_repo: Path, pv: PvRunner) -> None:
     assert not (pv_repo / "code.py.pv").exists()
 
 
+def test_add_refuses_target_whose_pointer_git_ignores(pv_repo: Path, pv: PvRunner) -> None:
+    # the pointer would be invisible to pv (status, push, gc -w deleted its data) and 'git add' failed
+    gen({".gitignore": "logs/\n", "logs": {"l.txt": "hello"}})
+    res = pv("add", "logs/l.txt")
+    assert res.exit_code == 1
+    assert res.stderr == (
+        "ERROR: 'logs/l.txt.pv' would be ignored by Git — change the .gitignore rule that ignores it"
+        " ('git check-ignore -v logs/l.txt.pv' shows which)\n"
+    )
+    assert not (pv_repo / "logs/l.txt.pv").exists() and not (pv_repo / "logs/.gitignore").exists()
+    assert not [f for f in (pv_repo / ".pv/cache").rglob("*") if f.is_file()]
+
+
 def test_add_refuses_missing_and_outside_paths(pv_repo: Path, pv: PvRunner, tmp_path: Path) -> None:
     res = pv("add", "nope.csv")
     assert res.exit_code == 1 and res.stderr == "ERROR: 'nope.csv' does not exist — check the path\n"
