@@ -178,7 +178,10 @@ class Git:
                 shas.add(head.commit.hexsha)
         if all_tags:
             for tag in self.repo.tags:
-                shas.add(tag.commit.hexsha)
+                try:
+                    shas.add(tag.commit.hexsha)
+                except ValueError:
+                    continue  # a tag of a tree or a blob: no commit, no data
         return sorted(shas)
 
     def named_commits(self, *, all_branches: bool, all_tags: bool, all_commits: bool) -> list[tuple[str, str]]:
@@ -187,10 +190,12 @@ class Git:
         names: dict[str, list[str]] = {}
         kinds = (["refs/heads"] if all_branches else []) + (["refs/tags"] if all_tags else [])
         if kinds:
-            out = self.run("for-each-ref", "--format=%(refname:short)%00%(objectname)%00%(*objectname)", *kinds)
+            fmt = "--format=%(refname:short)%00%(objectname)%00%(*objectname)%00%(objecttype)%00%(*objecttype)"
+            out = self.run("for-each-ref", fmt, *kinds)
             for line in out.decode().splitlines():
-                name, sha, peeled = line.split("\0")
-                names.setdefault(peeled or sha, []).append(name)
+                name, sha, peeled, otype, ptype = line.split("\0")
+                if (ptype or otype) == "commit":  # a tag of a tree or a blob names no data
+                    names.setdefault(peeled or sha, []).append(name)
         if all_commits:
             for sha in self.run("rev-list", "--all", "--topo-order").decode().split():
                 names.setdefault(sha, [sha[:7]])

@@ -118,6 +118,18 @@ def test_tags_keep_tagged_data(pv_repo: Path, pv: PvRunner) -> None:
     assert {A1, F1} <= objects()
 
 
+def test_tags_of_trees_and_blobs_are_skipped(pv_repo: Path, pv: PvRunner) -> None:
+    # such tags exist (linux.git's v2.6.11-tree); -T crashed with 'unexpected ValueError'
+    two_versions(pv)
+    git("tag", "v1", "HEAD~1")
+    git("tag", "tree", "HEAD^{tree}")
+    git("tag", "-a", "-m", "a blob", "blob", "HEAD:f.txt.pv")
+    pv.ok("gc", "-T", "-f")
+    assert {A1, F1} <= objects()
+    res = pv.ok("metrics", "show", "-T")
+    assert "unknown revision" not in res.stderr
+
+
 def test_uncommitted_pointers_and_pv_lock_are_kept(pv_repo: Path, pv: PvRunner) -> None:
     pv.ok("config", "core.autostage", "false")
     gen({"new.bin": "new\n", "model.pkl": "model\n"})
