@@ -98,10 +98,11 @@ def update(
     targets: Optional[List[str]] = typer.Argument(None, help="Import pointer files or their data (default: every import)."),  # noqa: UP006, UP007
     rev: Optional[str] = typer.Option(None, "--rev", help="Move the imports to this revision of their source."),  # noqa: UP007
     jobs: Optional[int] = typer.Option(None, "-j", "--jobs", min=0, help="Parallel downloads."),  # noqa: UP007
+    force: bool = typer.Option(False, "-f", "--force", help="Discard local changes to the imported data."),
 ) -> None:
     from pipever.ops.imports import update as do_update
 
-    res = do_update(context.repo(), targets or [], rev=rev, jobs=jobs)
+    res = do_update(context.repo(), targets or [], rev=rev, jobs=jobs, force=force)
     for i in res.updated:
         render.out(f"Updated {i.rel} ({_what(i.size, i.nfiles)}) to {i.source.rev_lock[:10]} of {i.source.url}")
     for rel in res.unchanged:

@@ -128,12 +128,12 @@ def _out(rel: str, content: Content, extra: Mapping[str, Any]) -> ptr.PointerOut
     return ptr.PointerOut(posixpath.basename(rel), content.oid, content.size, content.nfiles, dict(extra))
 
 
-def _checkout(repo: Repo, pointer_rel: str, *, previous: str | None) -> None:
+def _checkout(repo: Repo, pointer_rel: str, *, previous: str | None, force: bool = False) -> None:
     """Check the new data out; on a conflict put the previous pointer text back (or remove it)."""
     from pipever.ops.checkout import checkout
 
     try:
-        checkout(repo, [pointer_rel])
+        checkout(repo, [pointer_rel], force=force)
     except CheckoutConflictError:
         if previous is None:
             os.unlink(repo.root / pointer_rel)
@@ -142,8 +142,11 @@ def _checkout(repo: Repo, pointer_rel: str, *, previous: str | None) -> None:
         raise
 
 
-def update(repo: Repo, targets: list[str], *, rev: str | None = None, jobs: int | None = None) -> UpdateResult:
-    """Refresh imports (all of them when ``targets`` is empty) from their source repositories."""
+def update(
+    repo: Repo, targets: list[str], *, rev: str | None = None, jobs: int | None = None, force: bool = False,
+) -> UpdateResult:
+    """Refresh imports (all of them when ``targets`` is empty) from their source repositories;
+    ``force`` discards local changes to the imported data."""
     chosen = {t.pointer.rel: t.pointer for t in trk.select(repo, targets)}
     imports = {rel: p for rel, p in chosen.items() if import_source(p) is not None}
     if targets and len(imports) < len(chosen):
@@ -165,7 +168,7 @@ def update(repo: Repo, targets: list[str], *, rev: str | None = None, jobs: int 
         out = ptr.PointerOut(old.path, content.oid, content.size, content.nfiles, old.extra)
         new = replace(pointer, outs=(out, *pointer.outs[1:]), extra={**pointer.extra, "deps": _deps(source)})
         _write(repo, new)
-        _checkout(repo, rel, previous=previous)
+        _checkout(repo, rel, previous=previous, force=force)
         result.updated.append(Imported(rel, pointer.out_rel(old), content.size, content.nfiles, source))
     result.staged = _stage(repo, [i.pointer for i in result.updated], [i.rel for i in result.updated])
     return result

@@ -218,6 +218,10 @@ def test_update_keeps_local_changes_and_the_pointer(pv_repo: Path, pv: PvRunner,
     assert res.exit_code == 1 and "would be lost: 'table.csv'" in res.stderr
     assert (pv_repo / "table.csv").read_text() == "my edits\n"
     assert (pv_repo / "table.csv.pv").read_text() == before
+    assert "rerun with --force to discard the changes" in res.stderr
+    pv.ok("update", "--force")  # the hint's flag exists ('No such option: --force', exit 2)
+    assert (pv_repo / "table.csv").read_text() == "changed\n"
+    assert (pv_repo / "table.csv.pv").read_text() != before
 
 
 def test_update_refuses_data_that_is_not_imported(pv_repo: Path, pv: PvRunner) -> None:
