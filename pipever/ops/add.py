@@ -105,13 +105,7 @@ def add(
                 f"'{in_git[0]}' is tracked by Git",
                 hint=f"run 'git rm -r --cached {in_git[0]}' first",
             )
-        pointers = [ptr.pointer_rel_for(rel) for rel in rels]
-        hidden = repo.git.ignored(pointers)
-        if hidden:
-            raise TargetError(
-                f"'{hidden[0]}' would be ignored by Git",
-                hint=f"change the .gitignore rule that ignores it ('git check-ignore -v {hidden[0]}' shows which)",
-            )
+        trk.refuse_ignored_pointers(repo, [ptr.pointer_rel_for(rel) for rel in rels])
     existing = {t.rel: t for t in tracked}
     result = AddResult()
     to_stage: list[str] = []

@@ -86,6 +86,7 @@ def _check_dest(repo: Repo, rel: str) -> None:
             raise TargetError(f"'{path}' already exists", hint="remove it, or choose another path with -o")
     if repo.scm and repo.git.tracked([rel]):
         raise TargetError(f"'{rel}' is tracked by Git", hint=f"run 'git rm -r --cached {rel}' first")
+    trk.refuse_ignored_pointers(repo, [pointer_rel])
     for t in trk.all_tracked(repo):
         if is_inside(rel, t.rel) or is_inside(t.rel, rel):
             raise TargetError(f"'{rel}' overlaps the tracked '{t.rel}'", hint="import to another path with -o")

@@ -110,6 +110,7 @@ def _destination(repo: Repo, src_rel: str, dst: str, tracked: list[trk.Tracked])
             raise TargetError(f"'{rel}' is inside the tracked directory '{t.rel}'", hint="choose a destination outside tracked data")
     if repo.scm and repo.git.tracked([rel]):
         raise TargetError(f"'{rel}' is tracked by Git", hint=f"run 'git rm -r --cached {rel}' first, or choose another destination")
+    trk.refuse_ignored_pointers(repo, [ptr.pointer_rel_for(rel)])
     from pipever.ops.stages import stage_out_paths
 
     for out in stage_out_paths(repo):

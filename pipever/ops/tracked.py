@@ -58,6 +58,16 @@ def all_tracked(repo: Repo) -> list[Tracked]:
     return out
 
 
+def refuse_ignored_pointers(repo: Repo, pointer_rels: list[str]) -> None:
+    """A pointer file Git ignores is invisible to pv (status, push, gc): refuse to write one."""
+    hidden = repo.git.ignored(pointer_rels) if repo.scm else []
+    if hidden:
+        raise TargetError(
+            f"'{hidden[0]}' would be ignored by Git",
+            hint=f"change the .gitignore rule that ignores it ('git check-ignore -v {hidden[0]}' shows which)",
+        )
+
+
 def resolve_target(repo: Repo, arg: str) -> str:
     return to_repo_path(repo.root, arg)
 

@@ -188,6 +188,14 @@ def test_import_refuses_an_existing_path(pv_repo: Path, pv: PvRunner, source: So
     assert res.exit_code == 1 and res.stderr.startswith("ERROR: 'table.csv' already exists")
 
 
+def test_import_refuses_a_destination_whose_pointer_git_ignores(pv_repo: Path, pv: PvRunner, source: Source) -> None:
+    gen({".gitignore": "ext/\n"})
+    res = pv("import", source.url, "data/table.csv", "-o", "ext/table.csv")
+    assert res.exit_code == 1
+    assert res.stderr.startswith("ERROR: 'ext/table.csv.pv' would be ignored by Git — ")
+    assert not (pv_repo / "ext").exists()
+
+
 def test_update_follows_the_source(pv_repo: Path, pv: PvRunner, source: Source) -> None:
     pv.ok("import", source.url, "data/images")
     git("commit", "-qm", "import")

@@ -95,12 +95,15 @@ def test_move_pointer_only_when_data_is_not_checked_out(pv_repo: Path, pv: PvRun
         ("f", "ERROR: 'f' is 'f' itself — give a different destination\n"),
         ("code.py", "ERROR: 'code.py' already exists — choose another destination, or remove it first\n"),
         ("gitfile", "ERROR: 'gitfile' is tracked by Git — run 'git rm -r --cached gitfile' first, or choose another destination\n"),
+        ("ign/f", "ERROR: 'ign/f.pv' would be ignored by Git — change the .gitignore rule that ignores it"
+                  " ('git check-ignore -v ign/f.pv' shows which)\n"),
     ],
 )
 def test_move_refuses_bad_destinations(pv_repo: Path, pv: PvRunner, dst: str, error: str) -> None:
     gen({"f": "f\n", "exists.txt": "e\n", "taken": "t\n", "dir": {"a": "a\n"}, "code.py": "", "gitfile": "g\n"})
     pv.ok("add", "f", "dir", "taken")
     git_commit("state")
+    Path(".git/info/exclude").write_text("ign/\n")  # a moved pointer there would be invisible to pv
     os.unlink("gitfile")  # still in Git's index
     os.unlink("taken")  # only its pointer is left
     res = pv("move", "f", dst)
