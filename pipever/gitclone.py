@@ -66,8 +66,10 @@ def _git(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[byt
 
 
 def _error(url: str, proc: subprocess.CompletedProcess[bytes]) -> GitError:
-    lines = proc.stderr.decode(errors="replace").strip().splitlines()
-    return GitError(f"cannot clone '{url}': {lines[-1] if lines else 'git clone failed'}",
+    lines = [ln.strip() for ln in proc.stderr.decode(errors="replace").splitlines() if ln.strip()]
+    fatal = [ln.removeprefix("fatal: ") for ln in lines if ln.startswith("fatal: ")]  # git's advice follows
+    why = fatal[0] if fatal else lines[-1] if lines else "git clone failed"
+    return GitError(f"cannot clone '{url}': {why}",
                     hint="check the URL and that you can access it with 'git ls-remote URL'")
 
 

@@ -162,6 +162,14 @@ def test_get_of_a_repository_without_pv_names_it(pv_repo: Path, pv: PvRunner, tm
     assert res.stderr.startswith(f"ERROR: '{plain}' is not a pipever repository at 'HEAD'")
 
 
+def test_a_path_that_is_no_repository_names_gits_reason(pv_repo: Path, pv: PvRunner) -> None:
+    # git's last line ('and the repository exists.') was shown as the reason
+    gen({"sub": {"f": "x"}})
+    res = pv("ls", ".", cwd=pv_repo / "sub")
+    assert res.exit_code == 1
+    assert res.stderr.startswith(f"ERROR: cannot clone '.': '{pv_repo / 'sub'}' does not appear to be a git repository — ")
+
+
 # -- import / update -----------------------------------------------------------------------------
 def test_import_tracks_the_source_and_checks_the_data_out(pv_repo: Path, pv: PvRunner, source: Source) -> None:
     res = pv.ok("import", source.url, "data/images", "-o", "imgs")
