@@ -3,7 +3,8 @@
 PATH may be a tracked file or directory, a file or directory inside a tracked directory, or a
 file Git tracks there. Only the objects it needs are brought into the cache (the caller's cache
 when run inside a pv repository, so they are shared, else a temp one), then plain writable copies
-are written to OUT (default: PATH's name in the current directory), which must not exist.
+are written to OUT (default: PATH's name in the current directory; an existing directory OUT
+receives it inside, as DVC's ``get`` and ``cp`` do), which must not exist.
 """
 
 from __future__ import annotations
@@ -114,6 +115,8 @@ def get(
 ) -> GetResult:
     """Download ``path`` of the pv repository ``url`` (at ``rev``) to ``out``."""
     dest = out if out is not None else Path(default_out(path))
+    if dest.is_dir() and not dest.is_symlink():
+        dest = dest / default_out(path)
     check_free(dest)
     with open_external(url, rev=rev, cache_dir=cache_dir) as ext:
         loc = ext.locate(path)

@@ -111,7 +111,10 @@ def import_(
 ) -> tuple[Imported, list[str]]:
     """Import ``path`` of the pv repository ``url`` (at ``rev``) as ``out``; returns what was
     imported and the paths staged in Git."""
-    rel = trk.resolve_target(repo, out or default_out(path))
+    dest = out or default_out(path)
+    if os.path.isdir(dest) and not os.path.islink(dest):  # into an existing directory, like get
+        dest = os.path.join(dest, default_out(path))
+    rel = trk.resolve_target(repo, dest)
     _check_dest(repo, rel)
     with repo.locked(), open_external(url, rev=rev, cache_dir=repo.cache_dir) as ext:
         loc = ext.locate(path)

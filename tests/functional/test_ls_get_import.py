@@ -128,6 +128,21 @@ def test_get_refuses_to_overwrite(pv_repo: Path, pv: PvRunner, source: Source) -
     assert (pv_repo / "table.csv").read_text() == "mine"
 
 
+def test_get_and_import_into_an_existing_directory_put_the_data_inside(pv_repo: Path, pv: PvRunner, source: Source) -> None:
+    # as DVC's get/import (and cp): 'already exists' was the answer
+    gen({"downloads": {"x": "x"}, "vendor": {"y": "y"}})
+    pv.ok("get", source.url, "data/table.csv", "-o", "downloads")
+    assert (pv_repo / "downloads/table.csv").read_text() == "x,y\n1,2\n"
+    pv.ok("import", source.url, "data/images", "-o", "vendor")
+    assert _tree(pv_repo / "vendor/images") == {"a.png": "A", "sub/b.png": "B"}
+    assert (pv_repo / "vendor/.gitignore").read_text() == "/images\n"
+    p = ptr.parse((pv_repo / "vendor/images.pv").read_text(), "images.pv")
+    assert p.outs[0].path == "images"
+    res = pv("get", source.url, "data/table.csv", "-o", "downloads")
+    assert res.exit_code == 1
+    assert res.stderr == "ERROR: 'downloads/table.csv' already exists — remove it, or choose another path with -o\n"
+
+
 def test_get_works_outside_a_pv_repository(tmp_dir: Path, pv: PvRunner, source: Source) -> None:
     pv.ok("get", source.url, "data/table.csv")
     assert (tmp_dir / "table.csv").read_text() == "x,y\n1,2\n"
