@@ -58,7 +58,7 @@ def add(
     if res.staged:
         render.out("Staged in Git: " + " ".join(res.staged))
     elif repo.scm and not repo.autostage:
-        render.out("To track the changes with Git, run: git add " + " ".join(a.pointer for a in res.added))
+        render.out("To track the changes with Git, run: git add " + " ".join(res.to_track))
 
 
 def _print_status(entries: dict[str, list[object]]) -> None:

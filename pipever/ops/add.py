@@ -34,6 +34,7 @@ class Added:
 class AddResult:
     added: list[Added] = field(default_factory=list)
     staged: list[str] = field(default_factory=list)
+    to_track: list[str] = field(default_factory=list)  # pointers and .gitignore files for Git (staged or not)
     skipped: list[str] = field(default_factory=list)  # symlinks to nothing inside added directories
 
 
@@ -124,9 +125,10 @@ def add(
             elif os.path.exists(repo.root / gitignore.gitignore_rel(rel)):
                 to_stage.append(gitignore.gitignore_rel(rel))
         repo.state.flush()
+        result.to_track = sorted(set(to_stage))
         if repo.autostage:
             repo.git.add(to_stage)
-            result.staged = sorted(set(to_stage))
+            result.staged = result.to_track
     return result
 
 

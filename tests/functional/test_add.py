@@ -113,8 +113,10 @@ def test_add_glob(pv_repo: Path, pv: PvRunner) -> None:
 def test_add_without_autostage(pv_repo: Path, pv: PvRunner) -> None:
     pv.ok("config", "core.autostage", "false")
     gen({"f": "x"})
-    res = pv.ok("add", "f")
-    assert "git add f.pv" in res.stdout
+    gen({"sub": {"g": "y"}})
+    res = pv.ok("add", "f", "sub/g")
+    # the .gitignore files too, as DVC says: without them a clone's 'git add -A' commits the data
+    assert "To track the changes with Git, run: git add .gitignore f.pv sub/.gitignore sub/g.pv\n" in res.stdout
     assert "f.pv" not in git("diff", "--cached", "--name-only")
 
 
