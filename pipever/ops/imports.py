@@ -157,22 +157,31 @@ def update(
         plain = sorted(set(chosen) - set(imports))
         raise TargetError(f"'{plain[0]}' is not an import", hint="'pv update' refreshes data brought in by 'pv import'")
     result = UpdateResult()
-    for rel, pointer in sorted(imports.items()):
-        src = import_source(pointer)
-        assert src is not None
-        wanted = rev or src.rev
-        with repo.locked(), open_external(src.url, rev=wanted, cache_dir=repo.cache_dir) as ext:
-            content = resolve(ext, ext.locate(src.path), jobs=jobs)
-            source = ImportSource(src.url, src.path, wanted, ext.sha)
-        old = pointer.outs[0]
-        if source == src and content.oid == old.oid:
-            result.unchanged.append(rel)
-            continue
-        previous = (repo.root / rel).read_text(encoding="utf-8")
-        out = ptr.PointerOut(old.path, content.oid, content.size, content.nfiles, old.extra)
-        new = replace(pointer, outs=(out, *pointer.outs[1:]), extra={**pointer.extra, "deps": _deps(source)})
-        _write(repo, new)
-        _checkout(repo, rel, previous=previous, force=force)
-        result.updated.append(Imported(rel, pointer.out_rel(old), content.size, content.nfiles, source))
-    result.staged = _stage(repo, [i.pointer for i in result.updated], [i.rel for i in result.updated])
+    try:
+        for rel, pointer in sorted(imports.items()):
+            _update_one(repo, rel, pointer, rev=rev, jobs=jobs, force=force, result=result)
+    finally:  # what was updated before a failure is staged too
+        result.staged = _stage(repo, [i.pointer for i in result.updated], [i.rel for i in result.updated])
     return result
+
+
+def _update_one(
+    repo: Repo, rel: str, pointer: ptr.Pointer, *, rev: str | None, jobs: int | None, force: bool,
+    result: UpdateResult,
+) -> None:
+    src = import_source(pointer)
+    assert src is not None
+    wanted = rev or src.rev
+    with repo.locked(), open_external(src.url, rev=wanted, cache_dir=repo.cache_dir) as ext:
+        content = resolve(ext, ext.locate(src.path), jobs=jobs)
+        source = ImportSource(src.url, src.path, wanted, ext.sha)
+    old = pointer.outs[0]
+    if source == src and content.oid == old.oid:
+        result.unchanged.append(rel)
+        return
+    previous = (repo.root / rel).read_text(encoding="utf-8")
+    out = ptr.PointerOut(old.path, content.oid, content.size, content.nfiles, old.extra)
+    new = replace(pointer, outs=(out, *pointer.outs[1:]), extra={**pointer.extra, "deps": _deps(source)})
+    _write(repo, new)
+    _checkout(repo, rel, previous=previous, force=force)
+    result.updated.append(Imported(rel, pointer.out_rel(old), content.size, content.nfiles, source))

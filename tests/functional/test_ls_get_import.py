@@ -255,6 +255,24 @@ def test_update_keeps_local_changes_and_the_pointer(pv_repo: Path, pv: PvRunner,
     assert (pv_repo / "table.csv.pv").read_text() != before
 
 
+def test_update_stages_what_it_updated_before_a_later_import_failed(pv_repo: Path, pv: PvRunner, source: Source) -> None:
+    pv.ok("import", source.url, "data/images", "-o", "a_images")
+    pv.ok("import", source.url, "data/table.csv", "-o", "b_table.csv")
+    git("commit", "-qm", "imports")
+    gen({"data": {"images": {"a.png": "A2"}, "table.csv": "changed\n"}}, source.root)
+    pv.ok("add", "data/images", "data/table.csv", cwd=source.root)
+    _commit(source.root, "v2")
+    pv.ok("push", cwd=source.root)
+    os.chmod(pv_repo / "b_table.csv", 0o644)
+    gen({"b_table.csv": "my edits\n"})
+    res = pv("update")
+    assert res.exit_code == 1 and "would be lost: 'b_table.csv'" in res.stderr
+    assert (pv_repo / "a_images/a.png").read_text() == "A2"
+    # the rewritten a_images.pv was left unstaged, and a rerun said 'up to date' without staging it
+    assert git("diff", "--name-only").split() == []
+    assert "a_images.pv" in git("diff", "--cached", "--name-only").split()
+
+
 def test_update_refuses_data_that_is_not_imported(pv_repo: Path, pv: PvRunner) -> None:
     gen({"mine.csv": "m"})
     pv.ok("add", "mine.csv")
