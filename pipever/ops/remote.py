@@ -166,7 +166,9 @@ def remote_remove(repo: Repo, name: str, *, local: bool | None = None) -> list[s
         raise RemoteNotFoundError(name)
     for lvl in levels:
         _drop(repo, lvl, name)
-        if repo.config.get("core.remote", level=lvl) == name:
+    gone = not _defined(repo, name)
+    for lvl in ("repo", "local"):  # a default naming the removed remote, in whichever file set it
+        if (lvl in levels or gone) and repo.config.get("core.remote", level=lvl) == name:
             repo.config.unset(lvl, "core.remote")
     return levels
 

@@ -37,6 +37,23 @@ def test_add_list_default_remove(pv_repo: Path, pv) -> None:
     assert res.exit_code == 1 and "No default remote is set." in res.stderr
 
 
+def test_remove_clears_the_default_that_names_it_in_any_config(pv_repo: Path, pv) -> None:
+    """A default set with --local survived removing the remote from the committed config, so
+    every push then failed with "remote 'r' does not exist" (dvc clears it at every level)."""
+    pv.ok("remote", "add", "keep", "/mnt/keep")
+    pv.ok("remote", "add", "r", "/mnt/r")
+    pv.ok("remote", "default", "--local", "r")
+    assert pv.ok("remote", "remove", "r").stdout == "Remote 'r' removed from the repo config.\n"
+    assert _cfg(pv_repo, local=True) == {}
+    res = pv("remote", "default")
+    assert res.exit_code == 1 and "No default remote is set." in res.stderr
+    pv.ok("remote", "add", "--local", "r", "/mnt/mine")
+    pv.ok("remote", "add", "r2", "/mnt/r2")
+    pv.ok("remote", "default", "r2")
+    pv.ok("remote", "remove", "--local", "r")
+    assert pv.ok("remote", "default").stdout == "r2\n"  # a default naming another remote stays
+
+
 def test_add_refuses_a_duplicate_unless_forced(pv_repo: Path, pv) -> None:
     pv.ok("remote", "add", "store", "/a")
     pv.ok("remote", "modify", "store", "jobs", "4")
