@@ -164,6 +164,26 @@ def test_an_unsupported_scheme_is_refused(pv_repo: Path, pv) -> None:
     assert res.stderr.startswith("ERROR: unsupported remote URL scheme 'ftp' in 'ftp://host/path' — use a local path or one of ")
 
 
+@pytest.mark.parametrize(("url", "why"), [
+    ("http://[::1/store", "Invalid IPv6 URL"),
+    ("ssh://u:hunter22@host:abc/p", "Port could not be cast to integer value as 'abc'"),
+    ("hdfs://namenode:99999/x", "Port out of range 0-65535"),
+])
+def test_a_malformed_url_is_a_clear_error(pv_repo: Path, pv, url: str, why: str) -> None:
+    """urllib's ValueError escaped as 'unexpected ValueError … report it' (also from a hand-edited config)."""
+    masked = url.replace("hunter22", "******")
+    res = pv("remote", "add", "--local", "x", url)
+    assert res.exit_code == 1
+    assert res.stderr == f"ERROR: invalid remote URL '{masked}': {why} — check the URL, e.g. 's3://bucket/path' or '/mnt/storage'\n"
+    (pv_repo / ".pv" / "config.local.yaml").write_text(yaml.safe_dump({"remote": {"x": {"url": url}}, "core": {"remote": "x"}}))
+    gen({"f.txt": "x"})
+    pv.ok("add", "f.txt")
+    res = pv("push")
+    assert res.exit_code == 1
+    assert res.stderr.startswith(f"ERROR: invalid remote URL '{masked}': {why}")
+    assert "hunter22" not in res.stderr
+
+
 def test_missing_extra_names_the_pip_command(pv_repo: Path, pv, monkeypatch: pytest.MonkeyPatch) -> None:
     from pipever.remote import url
 
