@@ -54,6 +54,27 @@ def test_remove_clears_the_default_that_names_it_in_any_config(pv_repo: Path, pv
     assert pv.ok("remote", "default").stdout == "r2\n"  # a default naming another remote stays
 
 
+def test_a_default_the_local_config_overrides_is_not_claimed(pv_repo: Path, pv) -> None:
+    """With a --local default, 'pv remote default r2' and 'pv remote add -d r3 URL' wrote the
+    committed default, said nothing (or 'set as the default'), and the default stayed the local one."""
+    pv.ok("remote", "add", "--local", "-d", "mine", "/mnt/mine")
+    pv.ok("remote", "add", "r2", "/mnt/r2")
+    hint = "run 'pv remote default --local {0}', or clear it with 'pv remote default --local --unset'"
+    res = pv("remote", "default", "r2")
+    assert res.exit_code == 1
+    assert res.stderr == ("ERROR: the local config sets the default remote to 'mine', which takes precedence — "
+                          + hint.format("r2") + "\n")
+    res = pv("remote", "add", "-d", "r3", "/mnt/r3")
+    assert res.exit_code == 1 and res.stderr.endswith(hint.format("r3") + "\n")
+    assert "r3" not in (pv_repo / ".pv" / "config.yaml").read_text()  # nothing half-written
+    assert pv.ok("remote", "default").stdout == "mine\n"
+    pv.ok("remote", "default", "--local", "r2")
+    assert pv.ok("remote", "default").stdout == "r2\n"
+    pv.ok("remote", "default", "--local", "--unset")
+    pv.ok("remote", "add", "-d", "r3", "/mnt/r3")
+    assert pv.ok("remote", "default").stdout == "r3\n"
+
+
 def test_add_refuses_a_duplicate_unless_forced(pv_repo: Path, pv) -> None:
     pv.ok("remote", "add", "store", "/a")
     pv.ok("remote", "modify", "store", "jobs", "4")
