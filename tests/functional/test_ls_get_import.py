@@ -162,6 +162,20 @@ def test_get_of_a_repository_without_pv_names_it(pv_repo: Path, pv: PvRunner, tm
     assert res.stderr.startswith(f"ERROR: '{plain}' is not a pipever repository at 'HEAD'")
 
 
+def test_a_repository_that_cannot_be_cloned_is_named_with_gits_reason(pv_repo: Path, pv: PvRunner, tmp_path: Path) -> None:
+    """The message took git's last stderr line: "cannot clone '…': and the repository exists."."""
+    missing = (tmp_path / "nowhere").as_uri()
+    res = pv("get", missing, "f.txt")
+    assert res.exit_code == 1
+    assert res.stderr == (f"ERROR: cannot clone '{missing}': '{tmp_path / 'nowhere'}' does not appear to be a git "
+                          "repository — check the URL and that you can access it with 'git ls-remote URL'\n")
+    from pipever import api
+    from pipever.errors import GitError
+
+    with pytest.raises(GitError, match="does not appear to be a git repository"):
+        api.read("f.txt", repo=missing)
+
+
 # -- import / update -----------------------------------------------------------------------------
 def test_import_tracks_the_source_and_checks_the_data_out(pv_repo: Path, pv: PvRunner, source: Source) -> None:
     res = pv.ok("import", source.url, "data/images", "-o", "imgs")
