@@ -66,10 +66,12 @@ def _git(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[byt
 
 
 def _error(url: str, proc: subprocess.CompletedProcess[bytes]) -> GitError:
-    lines = [ln.strip() for ln in proc.stderr.decode(errors="replace").splitlines() if ln.strip()]
-    fatal = [ln.removeprefix("fatal: ") for ln in lines if ln.startswith("fatal: ")]  # git's advice follows
-    why = fatal[0] if fatal else lines[-1] if lines else "git clone failed"
-    return GitError(f"cannot clone '{url}': {why}",
+    lines = [line.strip() for line in proc.stderr.decode(errors="replace").splitlines() if line.strip()]
+    fatal = [line for line in lines if line.startswith(("fatal:", "error:"))]  # git's reason, not its advice
+    why = fatal[0].split(":", 1)[1].strip() if fatal else lines[-1] if lines else "git clone failed"
+    from pipever.remote.url import mask_url
+
+    return GitError(f"cannot clone '{mask_url(url)}': {mask_url(why)}",
                     hint="check the URL and that you can access it with 'git ls-remote URL'")
 
 

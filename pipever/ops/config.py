@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from pipever import yamlio
-from pipever.config import LEVELS, Config, mask
+from pipever.config import LEVELS, Config, is_secret, mask
 from pipever.errors import ConfigError
 from pipever.repo import Repo
 
@@ -32,7 +32,27 @@ def config_get(repo: Repo | None, key: str, *, level: str | None) -> Any:
 
 
 def config_set(repo: Repo | None, key: str, value: str, *, level: str) -> None:
+    if level == "repo":
+        _check_committable(key, value)
     _config(repo).set(level, key, _parse_value(value))
+
+
+def _check_committable(key: str, value: str) -> None:
+    """Secrets never go to the committed file (as ``pv remote modify`` refuses them)."""
+    parts = key.split(".")
+    if len(parts) != 3 or parts[0] != "remote":
+        return
+    name, option = parts[1], parts[2]
+    if is_secret(option):
+        raise ConfigError(
+            f"'{option}' is a secret and .pv/config.yaml is committed",
+            hint=f"store it in the git-ignored local config: 'pv config --local {key} VALUE'",
+        )
+    if option == "url" and mask(option, value) != value:
+        raise ConfigError(
+            f"the URL of remote '{name}' contains a password, which would be committed",
+            hint=f"set the URL without it and the password with 'pv config --local remote.{name}.password ...'",
+        )
 
 
 def config_unset(repo: Repo | None, key: str, *, level: str) -> None:

@@ -27,6 +27,7 @@ from pipever.objects.odb import ObjectRef
 from pipever.ops import cloud
 from pipever.ops.used import UsedOut, outs_at_rev
 from pipever.paths import check_relpath, is_inside
+from pipever.remote.url import mask_url
 from pipever.repo import Repo
 
 CONFIG = ".pv/config.yaml"
@@ -49,7 +50,7 @@ class Located:
 
 @dataclass
 class External:
-    url: str  # as given (local paths made absolute)
+    url: str  # as given (local paths made absolute, a password masked)
     rev: str | None  # as asked
     sha: str  # the commit read
     repo: Repo  # the clone, reading the other repository's config
@@ -178,7 +179,7 @@ def open_external(
     clone's workspace is that commit."""
     check_url(url)  # before the URL is used as a path, too
     local = is_local(url) and "://" not in url
-    shown = str(Path(url).resolve()) if local else url
+    shown = str(Path(url).resolve()) if local else mask_url(url)  # a password in the URL is never shown
     tmp = Path(tempfile.mkdtemp(prefix="pv-repo-"))
     try:
         root = tmp / "repo"

@@ -26,12 +26,13 @@ from typing import Any
 
 from pipever.data import gitignore
 from pipever.data import pointer as ptr
-from pipever.errors import CheckoutConflictError, TargetError
+from pipever.errors import CheckoutConflictError, PvError, TargetError
 from pipever.fsutil import atomic_write_text
 from pipever.ops import tracked as trk
 from pipever.ops.extrepo import open_external
 from pipever.ops.get import Content, default_out, resolve
 from pipever.paths import is_inside
+from pipever.remote.url import mask_url
 from pipever.repo import Repo
 
 
@@ -116,6 +117,10 @@ def import_(
         dest = os.path.join(dest, default_out(path))
     rel = trk.resolve_target(repo, dest)
     _check_dest(repo, rel)
+    if mask_url(url) != url:
+        raise PvError(f"the repository URL '{mask_url(url)}' contains a password, which 'pv import' would record "
+                      "in the committed pointer file",
+                      hint="give Git the credentials another way (a credential helper, or an SSH URL)")
     with repo.locked(), open_external(url, rev=rev, cache_dir=repo.cache_dir) as ext:
         loc = ext.locate(path)
         content = resolve(ext, loc, jobs=jobs)

@@ -6,7 +6,7 @@ The remote is the one named, else the out's own ``remote:``, else the default re
 
 from __future__ import annotations
 
-from pipever.errors import ObjectNotFoundError, PvError, RemoteError
+from pipever.errors import ObjectNotFoundError, RemoteError, RemoteNotFoundError
 from pipever.objects.odb import ObjectRef
 from pipever.objects.oid import Oid
 from pipever.ops import cloud
@@ -22,8 +22,10 @@ def ensure_object(repo: Repo, oid: Oid, *, is_dir: bool = False, remote: str | N
     ref = ObjectRef(oid, is_dir)
     try:
         rem = cloud.open_remote(repo, remote)
-    except PvError as exc:
-        raise ObjectNotFoundError(str(oid), path) from exc
+    except RemoteNotFoundError as exc:
+        if exc.name is not None:  # a remote was named but does not exist: say so
+            raise
+        raise ObjectNotFoundError(str(oid), path) from exc  # no remote at all to download from
     try:
         if not rem.exists(ref):
             raise ObjectNotFoundError(str(oid), path)

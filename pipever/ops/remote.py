@@ -78,6 +78,8 @@ def remote_add(repo: Repo, name: str, url: str, *, default: bool = False, local:
     if existing and not force:
         raise ConfigError(f"remote '{name}' already exists", hint=f"use --force to overwrite it, or 'pv remote modify {name} url URL'")
     level = _level(local)
+    if default:
+        _check_default_effective(repo, name, level)
     cfg = repo.config
     _drop(repo, level, name)
     cfg.set(level, f"remote.{name}.url", _store_url(repo, url))
@@ -166,7 +168,9 @@ def remote_remove(repo: Repo, name: str, *, local: bool | None = None) -> list[s
         raise RemoteNotFoundError(name)
     for lvl in levels:
         _drop(repo, lvl, name)
-        if repo.config.get("core.remote", level=lvl) == name:
+    gone = not _defined(repo, name)
+    for lvl in ("repo", "local"):  # a default naming the removed remote, in whichever file set it
+        if (lvl in levels or gone) and repo.config.get("core.remote", level=lvl) == name:
             repo.config.unset(lvl, "core.remote")
     return levels
 
@@ -202,5 +206,18 @@ def remote_default(repo: Repo, name: str | None = None, *, unset: bool = False, 
         return str(value) if value else None
     if not _defined(repo, name):
         raise RemoteNotFoundError(name)
+    _check_default_effective(repo, name, level)
     repo.config.set(level, "core.remote", name)
     return name
+
+
+def _check_default_effective(repo: Repo, name: str, level: str) -> None:
+    """Refuse to set a committed default that the local config's default would override."""
+    if level == "local":
+        return
+    current = repo.config.get("core.remote", level="local")
+    if current and current != name:
+        raise ConfigError(
+            f"the local config sets the default remote to '{current}', which takes precedence",
+            hint=f"run 'pv remote default --local {name}', or clear it with 'pv remote default --local --unset'",
+        )

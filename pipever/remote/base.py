@@ -110,6 +110,17 @@ class Remote:
         except Exception as exc:  # noqa: BLE001 - mapped here, where fsspec is used
             raise self.error(exc) from exc
 
+    def _listing_error(self, exc: FileNotFoundError) -> PvError:
+        """A prefix listing of an object store is never 'not found' (an empty prefix lists as
+        nothing): the bucket is missing, or the endpoint is not the object store it should be."""
+        err = self.error(exc)
+        if not isinstance(err, failures.ObjectMissingError):
+            return err
+        return failures.RemoteUnavailableError(
+            f"remote '{self.name}' ({self.display}) cannot list its objects: {failures.reason(exc, self.redact)}",
+            hint="check its URL and 'endpoint_url' ('pv remote list')",
+        )
+
     def close(self) -> None:
         self._fs = None
 
@@ -131,7 +142,10 @@ class Remote:
                 except (FileNotFoundError, NotADirectoryError):
                     return set()
             else:  # an object store: list keys under the prefix (empty prefix -> [])
-                entries = self.fs.find(path)
+                try:
+                    entries = self.fs.find(path)
+                except FileNotFoundError as exc:
+                    raise self._listing_error(exc) from exc
         tail = f"{ALGO}/{shard}"
         names = set()
         for entry in entries:

@@ -92,6 +92,14 @@ def parse(url: str, *, base_dir: str | None = None) -> RemoteURL:
             f"unsupported remote URL scheme '{scheme}' in '{mask_url(url)}'",
             hint="use a local path or one of " + ", ".join(f"{s}://" for s in sorted(SCHEMES)),
         )
+    try:
+        return _parse_url(url, scheme, backend, base_dir)
+    except ValueError as exc:  # urllib: a bad IPv6 host, a port that is no number or out of range
+        raise RemoteError(f"invalid remote URL '{mask_url(url)}': {exc}",
+                          hint="check the URL, e.g. 's3://bucket/path' or '/mnt/storage'") from exc
+
+
+def _parse_url(url: str, scheme: str, backend: Backend, base_dir: str | None) -> RemoteURL:
     parts = urlsplit(url)
     if backend is FILE:
         path = unquote(parts.path)

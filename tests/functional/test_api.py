@@ -61,3 +61,18 @@ def test_revision_errors(history: Path) -> None:
     with pytest.raises(TargetError) as exc2:
         api.read("missing.txt", rev="v1")
     assert exc2.value.render() == "'missing.txt' does not exist in 'v1' — check the path (relative to the repository root)"
+
+
+def test_a_remote_that_cannot_be_used_is_named_not_hidden_as_a_missing_object(history: Path, pv: PvRunner) -> None:
+    """remote='typo' (or a remote with a bad URL) was reported as 'not in the cache — run pv pull'."""
+    from pipever.errors import RemoteError, RemoteNotFoundError
+
+    pv.ok("gc", "-w", "-f")
+    with pytest.raises(RemoteNotFoundError) as exc:
+        api.read("model.bin", rev="v1", mode="rb", remote="typo")
+    assert exc.value.render() == "remote 'typo' does not exist — see 'pv remote list'"
+    pv.ok("config", "--local", "remote.odd.url", "foo://x")
+    with pytest.raises(RemoteError, match="unsupported remote URL scheme 'foo'"):
+        api.read("model.bin", rev="v1", mode="rb", remote="odd")
+    with pytest.raises(ObjectNotFoundError):  # no remote at all: the object is simply not here
+        api.read("model.bin", rev="v1", mode="rb")

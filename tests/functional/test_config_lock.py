@@ -103,3 +103,23 @@ def test_lock_of_a_killed_process_is_taken_over(pv_repo: Path, pv: PvRunner) -> 
     (pv_repo / "f").write_text("x")
     pv.ok("add", "f")
     assert not (pv_repo / ".pv/tmp/lock.info").exists()  # released after the command
+
+
+def test_config_refuses_secrets_in_the_committed_file(pv_repo: Path, pv: PvRunner) -> None:
+    """'pv config remote.s.secret_access_key X' wrote the secret into the committed config, where
+    'pv remote modify' refuses it."""
+    secret = "s3cr3t-VALUE-never-committed"
+    pv.ok("remote", "add", "s", "s3://b/p")
+    res = pv("config", "remote.s.secret_access_key", secret)
+    assert res.exit_code == 1, res
+    assert res.stderr == (
+        "ERROR: 'secret_access_key' is a secret and .pv/config.yaml is committed — store it in the git-ignored "
+        "local config: 'pv config --local remote.s.secret_access_key VALUE'\n"
+    )
+    res = pv("config", "--project", "remote.s.url", f"s3://user:{secret}@b/p")
+    assert res.exit_code == 1, res
+    assert res.stderr.startswith("ERROR: the URL of remote 's' contains a password, which would be committed")
+    assert secret not in res.stderr + (pv_repo / ".pv/config.yaml").read_text()
+    pv.ok("config", "--local", "remote.s.secret_access_key", secret)
+    assert secret in (pv_repo / ".pv/config.local.yaml").read_text()
+    assert pv.ok("config", "remote.s.secret_access_key").stdout == "******\n"

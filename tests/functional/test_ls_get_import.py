@@ -185,6 +185,45 @@ def test_a_path_that_is_no_repository_names_gits_reason(pv_repo: Path, pv: PvRun
     assert res.stderr.startswith(f"ERROR: cannot clone '.': '{pv_repo / 'sub'}' does not appear to be a git repository — ")
 
 
+def test_a_repository_that_cannot_be_cloned_is_named_with_gits_reason(pv_repo: Path, pv: PvRunner, tmp_path: Path) -> None:
+    """The message took git's last stderr line: "cannot clone '…': and the repository exists."."""
+    missing = (tmp_path / "nowhere").as_uri()
+    res = pv("get", missing, "f.txt")
+    assert res.exit_code == 1
+    assert res.stderr == (f"ERROR: cannot clone '{missing}': '{tmp_path / 'nowhere'}' does not appear to be a git "
+                          "repository — check the URL and that you can access it with 'git ls-remote URL'\n")
+    from pipever import api
+    from pipever.errors import GitError
+
+    with pytest.raises(GitError, match="does not appear to be a git repository"):
+        api.read("f.txt", repo=missing)
+
+
+def test_a_password_in_a_repository_url_is_never_shown_nor_recorded(pv_repo: Path, pv: PvRunner) -> None:
+    """'cannot clone 'https://user:TOKEN@…'' printed the token; 'pv import' would have written it
+    into the committed pointer file."""
+    token = "ghp-s3cr3t-T0KEN"
+    url = f"https://user:{token}@127.0.0.1:1/org/data.git"
+    masked = "https://user:******@127.0.0.1:1/org/data.git"
+    for args in (["get", url, "f.txt"], ["ls", url]):
+        res = pv(*args)
+        assert res.exit_code == 1, res
+        assert res.stderr.startswith(f"ERROR: cannot clone '{masked}': ")
+        assert token not in res.stderr + res.stdout
+    res = pv("import", url, "f.txt")
+    assert res.exit_code == 1
+    assert res.stderr == (f"ERROR: the repository URL '{masked}' contains a password, which 'pv import' would "
+                          "record in the committed pointer file — give Git the credentials another way "
+                          "(a credential helper, or an SSH URL)\n")
+    assert not (pv_repo / "f.txt.pv").exists()
+    from pipever import api
+    from pipever.errors import GitError
+
+    with pytest.raises(GitError) as exc:
+        api.read("f.txt", repo=url)
+    assert token not in str(exc.value) and masked in str(exc.value)
+
+
 # -- import / update -----------------------------------------------------------------------------
 def test_import_tracks_the_source_and_checks_the_data_out(pv_repo: Path, pv: PvRunner, source: Source) -> None:
     res = pv.ok("import", source.url, "data/images", "-o", "imgs")

@@ -37,6 +37,44 @@ def test_add_list_default_remove(pv_repo: Path, pv) -> None:
     assert res.exit_code == 1 and "No default remote is set." in res.stderr
 
 
+def test_remove_clears_the_default_that_names_it_in_any_config(pv_repo: Path, pv) -> None:
+    """A default set with --local survived removing the remote from the committed config, so
+    every push then failed with "remote 'r' does not exist" (dvc clears it at every level)."""
+    pv.ok("remote", "add", "keep", "/mnt/keep")
+    pv.ok("remote", "add", "r", "/mnt/r")
+    pv.ok("remote", "default", "--local", "r")
+    assert pv.ok("remote", "remove", "r").stdout == "Remote 'r' removed from the repo config.\n"
+    assert _cfg(pv_repo, local=True) == {}
+    res = pv("remote", "default")
+    assert res.exit_code == 1 and "No default remote is set." in res.stderr
+    pv.ok("remote", "add", "--local", "r", "/mnt/mine")
+    pv.ok("remote", "add", "r2", "/mnt/r2")
+    pv.ok("remote", "default", "r2")
+    pv.ok("remote", "remove", "--local", "r")
+    assert pv.ok("remote", "default").stdout == "r2\n"  # a default naming another remote stays
+
+
+def test_a_default_the_local_config_overrides_is_not_claimed(pv_repo: Path, pv) -> None:
+    """With a --local default, 'pv remote default r2' and 'pv remote add -d r3 URL' wrote the
+    committed default, said nothing (or 'set as the default'), and the default stayed the local one."""
+    pv.ok("remote", "add", "--local", "-d", "mine", "/mnt/mine")
+    pv.ok("remote", "add", "r2", "/mnt/r2")
+    hint = "run 'pv remote default --local {0}', or clear it with 'pv remote default --local --unset'"
+    res = pv("remote", "default", "r2")
+    assert res.exit_code == 1
+    assert res.stderr == ("ERROR: the local config sets the default remote to 'mine', which takes precedence — "
+                          + hint.format("r2") + "\n")
+    res = pv("remote", "add", "-d", "r3", "/mnt/r3")
+    assert res.exit_code == 1 and res.stderr.endswith(hint.format("r3") + "\n")
+    assert "r3" not in (pv_repo / ".pv" / "config.yaml").read_text()  # nothing half-written
+    assert pv.ok("remote", "default").stdout == "mine\n"
+    pv.ok("remote", "default", "--local", "r2")
+    assert pv.ok("remote", "default").stdout == "r2\n"
+    pv.ok("remote", "default", "--local", "--unset")
+    pv.ok("remote", "add", "-d", "r3", "/mnt/r3")
+    assert pv.ok("remote", "default").stdout == "r3\n"
+
+
 def test_add_refuses_a_duplicate_unless_forced(pv_repo: Path, pv) -> None:
     pv.ok("remote", "add", "store", "/a")
     pv.ok("remote", "modify", "store", "jobs", "4")
@@ -145,6 +183,26 @@ def test_an_unsupported_scheme_is_refused(pv_repo: Path, pv) -> None:
     res = pv("remote", "add", "x", "ftp://host/path")
     assert res.exit_code == 1
     assert res.stderr.startswith("ERROR: unsupported remote URL scheme 'ftp' in 'ftp://host/path' — use a local path or one of ")
+
+
+@pytest.mark.parametrize(("url", "why"), [
+    ("http://[::1/store", "Invalid IPv6 URL"),
+    ("ssh://u:hunter22@host:abc/p", "Port could not be cast to integer value as 'abc'"),
+    ("hdfs://namenode:99999/x", "Port out of range 0-65535"),
+])
+def test_a_malformed_url_is_a_clear_error(pv_repo: Path, pv, url: str, why: str) -> None:
+    """urllib's ValueError escaped as 'unexpected ValueError … report it' (also from a hand-edited config)."""
+    masked = url.replace("hunter22", "******")
+    res = pv("remote", "add", "--local", "x", url)
+    assert res.exit_code == 1
+    assert res.stderr == f"ERROR: invalid remote URL '{masked}': {why} — check the URL, e.g. 's3://bucket/path' or '/mnt/storage'\n"
+    (pv_repo / ".pv" / "config.local.yaml").write_text(yaml.safe_dump({"remote": {"x": {"url": url}}, "core": {"remote": "x"}}))
+    gen({"f.txt": "x"})
+    pv.ok("add", "f.txt")
+    res = pv("push")
+    assert res.exit_code == 1
+    assert res.stderr.startswith(f"ERROR: invalid remote URL '{masked}': {why}")
+    assert "hunter22" not in res.stderr
 
 
 def test_missing_extra_names_the_pip_command(pv_repo: Path, pv, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -126,3 +126,60 @@ def test_local_remote_partial_failure_lists_the_failed_paths(pv_repo: Path, pv, 
     assert "1 other object(s) were transferred" in res.stderr
     blocker.unlink()
     assert pv.ok("push").stdout == "1 file pushed\n"
+
+
+class _NotFoundEverywhere:
+    """A real HTTP server on 127.0.0.1 that is not S3: every request gets '404 Not Found', as an
+    'endpoint_url' pointing at the wrong service or path does."""
+
+    def __enter__(self) -> str:
+        import http.server
+        import threading
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def _nope(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                if length:
+                    self.rfile.read(length)
+                self.send_response(404)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            do_GET = do_HEAD = do_PUT = do_POST = do_DELETE = _nope
+
+            def log_message(self, *args: object) -> None:
+                return None
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_an_endpoint_that_is_not_s3_is_not_reported_as_missing_objects(
+    pv_repo: Path, pv, s3_server: S3Server, aws_env: None,
+) -> None:
+    """Every listing answered 404 was read as 'the object is not on the remote': push said
+    'not on remote … — push it from a machine that has it'."""
+    gen({"f.txt": "x"})
+    pv.ok("add", "f.txt")
+    with _NotFoundEverywhere() as endpoint:
+        case = s3_case(s3_server, endpoint=endpoint)
+        case.configure(pv)
+        pv.ok("remote", "modify", "storage", "retries", "0")
+        for args in (["push"], ["status", "-c"], ["fetch"], ["pull"]):
+            if args == ["fetch"]:  # fetch asks the remote only for what the cache lacks
+                for obj in (pv_repo / ".pv" / "cache").rglob("*"):
+                    if obj.is_file():
+                        obj.chmod(0o644)
+                        obj.unlink()
+            res = pv(*args)
+            assert res.exit_code == 1, (args, res)
+            assert res.stderr.startswith(
+                f"ERROR: remote 'storage' ({case.url}) cannot list its objects: Not Found — check its URL "
+                "and 'endpoint_url' ('pv remote list')"
+            ), (args, res.stderr)
+            assert "push it from" not in res.stderr and SECRET not in res.stderr + res.stdout
