@@ -36,9 +36,13 @@ def read_pointer(repo: Repo, rel: str) -> ptr.Pointer:
 
 
 def pointer_files(repo: Repo) -> list[str]:
-    """Repo-relative paths of every pointer file in the work tree."""
+    """Repo-relative paths of every pointer file in the work tree (that Git does not ignore)."""
     if repo.scm:
         return [p for p in repo.git.ls_pointer_files(ptr.SUFFIX) if os.path.isfile(repo.root / p)]
+    return _walk_pointer_files(repo)
+
+
+def _walk_pointer_files(repo: Repo) -> list[str]:
     found: list[str] = []
     for dirpath, dirs, files in os.walk(repo.root):
         rel_dir = os.path.relpath(dirpath, repo.root).replace(os.sep, "/")
@@ -50,11 +54,22 @@ def pointer_files(repo: Repo) -> list[str]:
     return sorted(found)
 
 
-def all_tracked(repo: Repo) -> list[Tracked]:
+def all_tracked(repo: Repo, *, ignored_too: bool = False) -> list[Tracked]:
+    """The outs of every pointer file. With ``ignored_too`` (what ``gc`` and ``fsck`` keep), also
+    those of pointers Git ignores (written before an ignore rule came): their data must not be
+    collected as unused. Such a file that is no valid pointer protects nothing and is skipped."""
     out: list[Tracked] = []
-    for rel in pointer_files(repo):
+    listed = pointer_files(repo)
+    for rel in listed:
         p = read_pointer(repo, rel)
         out.extend(Tracked(p, i, p.out_rel(o)) for i, o in enumerate(p.outs))
+    if ignored_too and repo.scm:
+        for rel in sorted(set(_walk_pointer_files(repo)) - set(listed)):
+            try:
+                p = read_pointer(repo, rel)
+            except PointerError:
+                continue
+            out.extend(Tracked(p, i, p.out_rel(o)) for i, o in enumerate(p.outs))
     return out
 
 

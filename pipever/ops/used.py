@@ -44,12 +44,12 @@ class Expanded:
     missing_manifests: list[UsedOut] = field(default_factory=list)
 
 
-def outs_in_workspace(repo: Repo) -> list[UsedOut]:
+def outs_in_workspace(repo: Repo, *, ignored_too: bool = False) -> list[UsedOut]:
     from pipever.ops import tracked as trk
 
     outs = [
         UsedOut(t.rel, t.out.oid, t.out.is_dir, t.out.push, t.out.remote, size=t.out.size)
-        for t in trk.all_tracked(repo)
+        for t in trk.all_tracked(repo, ignored_too=ignored_too)
     ]
     lock = resolve_inside(repo.root, LOCK_FILE)
     if lock.exists():
@@ -108,7 +108,7 @@ def used_outs(
     seen: dict[tuple[Oid, bool], UsedOut] = {}
     groups: list[Iterable[UsedOut]] = []
     if workspace:
-        groups.append(outs_in_workspace(repo))
+        groups.append(outs_in_workspace(repo, ignored_too=True))  # what to keep: err on keeping
     if repo.scm and (all_branches or all_tags or all_commits or all_experiments):
         for rev in repo.git.revisions(all_branches=all_branches, all_tags=all_tags, all_commits=all_commits,
                                       all_experiments=all_experiments):

@@ -144,6 +144,19 @@ def test_uncommitted_pointers_and_pv_lock_are_kept(pv_repo: Path, pv: PvRunner) 
     assert {obj("new\n"), MODEL} <= objects()
 
 
+def test_data_of_a_pointer_git_came_to_ignore_is_kept(pv_repo: Path, pv: PvRunner) -> None:
+    """A pointer written before an ignore rule matched it is invisible to Git's listing; gc must
+    still keep its data (an ignored file that is no pointer protects nothing and is no error)."""
+    pv.ok("config", "core.autostage", "false")
+    gen({"logs": {"l.txt": "only copy\n"}})
+    pv.ok("add", "logs/l.txt")
+    (pv_repo / ".git/info/exclude").write_text("logs/\nvenv/\n")
+    gen({"venv": {"odd.pv": "not a pointer: ["}})
+    obj = pv_repo / ".pv/cache" / hash_bytes(b"only copy\n").relpath()
+    pv.ok("gc", "-w", "-f")
+    assert obj.is_file() and obj.read_bytes() == b"only copy\n"
+
+
 def test_unreadable_workspace_lock_stops_gc(pv_repo: Path, pv: PvRunner) -> None:
     two_versions(pv)
     before = objects()
