@@ -27,6 +27,7 @@ _AUTH = {"NoCredentialsError", "PartialCredentialsError", "CredentialRetrievalEr
          "NoAuthTokenError", "ClientAuthenticationError", "RefreshError", "DefaultCredentialsError",
          "PermissionError", "ProfileNotFound"}
 _HOSTKEY = {"HostKeyNotVerifiable"}
+_INVALID = {"ParamValidationError", "InvalidBucketName"}  # the client refused the request itself
 
 
 class RemoteUnavailableError(RemoteError):
@@ -67,7 +68,10 @@ def reason(exc: BaseException, redact: Redactor) -> str:
     text = str(exc).strip() or type(exc).__name__
     if isinstance(exc, OSError) and exc.strerror and not exc.filename:
         text = exc.strerror
-    text = text.splitlines()[0] if text else type(exc).__name__
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    text = lines[0] if lines else type(exc).__name__
+    if text.endswith(":") and len(lines) > 1:  # "Parameter validation failed:" + what failed
+        text = f"{text} {lines[1]}"
     return redact(text[:300])
 
 
@@ -95,6 +99,11 @@ def translate(exc: BaseException, *, remote: str, where: str, redact: Redactor) 
             return RemoteUnavailableError(
                 f"the bucket of remote '{remote}' ({where}) does not exist",
                 hint=f"create it, or fix the URL with 'pv remote modify {remote} url URL'",
+            )
+        if names & _INVALID:
+            return RemoteUnavailableError(
+                f"remote '{remote}' ({where}) cannot be used as configured: {why}",
+                hint=f"fix its URL or options ('pv remote list', 'pv remote modify {remote} url URL')",
             )
         if names & _TIMEOUT:
             return RemoteUnavailableError(

@@ -63,3 +63,13 @@ def test_pv_errors_pass_through() -> None:
 @pytest.mark.parametrize("exc", [PermissionError("Access Denied"), ConnectionAbortedError()])
 def test_fatal_kinds(exc: BaseException) -> None:
     assert failures.fatal(_t(exc))
+
+
+def test_a_request_the_client_refuses_names_what_is_wrong_and_the_config_to_fix() -> None:
+    ParamValidationError = type("ParamValidationError", (Exception,), {})
+    err = _t(ParamValidationError('Parameter validation failed:\nInvalid bucket name "Bad_Bucket!": must match'))
+    assert isinstance(err, failures.RemoteUnavailableError) and failures.fatal(err)
+    assert err.render() == (
+        "remote 'store' (s3://b/p) cannot be used as configured: Parameter validation failed: Invalid bucket name "
+        "\"Bad_Bucket!\": must match — fix its URL or options ('pv remote list', 'pv remote modify store url URL')"
+    )
