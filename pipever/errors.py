@@ -77,10 +77,13 @@ class PathOutsideRepoError(PvError):
 
 
 class PointerError(PvError):
-    def __init__(self, pointer_path: str, problem: str) -> None:
+    def __init__(self, pointer_path: str, problem: str, *, conflicted: bool = False) -> None:
         super().__init__(
             f"invalid pointer file '{pointer_path}': {problem}",
-            hint="fix or restore it (e.g. 'git checkout -- " + pointer_path + "')",
+            # 'git checkout -- X' is refused for an unmerged path
+            hint=(f"resolve the merge conflict: keep one side ('git checkout --ours {pointer_path}' or "
+                  f"'--theirs'), then 'pv checkout'; 'pv install' sets up a merge driver for pointers")
+            if conflicted else "fix or restore it (e.g. 'git checkout -- " + pointer_path + "')",
         )
         self.pointer_path = pointer_path
 

@@ -83,7 +83,12 @@ def parse(text: str | bytes, rel: str) -> Pointer:
         data = yamlio.load(text, rel)
     except SchemaError as exc:
         problem = exc.message.split(": ", 1)[-1]
-        raise PointerError(rel, f"line {exc.line}: {problem}" if exc.line else problem) from exc
+        raw = text if isinstance(text, str) else text.decode("utf-8", "replace")
+        conflicted = any(line.startswith(("<<<<<<< ", ">>>>>>> ")) for line in raw.splitlines())
+        if conflicted:
+            problem = "it has merge conflict markers"
+        raise PointerError(rel, f"line {exc.line}: {problem}" if exc.line and not conflicted else problem,
+                           conflicted=conflicted) from exc
     if not isinstance(data, dict):
         raise PointerError(rel, "expected a mapping with 'outs'")
     unknown = sorted(set(map(str, data)) - TOP_KEYS)

@@ -215,3 +215,27 @@ def test_unparseable_side_gives_whole_file_markers(tmp_path: Path) -> None:
     res = merge_driver(base, ours, theirs, path="pv.lock", odb=None, marker_size=9)
     assert res.conflicts == ["(whole file)"]
     assert ours.read_text() == "<<<<<<<<< ours\nschema: '1'\nstages: {}\n=========\nstages: [not, a, lock\n>>>>>>>>> theirs\n"
+
+
+def test_without_the_driver_a_conflicted_pointer_gets_a_hint_git_accepts(pv_repo: Path, pv: PvRunner) -> None:
+    """'git checkout -- a.pv' (the usual hint for a broken pointer) is refused for an unmerged path."""
+    gen({"a": "base\n"})
+    pv.ok("add", "a")
+    git("commit", "-qm", "a")
+
+    def change(text: str) -> Callable[[], None]:
+        def do() -> None:
+            gen({"a": text})
+            pv.ok("add", "a")
+        return do
+
+    assert _branches(change("left\n"), change("right\n")).returncode != 0  # a real conflict
+    res = pv("status")
+    assert res.exit_code == 1
+    assert res.stderr == (
+        "ERROR: invalid pointer file 'a.pv': it has merge conflict markers — resolve the merge conflict: keep "
+        "one side ('git checkout --ours a.pv' or '--theirs'), then 'pv checkout'; 'pv install' sets up a merge "
+        "driver for pointers\n")
+    git("checkout", "--theirs", "a.pv")  # the hint works
+    pv.ok("checkout", "-f")
+    assert (pv_repo / "a").read_text() == "left\n"
