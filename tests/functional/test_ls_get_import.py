@@ -35,6 +35,14 @@ def _commit(root: Path, msg: str) -> None:
     git("commit", "-qm", msg, cwd=root)
 
 
+def _publish(pv: PvRunner, source: Source, files: dict[str, object], *targets: str) -> None:
+    """A new version of ``targets`` in the source repo: written, added, committed as v2, pushed."""
+    gen(files, source.root)
+    pv.ok("add", *targets, cwd=source.root)
+    _commit(source.root, "v2")
+    pv.ok("push", cwd=source.root)
+
+
 @pytest.fixture
 def source(tmp_path: Path, pv: PvRunner) -> Source:
     """Another pv repository whose data is pushed to its default remote (a local folder)."""
@@ -110,10 +118,7 @@ def test_get_a_file_inside_a_directory_and_a_git_file(pv_repo: Path, pv: PvRunne
 
 def test_get_an_older_revision(pv_repo: Path, pv: PvRunner, source: Source) -> None:
     first = source.head()
-    gen({"data": {"table.csv": "x,y\n3,4\n"}}, source.root)
-    pv.ok("add", "data/table.csv", cwd=source.root)
-    _commit(source.root, "v2")
-    pv.ok("push", cwd=source.root)
+    _publish(pv, source, {"data": {"table.csv": "x,y\n3,4\n"}}, "data/table.csv")
     pv.ok("get", source.url, "data/table.csv", "-o", "new.csv")
     pv.ok("get", source.url, "data/table.csv", "-o", "old.csv", "--rev", first)
     assert (pv_repo / "new.csv").read_text() == "x,y\n3,4\n"
@@ -278,10 +283,7 @@ def test_update_follows_the_source(pv_repo: Path, pv: PvRunner, source: Source) 
 def test_update_keeps_local_changes_and_the_pointer(pv_repo: Path, pv: PvRunner, source: Source) -> None:
     pv.ok("import", source.url, "data/table.csv")
     before = (pv_repo / "table.csv.pv").read_text()
-    gen({"data": {"table.csv": "changed\n"}}, source.root)
-    pv.ok("add", "data/table.csv", cwd=source.root)
-    _commit(source.root, "v2")
-    pv.ok("push", cwd=source.root)
+    _publish(pv, source, {"data": {"table.csv": "changed\n"}}, "data/table.csv")
     os.chmod(pv_repo / "table.csv", 0o644)
     gen({"table.csv": "my edits\n"})
     res = pv("update")
@@ -298,10 +300,7 @@ def test_update_stages_what_it_updated_before_a_later_import_failed(pv_repo: Pat
     pv.ok("import", source.url, "data/images", "-o", "a_images")
     pv.ok("import", source.url, "data/table.csv", "-o", "b_table.csv")
     git("commit", "-qm", "imports")
-    gen({"data": {"images": {"a.png": "A2"}, "table.csv": "changed\n"}}, source.root)
-    pv.ok("add", "data/images", "data/table.csv", cwd=source.root)
-    _commit(source.root, "v2")
-    pv.ok("push", cwd=source.root)
+    _publish(pv, source, {"data": {"images": {"a.png": "A2"}, "table.csv": "changed\n"}}, "data/images", "data/table.csv")
     os.chmod(pv_repo / "b_table.csv", 0o644)
     gen({"b_table.csv": "my edits\n"})
     res = pv("update")

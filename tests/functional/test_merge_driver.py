@@ -37,6 +37,14 @@ def _branches(left: Callable[[], None], right: Callable[[], None]) -> CompletedP
     return git_run("merge", "left", "-m", "merge left")
 
 
+def _readd(pv: PvRunner, name: str, text: str) -> Callable[[], None]:
+    """A branch step: write ``text`` to ``name`` and ``pv add`` it."""
+    def change() -> None:
+        gen({name: text})
+        pv.ok("add", name)
+    return change
+
+
 def _pointer(root: Path, name: str) -> ptr.Pointer:
     return ptr.parse((root / name).read_text(), name)
 
@@ -135,13 +143,7 @@ def test_a_file_changed_on_both_sides_conflicts(merging: Path, pv: PvRunner) -> 
     pv.ok("add", "data.csv")
     git("commit", "-qm", "data")
 
-    def edit(text: str) -> Callable[[], None]:
-        def change() -> None:
-            gen({"data.csv": text})
-            pv.ok("add", "data.csv")
-        return change
-
-    res = _branches(edit("left\n"), edit("right\n"))
+    res = _branches(_readd(pv, "data.csv", "left\n"), _readd(pv, "data.csv", "right\n"))
     assert res.returncode == 1
     text = (merging / "data.csv.pv").read_text()
     assert f"  oid: {hash_bytes(b'right')}" not in text
@@ -223,13 +225,7 @@ def test_without_the_driver_a_conflicted_pointer_gets_a_hint_git_accepts(pv_repo
     pv.ok("add", "a")
     git("commit", "-qm", "a")
 
-    def change(text: str) -> Callable[[], None]:
-        def do() -> None:
-            gen({"a": text})
-            pv.ok("add", "a")
-        return do
-
-    assert _branches(change("left\n"), change("right\n")).returncode != 0  # a real conflict
+    assert _branches(_readd(pv, "a", "left\n"), _readd(pv, "a", "right\n")).returncode != 0  # a real conflict
     res = pv("status")
     assert res.exit_code == 1
     assert res.stderr == (
