@@ -86,6 +86,8 @@ class StageLines:
             render.out(f"Would run stage '{name}':")
             for cmd in (detail or "").splitlines():
                 render.out(f"> {cmd}")
+        elif outcome is Outcome.MAY_RUN:
+            render.out(f"May also run stage '{name}' (if upstream outputs change)")
         elif outcome is Outcome.FAILED:
             self._say(name, f"Stage '{name}' failed: {detail}", stderr=True)
         elif outcome in messages:
@@ -93,6 +95,8 @@ class StageLines:
 
 
 def _summary(res: ReproResult, *, dry: bool) -> None:
+    for note in res.notes:
+        render.warn(note)
     if not res.changed:
         render.out("Data and pipelines are up to date.")
     elif res.staged:
@@ -104,7 +108,8 @@ def _summary(res: ReproResult, *, dry: bool) -> None:
 
 
 def repro(
-    targets: Optional[List[str]] = typer.Argument(None, metavar="[TARGET...]", help="Stages (default: all)."),
+    targets: Optional[List[str]] = typer.Argument(
+        None, metavar="[TARGET...]", help="Stages, 'path/pv.yaml:NAME' or outputs (default: this folder's pv.yaml)."),
     force: bool = typer.Option(False, "-f", "--force", help="Run the stages even if nothing changed."),
     single: bool = typer.Option(False, "-s", "--single-item", help="Only the targets, not what they depend on."),
     downstream: bool = typer.Option(False, "--downstream", help="The targets and the stages that depend on them."),
@@ -114,6 +119,8 @@ def repro(
     pull: bool = typer.Option(False, "--pull", help="Fetch missing deps and outputs from the remote first."),
     allow_missing: bool = typer.Option(False, "--allow-missing", help="Skip stages whose only change is missing data."),
     no_run_cache: bool = typer.Option(False, "--no-run-cache", help="Run commands even if the run cache has their results."),
+    all_pipelines: bool = typer.Option(False, "-P", "--all-pipelines", help="Every pipeline file of the repository."),
+    recursive: bool = typer.Option(False, "-R", "--recursive", help="The targets are folders: every pipeline file in them."),
     quiet: bool = typer.Option(False, "-q", "--quiet", help="Only errors and the commands' stderr."),
 ) -> None:
     context.STATE.quiet |= quiet
@@ -127,7 +134,7 @@ def repro(
         res = do_repro(
             context.repo(), targets or [], force=force, single=single, downstream=downstream, dry=dry, jobs=jobs,
             keep_going=keep_going, pull=pull, allow_missing=allow_missing, run_cache=not no_run_cache,
-            reporter=lines,
+            all_pipelines=all_pipelines, recursive=recursive, reporter=lines,
         )
     finally:
         lines.close()
@@ -168,7 +175,8 @@ def stage_add(
     if run:
         from pipever.ops.repro import repro as do_repro
 
-        res = do_repro(repo, [name], single=True, reporter=StageLines(prefix=False))
+        here = os.path.relpath(repo.root / "pv.yaml")  # the stage is in the root's pv.yaml
+        res = do_repro(repo, [f"{here}:{name}"], single=True, reporter=StageLines(prefix=False))
         staged = sorted(set(staged) | set(res.staged))
     if staged:
         render.out("Staged in Git: " + " ".join(staged))
@@ -176,10 +184,20 @@ def stage_add(
         render.out("To track the changes with Git, run: git add pv.yaml" + (" pv.lock" if run else ""))
 
 
-def stage_list(as_json: bool = typer.Option(False, "--json", help="Print one JSON document.")) -> None:
+def stage_list(
+    targets: Optional[List[str]] = typer.Argument(None, metavar="[TARGET...]", help="Stages or pipeline files."),
+    all_files: bool = typer.Option(False, "-A", "--all", help="Stages of every pipeline file."),
+    recursive: bool = typer.Option(False, "-R", "--recursive", help="The targets are folders: every pipeline file in them."),
+    name_only: bool = typer.Option(False, "--name-only", "--names-only", help="Only the names."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON document."),
+) -> None:
     from pipever.ops.stage_edit import list_stages
 
-    stages = list_stages(context.repo())
+    stages = list_stages(context.repo(), targets or [], all_files=all_files, recursive=recursive)
+    if name_only and not as_json:
+        for s in stages:
+            render.out(s.name)
+        return
     if as_json:
         render.json_out([{"name": s.name, "desc": s.desc, "cmd": list(s.cmd), "deps": list(s.deps),
                           "outs": list(s.outs), "frozen": s.frozen} for s in stages])

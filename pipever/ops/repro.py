@@ -18,6 +18,7 @@ from typing import Protocol
 
 from pipever.errors import StageError
 from pipever.repo import Repo
+from pipever.stage_env import Experiment
 
 
 class Outcome(str, enum.Enum):
@@ -29,7 +30,8 @@ class Outcome(str, enum.Enum):
     FAILED = "failed"
     BLOCKED = "blocked"  # not run: a stage it needs failed
     STOPPED = "stopped"  # not run: the run stopped at a failure (no keep_going)
-    WOULD_RUN = "would run"  # dry run
+    WOULD_RUN = "would run"  # dry run: stale now
+    MAY_RUN = "may run"  # dry run: downstream of a stage that would run, runs if its outputs change
 
 
 RECORDED = (Outcome.RAN, Outcome.RESTORED, Outcome.UNCHANGED, Outcome.MISSING, Outcome.FROZEN)
@@ -71,6 +73,7 @@ class Options:
     keep_going: bool = False
     allow_missing: bool = False
     run_cache: bool = True
+    experiment: Experiment | None = None  # the experiment the stages run for (their environment)
 
 
 @dataclass
@@ -78,6 +81,7 @@ class ReproResult:
     outcomes: dict[str, Outcome] = field(default_factory=dict)  # planned stages, in run order
     failures: dict[str, str] = field(default_factory=dict)  # stage -> why it failed
     staged: list[str] = field(default_factory=list)  # paths staged in Git
+    notes: list[str] = field(default_factory=list)  # said once after the run (e.g. what dvclive left)
 
     def of(self, *kinds: Outcome) -> list[str]:
         return [n for n, o in self.outcomes.items() if o in kinds]
@@ -102,10 +106,13 @@ def repro(
     repo: Repo, targets: Sequence[str] = (), *, force: bool = False, single: bool = False,
     downstream: bool = False, dry: bool = False, jobs: int = 1, keep_going: bool = False,
     pull: bool = False, allow_missing: bool = False, run_cache: bool = True,
+    all_pipelines: bool = False, recursive: bool = False, experiment: Experiment | None = None,
     reporter: Reporter = NULL_REPORTER, cancel: threading.Event | None = None,
 ) -> ReproResult:
-    """Reproduce ``targets`` (stage or group names, ``pv.yaml:NAME`` or output paths; default:
-    every stage). ReproFailedError (with the partial result) when a stage fails; KeyboardInterrupt
+    """Reproduce ``targets`` (stage or group names, ``path/pv.yaml:NAME`` or output paths; by
+    DVC's rules, see ``stages.select_stages``: default the current folder's ``pv.yaml`` and the
+    stages upstream of it, ``all_pipelines`` every pipeline file, ``recursive`` the pipeline
+    files under the target folders). ReproFailedError (with the partial result) when a stage fails; KeyboardInterrupt
     passes through after the running commands are stopped (finished stages stay recorded).
     ``cancel``, set from another thread, stops the run the same way (``pv exp run --run-all -j``)."""
     from pipever.ops import stages as st
@@ -113,13 +120,14 @@ def repro(
 
     pipeline = st.load_pipeline(repo)
     graph = dag.build_graph(pipeline)
-    order = dag.plan(graph, st.resolve_targets(pipeline, targets, root=repo.root), downstream=downstream, single=single)
+    chosen = st.select_stages(repo, pipeline, targets, all_pipelines=all_pipelines, recursive=recursive)
+    order = dag.plan(graph, chosen, downstream=downstream, single=single) if chosen else ()
     if pull and not dry:
         from pipever.ops.repro_pull import pull_missing
 
         pull_missing(repo, pipeline, order)
     opts = Options(force=force, jobs=max(1, jobs), keep_going=keep_going, allow_missing=allow_missing,
-                   run_cache=run_cache and not force)
+                   run_cache=run_cache and not force, experiment=experiment)
     from pipever.ops.repro_run import Execution
 
     with repo.locked():
@@ -131,10 +139,16 @@ def repro(
 
             dag.check_deps(pipeline, graph, exists=Probe(repo).exists, stages=order)
         run = Execution(repo, pipeline, graph, lock, order, opts, reporter, cancel)
+        from pipever.stage_env import had_dvc_dir, undo_dvc_init
+
+        had_dvc = had_dvc_dir(repo)
         try:
             result = run.dry() if dry else run.run()
         finally:
             repo.state.flush()
+            note = None if dry else undo_dvc_init(repo, had_dvc)
+        if note:
+            result.notes.append(note)
         if not dry and repo.autostage:
             # also what stages recorded earlier: a run killed before it staged them is completed
             recorded = [n for n in result.of(*RECORDED) if run.recorder.lock.get(n) is not None]

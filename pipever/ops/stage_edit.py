@@ -152,10 +152,20 @@ def add_stage(repo: Repo, spec: StageSpec, *, force: bool = False) -> list[str]:
         return _write(repo, yamledit.add_stage(_text(repo), spec.name, stage_body(spec), file=st.PIPELINE_FILE))
 
 
-def list_stages(repo: Repo) -> list[StageInfo]:
+def list_stages(repo: Repo, targets: list[str] | None = None, *, all_files: bool = False,
+                recursive: bool = False) -> list[StageInfo]:
+    """Stages as DVC's ``stage list`` picks them (default: the current folder's ``pv.yaml``;
+    ``all_files``: every pipeline file), named as DVC shows them from the current folder."""
+    from pipever.pipeline import multi
+
     pipeline = st.load_pipeline(repo)
-    return [StageInfo(s.name, s.desc, s.cmd, s.deps, tuple(o.path for o in s.all_outs), s.frozen)
-            for s in pipeline.stages.values()]
+    if not pipeline.stages and not targets:
+        return []
+    keys = st.select_stages(repo, pipeline, targets or [], all_pipelines=all_files, recursive=recursive)
+    cwd = st.cwd_dir(repo.root)
+    stages = [pipeline.stages[k] for k in keys]
+    return [StageInfo(multi.display(s.name, cwd), s.desc, s.cmd, s.deps, tuple(o.path for o in s.all_outs), s.frozen)
+            for s in stages]
 
 
 def _entries(pipeline: Pipeline, names: list[str], verb: str) -> list[str]:
