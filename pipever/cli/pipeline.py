@@ -32,7 +32,8 @@ class StageLines:
     On a terminal a bar counts the stages settled below the output (rich's live display moves
     the lines written meanwhile above it)."""
 
-    def __init__(self, *, prefix: bool, bar: bool = False) -> None:
+    def __init__(self, *, prefix: bool, bar: bool = False, shown: Any = None) -> None:
+        self.shown = shown or (lambda key: key)  # a stage key as DVC shows it from the current folder
         self.prefix = prefix
         self.bar = bar
         self._progress: Any = None
@@ -62,14 +63,17 @@ class StageLines:
             sys.stdout.flush()
 
     def started(self, name: str, commands: tuple[str, ...]) -> None:
+        name = self.shown(name)
         self._say(name, f"Running stage '{name}':")
         for cmd in commands:
             self._say(name, f"> {cmd}")
 
     def output(self, name: str, text: str, *, stderr: bool) -> None:
+        name = self.shown(name)
         self._say(name, text, stderr=stderr)
 
     def finished(self, name: str, outcome: Outcome, detail: str | None) -> None:
+        name = self.shown(name)
         from pipever.ops.repro import Outcome
 
         if self._progress is not None:
@@ -129,10 +133,16 @@ def repro(
     if jobs < 0:
         raise typer.BadParameter("-j must be 0 or more")
     jobs = jobs or os.cpu_count() or 1
-    lines = StageLines(prefix=jobs > 1, bar=not dry and render.progress() is not NO_PROGRESS)
+    from pipever.ops.stages import cwd_dir
+    from pipever.pipeline.multi import display
+
+    repo = context.repo()
+    cwd = cwd_dir(repo.root)
+    lines = StageLines(prefix=jobs > 1, bar=not dry and render.progress() is not NO_PROGRESS,
+                       shown=lambda key: display(key, cwd))
     try:
         res = do_repro(
-            context.repo(), targets or [], force=force, single=single, downstream=downstream, dry=dry, jobs=jobs,
+            repo, targets or [], force=force, single=single, downstream=downstream, dry=dry, jobs=jobs,
             keep_going=keep_going, pull=pull, allow_missing=allow_missing, run_cache=not no_run_cache,
             all_pipelines=all_pipelines, recursive=recursive, reporter=lines,
         )
@@ -203,7 +213,7 @@ def stage_list(
                           "outs": list(s.outs), "frozen": s.frozen} for s in stages])
         return
     for s in stages:
-        what = s.desc or ("Outputs " + ", ".join(s.outs) if s.outs else "")
+        what = s.summary
         render.out(f"{s.name.ljust(max(len(x.name) for x in stages))}  {what}".rstrip())
 
 

@@ -17,7 +17,7 @@ from pipever.errors import CorruptObjectError, GitError, ObjectNotFoundError, Pv
 from pipever.objects.hashing import hash_bytes
 from pipever.objects.oid import Oid
 from pipever.paths import is_inside, parent, read_inside
-from pipever.pipeline.lockfile import LOCK_FILE, Lockfile, parse_lockfile
+from pipever.pipeline.lockfile import Lockfile
 from pipever.pipeline.stage import Pipeline
 from pipever.repo import Repo
 
@@ -80,13 +80,21 @@ class Snapshot:
         return self._pipeline
 
     @cached_property
-    def _pipeline(self) -> Pipeline | None:
-        from pipever.pipeline.schema import load_pipeline
+    def _files(self) -> list[str]:
+        """The pipeline files here (every ``pv.yaml``, the root's first)."""
+        from pipever import pipeline_files as pf
 
-        text = self.text(PIPELINE_FILE)
-        if text is None:
+        if self.rev.sha is None:
+            return pf.workspace_files(self.repo)
+        return pf.files_at(self.repo, self.rev.sha)
+
+    @cached_property
+    def _pipeline(self) -> Pipeline | None:
+        from pipever import pipeline_files as pf
+
+        if not self._files:
             return None
-        return load_pipeline(text, PIPELINE_FILE, read_file=self.text)
+        return pf.load(self._files, self.text)
 
     def data(self, rel: str) -> bytes | None:
         """Bytes of ``rel`` here; None when it does not exist. PvError when a pv-tracked file's
@@ -124,8 +132,9 @@ class Snapshot:
 
     @cached_property
     def _lock(self) -> Lockfile:
-        text = self.text(LOCK_FILE)
-        return parse_lockfile(text, LOCK_FILE) if text is not None else Lockfile()
+        from pipever import pipeline_files as pf
+
+        return pf.load_locks(self._files or [PIPELINE_FILE], self.text)
 
     def _from_cache(self, rel: str, out_rel: str, oid: Oid, is_dir: bool) -> bytes | None:
         odb = self.repo.odb

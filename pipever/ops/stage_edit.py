@@ -6,6 +6,8 @@ is replaced atomically; on an error nothing is written."""
 from __future__ import annotations
 
 import os
+import posixpath
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -18,7 +20,7 @@ from pipever.ops import stages as st
 from pipever.ops.lockio import read_lock, write_lock
 from pipever.paths import is_inside, to_repo_path
 from pipever.pipeline import yamledit
-from pipever.pipeline.stage import Pipeline
+from pipever.pipeline.stage import Pipeline, Stage
 from pipever.repo import Repo
 
 
@@ -48,6 +50,28 @@ class StageInfo:
     deps: tuple[str, ...]
     outs: tuple[str, ...]
     frozen: bool
+    summary: str = ""  # what DVC's 'stage list' shows: the desc's first line, else what it outputs/reports
+
+
+def summary(stage: Stage) -> str:
+    """DVC's one-line description of a stage: its ``desc`` (first line), else "Outputs A;
+    Reports M" / "Depends on D" / "No outputs or dependencies", paths as written (from ``wdir``)."""
+    if stage.desc:
+        return stage.desc.strip().splitlines()[0] if stage.desc.strip() else ""
+
+    def written(paths: Iterable[str]) -> str:
+        return ", ".join(posixpath.relpath(p, stage.wdir) if stage.wdir != "." else p for p in paths)
+
+    if not stage.deps and not stage.all_outs:
+        return "No outputs or dependencies"
+    if not stage.all_outs:
+        return "Depends on " + written(stage.deps)
+    parts = []
+    if stage.outs:
+        parts.append("Outputs " + written(o.path for o in stage.outs))
+    if stage.metrics or stage.plots:
+        parts.append("Reports " + written(o.path for o in (*stage.metrics, *stage.plots)))
+    return "; ".join(parts)
 
 
 def _params(values: tuple[str, ...]) -> list[Any]:
@@ -164,8 +188,8 @@ def list_stages(repo: Repo, targets: list[str] | None = None, *, all_files: bool
     keys = st.select_stages(repo, pipeline, targets or [], all_pipelines=all_files, recursive=recursive)
     cwd = st.cwd_dir(repo.root)
     stages = [pipeline.stages[k] for k in keys]
-    return [StageInfo(multi.display(s.name, cwd), s.desc, s.cmd, s.deps, tuple(o.path for o in s.all_outs), s.frozen)
-            for s in stages]
+    return [StageInfo(multi.display(s.name, cwd), s.desc, s.cmd, s.deps, tuple(o.path for o in s.all_outs), s.frozen,
+                      summary(s)) for s in stages]
 
 
 def _entries(pipeline: Pipeline, names: list[str], verb: str) -> list[str]:

@@ -138,7 +138,8 @@ def stage_status(repo: Repo, targets: list[str]) -> dict[str, list[Any]]:
     lock = read_lock(repo)
     probe = Probe(repo)
     statuses = [probe.status(pipeline.stages[n], lock.get(n)) for n in names]
-    return dict(report(statuses))
+    cwd = cwd_dir(repo.root)
+    return {multi.display(k, cwd): v for k, v in report(statuses).items()}
 
 
 def commit_stages(repo: Repo, names: list[str] | None, *, force: bool) -> list[str]:

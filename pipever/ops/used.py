@@ -6,6 +6,7 @@ Git objects, without checking them out). Directories expand into their files thr
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -51,21 +52,28 @@ def outs_in_workspace(repo: Repo, *, ignored_too: bool = False) -> list[UsedOut]
         UsedOut(t.rel, t.out.oid, t.out.is_dir, t.out.push, t.out.remote, size=t.out.size)
         for t in trk.all_tracked(repo, ignored_too=ignored_too)
     ]
-    lock = resolve_inside(repo.root, LOCK_FILE)
-    if lock.exists():
-        from pipever.ops.stages import out_flags
+    from pipever import pipeline_files as pf
 
-        outs.extend(_lock_outs(lock.read_text(encoding="utf-8"), None, out_flags(repo, None)))
+    flags = None
+    for rel in pf.lock_files(repo):
+        lock = resolve_inside(repo.root, rel)
+        if lock.exists():
+            from pipever.ops.stages import out_flags
+
+            flags = out_flags(repo, None) if flags is None else flags
+            outs.extend(_lock_outs(lock.read_text(encoding="utf-8"), None, flags, file=rel))
     return outs
 
 
 def outs_at_rev(repo: Repo, rev: str) -> list[UsedOut]:
     outs: list[UsedOut] = []
+    flags: Mapping[str, Out] | None = None
     for path, data in repo.git.files_at(rev, suffix=ptr.SUFFIX, names=(LOCK_FILE,)):
-        if path == LOCK_FILE:
+        if os.path.basename(path) == LOCK_FILE:  # beside any pipeline file
             from pipever.ops.stages import out_flags
 
-            outs.extend(_lock_outs(data.decode("utf-8"), rev, out_flags(repo, rev)))
+            flags = out_flags(repo, rev) if flags is None else flags
+            outs.extend(_lock_outs(data.decode("utf-8"), rev, flags, file=path))
             continue
         try:
             p = ptr.parse(data, path)
@@ -75,7 +83,8 @@ def outs_at_rev(repo: Repo, rev: str) -> list[UsedOut]:
     return outs
 
 
-def _lock_outs(text: str, rev: str | None, flags: Mapping[str, Out] | None = None) -> list[UsedOut]:
+def _lock_outs(text: str, rev: str | None, flags: Mapping[str, Out] | None = None, *,
+               file: str = LOCK_FILE) -> list[UsedOut]:
     """Cached outs recorded in a pv.lock text; ``flags`` (the outputs pv.yaml declares, by path)
     leaves out ``cache: false`` outputs and gives ``push``/``remote``. Outs pv.yaml does not
     declare (or all, without ``flags``) count as cached: keeping too much is safe."""
@@ -84,7 +93,7 @@ def _lock_outs(text: str, rev: str | None, flags: Mapping[str, Out] | None = Non
     except ImportError:  # pragma: no cover - the pipeline layer is always installed
         return []
     try:
-        lock = lockfile.parse_lockfile(text, LOCK_FILE)
+        lock = lockfile.parse_lockfile(text, file)
     except PvError:
         if rev is None:
             raise  # the workspace's own lock must be readable: gc must not forget its objects
