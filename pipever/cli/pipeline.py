@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING, Any, List, Optional
 import typer
 
 from pipever.cli import context, render
-from pipever.ops.progress import NO_PROGRESS
+from pipever.services.progress import NO_PROGRESS
 
 if TYPE_CHECKING:
-    from pipever.ops.repro import Outcome, ReproResult
+    from pipever.commands.pipeline.repro import Outcome, ReproResult
 
 
 def register(app: typer.Typer) -> None:
@@ -74,7 +74,7 @@ class StageLines:
 
     def finished(self, name: str, outcome: Outcome, detail: str | None) -> None:
         name = self.shown(name)
-        from pipever.ops.repro import Outcome
+        from pipever.commands.pipeline.repro import Outcome
 
         if self._progress is not None:
             self._progress.advance(self._task)
@@ -128,12 +128,12 @@ def repro(
     quiet: bool = typer.Option(False, "-q", "--quiet", help="Only errors and the commands' stderr."),
 ) -> None:
     context.STATE.quiet |= quiet
-    from pipever.ops.repro import repro as do_repro
+    from pipever.commands.pipeline.repro import repro as do_repro
 
     if jobs < 0:
         raise typer.BadParameter("-j must be 0 or more")
     jobs = jobs or os.cpu_count() or 1
-    from pipever.ops.stages import cwd_dir
+    from pipever.services.stages import cwd_dir
     from pipever.pipeline.multi import display
 
     repo = context.repo()
@@ -173,7 +173,7 @@ def stage_add(
     force: bool = typer.Option(False, "-f", "--force", help="Overwrite a stage of the same name."),
     run: bool = typer.Option(False, "--run", help="Run the stage at once."),
 ) -> None:
-    from pipever.ops.stage_edit import StageSpec, add_stage
+    from pipever.commands.pipeline.stage_edit import StageSpec, add_stage
 
     cmd = command[0] if len(command) == 1 else " ".join(_quote(a) for a in command)
     spec = StageSpec(name=name, cmd=cmd, deps=tuple(deps), outs=tuple(outs), outs_no_cache=tuple(outs_no_cache),
@@ -183,7 +183,7 @@ def stage_add(
     staged = add_stage(repo, spec, force=force)
     render.out(f"Added stage '{name}' to pv.yaml")
     if run:
-        from pipever.ops.repro import repro as do_repro
+        from pipever.commands.pipeline.repro import repro as do_repro
 
         here = os.path.relpath(repo.root / "pv.yaml")  # the stage is in the root's pv.yaml
         res = do_repro(repo, [f"{here}:{name}"], single=True, reporter=StageLines(prefix=False))
@@ -201,7 +201,7 @@ def stage_list(
     name_only: bool = typer.Option(False, "--name-only", "--names-only", help="Only the names."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON document."),
 ) -> None:
-    from pipever.ops.stage_edit import list_stages
+    from pipever.commands.pipeline.stage_edit import list_stages
 
     stages = list_stages(context.repo(), targets or [], all_files=all_files, recursive=recursive)
     if name_only and not as_json:
@@ -226,7 +226,7 @@ def dag(
 ) -> None:
     if dot + mermaid + md > 1:
         raise typer.BadParameter("choose one of --dot, --mermaid, --md")
-    from pipever.ops.dag import dag as do_dag
+    from pipever.commands.pipeline.dag import dag as do_dag
     from pipever.pipeline.dagview import Format, render as draw
 
     fmt = Format.DOT if dot else Format.MERMAID if mermaid else Format.MD if md else Format.ASCII
@@ -244,7 +244,7 @@ def unfreeze(names: List[str] = typer.Argument(..., metavar="STAGE...", help="St
 
 
 def _set_frozen(names: list[str], frozen: bool) -> None:
-    from pipever.ops.stage_edit import set_frozen
+    from pipever.commands.pipeline.stage_edit import set_frozen
 
     staged = set_frozen(context.repo(), names, frozen)
     verb = "Froze" if frozen else "Unfroze"
