@@ -110,6 +110,12 @@ class Git:
         out = self.run("ls-tree", "-r", "-z", "--name-only", "--full-tree", sha)
         return sorted({f for f in out.decode().split("\0") if f and os.path.basename(f) == name})
 
+    def files_under_at(self, rev: str, folder: str) -> list[str]:
+        """Files below ``folder`` (repo-relative) in the tree of commit ``rev``."""
+        sha = self.resolve(rev)
+        out = self.run("ls-tree", "-r", "-z", "--name-only", "--full-tree", sha, "--", folder.rstrip("/") + "/")
+        return sorted(f for f in out.decode().split("\0") if f)
+
     # -- history through gitpython -------------------------------------------------------------
     @cached_property
     def repo(self) -> Any:

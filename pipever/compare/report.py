@@ -37,6 +37,7 @@ class ReportPlot:
     svg: str
     spec: dict[str, Any]
     revisions: tuple[str, ...]
+    kind: str = "vega"  # or "image": ``svg`` then holds the <figure> elements, and there is no spec
 
 
 def script_json(data: Any) -> str:
@@ -66,7 +67,7 @@ def render_html(plots: Sequence[ReportPlot], *, title: str = "pv plots", scripts
             f'<div class="chart" id="chart-{i}">{plot.svg}</div>',
             f'<div class="revs">revisions: {escape(revs)}</div>' if revs else "",
             f'<script type="application/json" class="vega-lite-spec" data-target="chart-{i}" '
-            f'data-plot-id="{escape(plot.id)}">{script_json(plot.spec)}</script>',
+            f'data-plot-id="{escape(plot.id)}">{script_json(plot.spec)}</script>' if plot.kind == "vega" else "",
             "</section>",
         ]
     if scripts:

@@ -9,6 +9,7 @@ checked out.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -16,7 +17,7 @@ from pipever.data import pointer as ptr
 from pipever.errors import CorruptObjectError, GitError, ObjectNotFoundError, PvError, TargetError
 from pipever.objects.hashing import hash_bytes
 from pipever.objects.oid import Oid
-from pipever.paths import is_inside, parent, read_inside
+from pipever.paths import is_inside, parent, read_inside, resolve_inside
 from pipever.pipeline.lockfile import Lockfile
 from pipever.pipeline.stage import Pipeline
 from pipever.context import RepoContext
@@ -106,6 +107,34 @@ class Snapshot:
             return blob
         found = self._tracked(rel)
         return self._from_cache(rel, *found) if found is not None else None
+
+    def files_under(self, rel: str) -> list[str] | None:
+        """Repo-relative files below folder ``rel`` here, sorted; None when ``rel`` is no folder
+        (a folder pv tracks is listed from its manifest, at a commit as in the workspace)."""
+        if self.rev.sha is None:
+            try:
+                base = resolve_inside(self.repo.root, rel)
+            except PvError:
+                return None
+            if not base.is_dir():
+                return None
+            found = []
+            for top, dirs, names in os.walk(base):  # symlinked folders are not followed
+                dirs[:] = sorted(d for d in dirs if d not in (".git", ".pv"))
+                rel_top = os.path.relpath(top, self.repo.root).replace(os.sep, "/")
+                found += [f"{rel_top}/{n}" for n in names if not os.path.islink(os.path.join(top, n))]
+            return sorted(found)
+        files = self.repo.git.files_under_at(self.rev.sha, rel)
+        if files:
+            return files
+        hit = self._tracked(rel)
+        if hit is None or not hit[2] or hit[0] != rel:
+            return None
+        try:
+            manifest = self.repo.odb.read_manifest(hit[1])
+        except PvError:
+            return None
+        return sorted(f"{rel}/{path}" for path in manifest.by_path())
 
     def _tracked(self, rel: str) -> tuple[str, Oid, bool] | None:
         """(out path, oid, is_dir) of the pv-tracked out holding ``rel`` at this commit."""
