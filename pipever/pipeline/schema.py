@@ -218,6 +218,7 @@ def build_stage(gen: Generated, *, base: str, file: str, read_file: ReadFile, lo
         params=with_tracked(params, ctx.used), outs=outs, metrics=metrics, plots=plots,
         frozen=bool(body.get("frozen", False)), always_changed=bool(body.get("always_changed", False)),
         desc=body.get("desc"), meta=plain(body.get("meta")), group=group,
+        declared_params=tuple(dict.fromkeys(d.file for d in params)),
     )
 
 

@@ -76,6 +76,7 @@ class Stage:
     desc: str | None = None
     meta: Any = field(default=None, hash=False)
     group: str | None = None  # the foreach/matrix entry this stage was generated from
+    declared_params: tuple[str, ...] = ()  # params files the stage's ``params`` names (others: ${...} values only)
 
     @property
     def all_outs(self) -> tuple[Out, ...]:
