@@ -159,3 +159,45 @@ def test_a_subfolder_lock_cannot_point_outside_the_repository(project: Path, pv:
     res = pv("status")
     assert res.exit_code == 1
     assert res.stderr.startswith("ERROR: ") and "sub/pv.lock" in res.stderr
+
+
+MATRIX = """\
+stages:
+  train:
+    matrix:
+      model: [cnn, xgb]
+      lr: [0.1, 1]
+    cmd: echo ${item.model} ${item.lr} > out-${item.model}-${item.lr}.txt
+    outs:
+    - out-${item.model}-${item.lr}.txt
+  shard:
+    foreach: [a, b]
+    do:
+      cmd: echo ${item} > s-${item}.txt
+      outs:
+      - s-${item}.txt
+  fz:
+    cmd: echo fz > fz.txt
+    outs: [fz.txt]
+    frozen: true
+  after:
+    cmd: cat fz.txt > after.txt
+    deps: [fz.txt]
+    outs: [after.txt]
+"""
+
+
+def test_matrix_foreach_and_frozen_stages_as_dvc(pv_repo: Path, pv: PvRunner) -> None:
+    gen({"pv.yaml": MATRIX})
+    names = ["train@cnn-0.1", "train@cnn-1", "train@xgb-0.1", "train@xgb-1", "shard@a", "shard@b", "fz", "after"]
+    assert pv.ok("stage", "list", "--name-only").stdout.split() == names  # DVC 3's names and order
+    plan = [ln for ln in pv.ok("repro", "--dry").stdout.splitlines() if not ln.startswith(">")]
+    # DVC: 'Running stage' for each but the frozen one ("is frozen" warning), then fails on 'after'
+    # (its dep is missing in a dry run); pv lists 'after' too
+    assert plan == [*(f"Would run stage '{n}':" for n in names[:6]), "Stage 'fz' is frozen, skipping",
+                    "Would run stage 'after':"]
+    assert [ln for ln in pv.ok("repro", "--dry", "train").stdout.splitlines() if ln.startswith("Would")] == [
+        f"Would run stage '{n}':" for n in names[:4]]
+    (pv_repo / "fz.txt").write_text("x\n")  # a frozen stage's output made by hand: what follows it runs
+    pv.ok("repro", "-s", "after")
+    assert (pv_repo / "after.txt").read_text() == "x\n"
