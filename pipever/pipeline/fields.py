@@ -79,6 +79,19 @@ def norm_path(raw: Any, *, base: str, file: str, where: str, container: Any, key
         fail_at(file, f"{where}: {shown}", container, key)
 
 
+def is_url(raw: object) -> bool:
+    """Whether a dep/out is a URL (``https://``, ``s3://``, ...) rather than a path."""
+    return isinstance(raw, str) and bool(_URL.match(raw))
+
+
+def split_urls(value: Any, *, file: str, where: str, container: Any, key: Any) -> tuple[list[Any], tuple[str, ...]]:
+    """(the paths, the URLs) of a ``deps`` list (SPEC §8.1: a dep may be a URL)."""
+    if not isinstance(value, list):
+        fail_at(file, f"{where}: '{key}' must be a list of paths, got {_kind(value)}", container, key)
+    urls = tuple(dict.fromkeys(v for v in value if is_url(v)))
+    return [v for v in value if not is_url(v)], urls
+
+
 def path_list(value: Any, *, base: str, file: str, where: str, container: Any, key: Any) -> tuple[str, ...]:
     """A list of path strings (deps, top-level params/metrics files), deduplicated in order."""
     if not isinstance(value, list):
@@ -122,6 +135,12 @@ def parse_outs(
             elif not isinstance(flags, Mapping):
                 fail_at(file, f"{where}: the flags of '{raw}' must be a mapping, got {_kind(flags)}", item, raw)
             _flags(file, f"{where}: '{raw}'", flags, allowed)
+        if is_url(raw):  # SPEC §8.1: a URL out, never cached, never deleted by pv
+            if kind is not OutKind.OUT or flags.get("cache", True):
+                fail_at(file, f"{where}: the URL out '{raw}' needs 'cache: false' (pv does not store or delete it)",
+                        value, index)
+            outs.append(Out(path=raw, kind=kind, cache=False, persist=True, push=False, url=True))
+            continue
         path = norm_path(raw, base=wdir, file=file, where=where, container=value, key=index)
         plot = None
         if kind is OutKind.PLOT:

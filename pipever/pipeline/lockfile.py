@@ -17,6 +17,7 @@ rejects unknown keys; errors are SchemaError naming ``pv.lock:LINE``. Writes are
 from __future__ import annotations
 
 import posixpath
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +36,8 @@ LOCK_FILE = "pv.lock"
 SCHEMA = "1"
 ENTRY_KEYS = frozenset({"cmd", "deps", "params", "outs"})
 PATH_KEYS = frozenset({"path", "oid", "size", "nfiles"})
+URL_KEYS = frozenset({"path", "etag", "version_id", "checksum", "size"})
+_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 
 
 @dataclass(frozen=True)
@@ -50,11 +53,35 @@ class LockedPath:
 
 
 @dataclass(frozen=True)
+class LockedUrl:
+    """A URL dep as recorded: what identifies its content on the remote side (as DVC records it:
+    the ETag, a version id, a checksum, the size); never an oid, as it is not cached."""
+
+    url: str
+    size: int | None = None
+    etag: str | None = None
+    version_id: str | None = None
+    checksum: str | None = None  # md5 of the content, when the server gives no ETag
+
+    def to_data(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"path": self.url}
+        for key in ("etag", "version_id", "checksum", "size"):
+            value = getattr(self, key)
+            if value is not None:
+                out[key] = value
+        return out
+
+
+@dataclass(frozen=True)
 class LockEntry:
     cmd: str | tuple[str, ...]
     deps: tuple[LockedPath, ...] = ()
     params: Mapping[str, Mapping[str, Any]] = field(default_factory=dict, hash=False)  # file -> key -> value
     outs: tuple[LockedPath, ...] = ()
+    url_deps: tuple[LockedUrl, ...] = ()  # written in 'deps' after the paths
+
+    def url_dep(self, url: str) -> LockedUrl | None:
+        return next((d for d in self.url_deps if d.url == url), None)
 
     @property
     def commands(self) -> tuple[str, ...]:
@@ -68,11 +95,12 @@ class LockEntry:
 
 
 def make_entry(stage: Stage, *, deps: Iterable[LockedPath], params: Mapping[str, Mapping[str, Any]],
-               outs: Iterable[LockedPath]) -> LockEntry:
+               outs: Iterable[LockedPath], url_deps: Iterable[LockedUrl] = ()) -> LockEntry:
     """The entry recording a successful run of ``stage``."""
     cmd = stage.lock_cmd
     return LockEntry(cmd=tuple(cmd) if isinstance(cmd, list) else cmd, deps=tuple(deps),
-                     params={f: dict(v) for f, v in params.items() if v}, outs=tuple(outs))
+                     params={f: dict(v) for f, v in params.items() if v}, outs=tuple(outs),
+                     url_deps=tuple(url_deps))
 
 
 @dataclass(frozen=True)
@@ -131,11 +159,36 @@ def _path_entry(item: Any, *, file: str, container: Any, index: int, base: str =
     return LockedPath(path, oid, numbers["size"], numbers.get("nfiles"))
 
 
+def _is_url_entry(item: Any) -> bool:
+    return isinstance(item, MDict) and isinstance(item.get("path"), str) and bool(_URL.match(item["path"]))
+
+
+def _url_entry(item: MDict, *, file: str) -> LockedUrl:
+    check_keys(file, "entry", item, URL_KEYS)
+    values: dict[str, Any] = {}
+    for key in ("etag", "version_id", "checksum"):
+        if key in item:
+            if not isinstance(item[key], str):
+                fail_at(file, f"'{key}' of '{item['path']}' must be a string", item, key)
+            values[key] = item[key]
+    if "size" in item:
+        if not isinstance(item["size"], int) or isinstance(item["size"], bool) or item["size"] < 0:
+            fail_at(file, f"'size' of '{item['path']}' must be a non-negative integer", item, "size")
+        values["size"] = item["size"]
+    return LockedUrl(item["path"], **values)
+
+
 def _paths(entry: MDict, key: str, *, file: str, base: str) -> tuple[LockedPath, ...]:
     items = entry.get(key, [])
     if not isinstance(items, list):
         fail_at(file, f"'{key}' must be a list", entry, key)
-    return tuple(_path_entry(item, file=file, container=items, index=i, base=base) for i, item in enumerate(items))
+    return tuple(_path_entry(item, file=file, container=items, index=i, base=base) for i, item in enumerate(items)
+                 if key != "deps" or not _is_url_entry(item))
+
+
+def _urls(entry: MDict, *, file: str) -> tuple[LockedUrl, ...]:
+    items = entry.get("deps", [])
+    return tuple(_url_entry(i, file=file) for i in items if _is_url_entry(i)) if isinstance(items, list) else ()
 
 
 def _params(entry: MDict, *, file: str, base: str) -> dict[str, dict[str, Any]]:
@@ -164,7 +217,8 @@ def _entry(name: str, raw: Any, *, file: str, container: MDict, base: str) -> Lo
     elif not isinstance(cmd, str):
         fail_at(file, f"stage '{name}': 'cmd' must be a string or a list of strings", raw, "cmd")
     return LockEntry(cmd=cmd, deps=_paths(raw, "deps", file=file, base=base),
-                     params=_params(raw, file=file, base=base), outs=_paths(raw, "outs", file=file, base=base))
+                     params=_params(raw, file=file, base=base), outs=_paths(raw, "outs", file=file, base=base),
+                     url_deps=_urls(raw, file=file))
 
 
 def parse_lockfile(text: str | bytes, file: str = LOCK_FILE) -> Lockfile:
@@ -201,8 +255,8 @@ def to_data(lock: Lockfile, base: str = ".") -> dict[str, Any]:
     stages: dict[str, Any] = {}
     for name, entry in lock.stages.items():
         data: dict[str, Any] = {"cmd": entry.cmd if isinstance(entry.cmd, str) else list(entry.cmd)}
-        if entry.deps:
-            data["deps"] = [_dump_path(d, base) for d in entry.deps]
+        if entry.deps or entry.url_deps:
+            data["deps"] = [_dump_path(d, base) for d in entry.deps] + [u.to_data() for u in entry.url_deps]
         if entry.params:
             data["params"] = {to_base(base, f): dict(v) for f, v in entry.params.items()}
         if entry.outs:

@@ -61,13 +61,15 @@ class StageRecorder:
         if gone:
             raise StageError(f"dependency '{gone[0]}' of stage '{stage.name}' does not exist",
                              hint="create it, or remove it from the stage's deps")
+        urls = self.probe.locked_urls(stage)
         params = self.probe.params(stage)
         use_runs = cacheable(stage)
         outs = []
         for out in stage.all_outs:
             saved = save_path(self.repo, out.path, store=out.cache or use_runs, link=out.cache)
             outs.append(LockedPath(out.path, saved.oid, saved.size, saved.nfiles))
-        return self._commit(stage, make_entry(stage, deps=deps, params=params, outs=outs), run_key=use_runs)
+        return self._commit(stage, make_entry(stage, deps=deps, params=params, outs=outs, url_deps=urls),
+                            run_key=use_runs)
 
     def _commit(self, stage: Stage, entry: LockEntry, *, run_key: bool) -> LockEntry:
         # .gitignore first: pv.lock is the commit point, and a stage it records as done is not
