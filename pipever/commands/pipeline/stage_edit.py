@@ -53,9 +53,18 @@ class StageInfo:
     summary: str = ""  # what DVC's 'stage list' shows: the desc's first line, else what it outputs/reports
 
 
+SUMMARY_WIDTH = 80  # DVC cuts the line there, ending it with '…'
+
+
 def summary(stage: Stage) -> str:
     """DVC's one-line description of a stage: its ``desc`` (first line), else "Outputs A;
-    Reports M" / "Depends on D" / "No outputs or dependencies", paths as written (from ``wdir``)."""
+    Reports M" / "Depends on D" / "No outputs or dependencies", paths as written (from ``wdir``),
+    cut to 80 characters as DVC does."""
+    text = _summary(stage)
+    return text if len(text) <= SUMMARY_WIDTH else text[:SUMMARY_WIDTH - 1] + "…"
+
+
+def _summary(stage: Stage) -> str:
     if stage.desc:
         return stage.desc.strip().splitlines()[0] if stage.desc.strip() else ""
 
