@@ -15,7 +15,7 @@ import dataclasses
 import posixpath
 from collections.abc import Iterable, Mapping
 
-from pipever.pipeline.lockfile import LOCK_FILE, Lockfile
+from pipever.pipeline.lockfile import LOCK_FILE as LOCK_FILE, Lockfile
 from pipever.pipeline.stage import Pipeline
 
 PIPELINE_FILE = "pv.yaml"

@@ -5,6 +5,7 @@ again after each stage of a run without re-dumping the entries that did not chan
 from __future__ import annotations
 
 import posixpath
+from collections.abc import Iterable
 
 from pipever import yamlio
 from pipever.fsutil import atomic_write_text
@@ -39,10 +40,14 @@ def _files(lock: Lockfile, pipeline: Pipeline) -> dict[str, Lockfile]:
     return parts
 
 
-def write_lock(repo: RepoContext, lock: Lockfile, pipeline: Pipeline) -> None:
+def write_lock(repo: RepoContext, lock: Lockfile, pipeline: Pipeline, *, also: Iterable[str] = ()) -> None:
     """Write the ``pv.lock`` files atomically, entries in ``pv.yaml`` order; a lock file with
-    no entries left is written empty if it exists, never created."""
-    for rel, part in _files(lock, pipeline).items():
+    no entries left (or one of ``also`` that has none now) is written empty if it exists, never
+    created."""
+    parts = _files(lock, pipeline)
+    for rel in also:
+        parts.setdefault(rel, Lockfile())
+    for rel, part in parts.items():
         path = repo.root / rel
         if not part.stages and not path.exists():
             continue

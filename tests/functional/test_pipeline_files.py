@@ -201,3 +201,19 @@ def test_matrix_foreach_and_frozen_stages_as_dvc(pv_repo: Path, pv: PvRunner) ->
     (pv_repo / "fz.txt").write_text("x\n")  # a frozen stage's output made by hand: what follows it runs
     pv.ok("repro", "-s", "after")
     assert (pv_repo / "after.txt").read_text() == "x\n"
+
+
+def test_freeze_and_remove_edit_the_stages_own_file(project: Path, pv: PvRunner) -> None:
+    pv.ok("repro", "-P")
+    pv.ok("freeze", "sub/pv.yaml:train")
+    assert "    frozen: true\n" in (project / "sub/pv.yaml").read_text()
+    assert "frozen" not in (project / "pv.yaml").read_text()
+    pv.ok("unfreeze", "train", cwd=project / "sub")  # a bare name: this folder's file
+    assert "frozen" not in (project / "sub/pv.yaml").read_text()
+    res = pv("freeze", "prepare", cwd=project / "sub")
+    assert res.exit_code == 1
+    assert res.stderr == "ERROR: stage 'prepare' does not exist in 'sub/pv.yaml' — see 'pv stage list'\n"
+    pv.ok("remove", "other/pv.yaml:report")
+    assert "report" not in (project / "other/pv.yaml").read_text()
+    assert "report" not in (project / "other/pv.lock").read_text()
+    assert "train:" in (project / "sub/pv.lock").read_text()
