@@ -217,3 +217,13 @@ def test_freeze_and_remove_edit_the_stages_own_file(project: Path, pv: PvRunner)
     assert "report" not in (project / "other/pv.yaml").read_text()
     assert "report" not in (project / "other/pv.lock").read_text()
     assert "train:" in (project / "sub/pv.lock").read_text()
+
+
+def test_experiment_runs_and_applies_every_pipeline_file(project: Path, pv: PvRunner) -> None:
+    _commit(project)
+    pv.ok("exp", "run", "-n", "all")
+    assert not (project / "sub/model.txt").exists()  # ran in a temporary worktree
+    pv.ok("exp", "apply", "all")
+    assert (project / "sub/model.txt").read_text() == "a\n"  # a subfolder's cached output
+    assert (project / "other/report.txt").read_text() == "a\n"
+    assert "train:" in (project / "sub/pv.lock").read_text()
