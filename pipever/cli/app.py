@@ -35,7 +35,7 @@ COMMAND_INDEX = {
     **dict.fromkeys(("params", "metrics"), "compare"),
     "plots": "plots",
     **dict.fromkeys(("repro", "dag", "freeze", "unfreeze", "stage"), "pipeline"),
-    **dict.fromkeys(("ls", "get", "import", "update"), "repos"),
+    **dict.fromkeys(("ls", "get", "import", "update", "import-url", "get-url"), "repos"),
     "exp": "exp",
 }
 

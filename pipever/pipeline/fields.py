@@ -84,19 +84,20 @@ def is_url(raw: object) -> bool:
     return isinstance(raw, str) and bool(_URL.match(raw))
 
 
-def split_urls(value: Any, *, file: str, where: str, container: Any, key: Any) -> tuple[list[Any], tuple[str, ...]]:
-    """(the paths, the URLs) of a ``deps`` list (SPEC §8.1: a dep may be a URL)."""
-    if not isinstance(value, list):
-        fail_at(file, f"{where}: '{key}' must be a list of paths, got {_kind(value)}", container, key)
-    urls = tuple(dict.fromkeys(v for v in value if is_url(v)))
-    return [v for v in value if not is_url(v)], urls
+def url_list(value: Any) -> tuple[str, ...]:
+    """The URLs of a ``deps`` list (SPEC §8.1: a dep may be a URL); ``path_list`` with
+    ``urls=True`` takes the rest."""
+    return tuple(dict.fromkeys(v for v in value if is_url(v))) if isinstance(value, list) else ()
 
 
-def path_list(value: Any, *, base: str, file: str, where: str, container: Any, key: Any) -> tuple[str, ...]:
-    """A list of path strings (deps, top-level params/metrics files), deduplicated in order."""
+def path_list(value: Any, *, base: str, file: str, where: str, container: Any, key: Any,
+              urls: bool = False) -> tuple[str, ...]:
+    """A list of path strings (deps, top-level params/metrics files), deduplicated in order;
+    with ``urls``, URL entries are left out (they are not paths)."""
     if not isinstance(value, list):
         fail_at(file, f"{where}: '{key}' must be a list of paths, got {_kind(value)}", container, key)
-    out = [norm_path(p, base=base, file=file, where=where, container=value, key=i) for i, p in enumerate(value)]
+    out = [norm_path(p, base=base, file=file, where=where, container=value, key=i) for i, p in enumerate(value)
+           if not (urls and is_url(p))]
     return tuple(dict.fromkeys(out))
 
 

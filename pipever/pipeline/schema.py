@@ -27,7 +27,7 @@ from pipever.pipeline.fields import (
     parse_plot_defs,
     path_list,
     plain,
-    split_urls,
+    url_list,
 )
 from pipever.pipeline.interpolate import ConflictError, Context, Fail, InterpolationError, render
 from pipever.pipeline.marked import MDict, line_in, load_marked
@@ -207,8 +207,7 @@ def build_stage(gen: Generated, *, base: str, file: str, read_file: ReadFile, lo
     )
     url_outs = tuple(o for o in outs if o.url)
     outs = tuple(o for o in outs if not o.url)
-    dep_paths, url_deps = split_urls(body["deps"], file=file, where=where, container=body, key="deps") \
-        if "deps" in body else ([], ())
+    url_deps = url_list(body["deps"]) if "deps" in body else ()
     seen: set[str] = set()
     for out in (*outs, *metrics, *plots):
         if out.path in seen:
@@ -218,8 +217,8 @@ def build_stage(gen: Generated, *, base: str, file: str, read_file: ReadFile, lo
         if "params" in body else ()
     return Stage(
         name=name, cmd=cmds, cmd_is_list=is_list, wdir=wdir,
-        deps=path_list(dep_paths, base=wdir, file=file, where=where, container=body, key="deps")
-        if dep_paths else (),
+        deps=path_list(body["deps"], base=wdir, file=file, where=where, container=body, key="deps", urls=True)
+        if "deps" in body else (),
         url_deps=url_deps, url_outs=url_outs,
         params=with_tracked(params, ctx.used), outs=outs, metrics=metrics, plots=plots,
         frozen=bool(body.get("frozen", False)), always_changed=bool(body.get("always_changed", False)),

@@ -27,9 +27,17 @@ def url_options(repo: RepoContext, url: str) -> dict[str, Any]:
             best = (len(base), name)
     if best is None:
         return {}
-    from pipever.services.cloud import open_remote
+    from pipever.remote import options as remote_options, url as remote_url
 
-    return dict(open_remote(repo, best[1]).options)
+    name = best[1]
+    levels = {}
+    for lvl in ("global", "repo", "local"):
+        section = (repo.config.levels.get(lvl, {}).get("remote") or {}).get(name)
+        levels[lvl] = dict(section) if isinstance(section, dict) else {}
+    spec = remote_url.parse(str(remotes[name]["url"]), base_dir=str(repo.root))
+    # as 'pv push' takes them (services.cloud.open_remote): unsafe options only from local/global
+    opts, _ignored = remote_options.split_trusted(levels["repo"], levels["global"], levels["local"], spec.backend)
+    return dict(opts)
 
 
 class UrlProbe:
