@@ -10,6 +10,7 @@ plans, checks the pipeline before anything is written, and holds the repo lock.
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import threading
 from collections.abc import Sequence
@@ -71,6 +72,7 @@ class Options:
     keep_going: bool = False
     allow_missing: bool = False
     run_cache: bool = True
+    download: bool = True  # outputs made on a cluster are checked out (else left on the remote)
 
 
 @dataclass
@@ -78,6 +80,7 @@ class ReproResult:
     outcomes: dict[str, Outcome] = field(default_factory=dict)  # planned stages, in run order
     failures: dict[str, str] = field(default_factory=dict)  # stage -> why it failed
     staged: list[str] = field(default_factory=list)  # paths staged in Git
+    warnings: list[str] = field(default_factory=list)
 
     def of(self, *kinds: Outcome) -> list[str]:
         return [n for n, o in self.outcomes.items() if o in kinds]
@@ -100,14 +103,19 @@ class ReproFailedError(StageError):
 
 def repro(
     repo: Repo, targets: Sequence[str] = (), *, force: bool = False, single: bool = False,
-    downstream: bool = False, dry: bool = False, jobs: int = 1, keep_going: bool = False,
+    downstream: bool = False, dry: bool = False, jobs: int | None = 1, keep_going: bool = False,
     pull: bool = False, allow_missing: bool = False, run_cache: bool = True,
     reporter: Reporter = NULL_REPORTER, cancel: threading.Event | None = None,
+    executor: str | None = None, download: bool = True,
 ) -> ReproResult:
     """Reproduce ``targets`` (stage or group names, ``pv.yaml:NAME`` or output paths; default:
     every stage). ReproFailedError (with the partial result) when a stage fails; KeyboardInterrupt
     passes through after the running commands are stopped (finished stages stay recorded).
-    ``cancel``, set from another thread, stops the run the same way (``pv exp run --run-all -j``)."""
+    ``cancel``, set from another thread, stops the run the same way (``pv exp run --run-all -j``).
+    ``executor``: where stages run (``local``, a Dask scheduler address; None: ``executor.address``
+    of the local/global config, else local); ``jobs`` None (not given) or 0 on a cluster means as
+    many as its workers have threads; None here means 1, 0 one per CPU.
+    ``download`` False leaves outputs made on a cluster on the remote."""
     from pipever.ops import stages as st
     from pipever.pipeline import dag
 
@@ -118,8 +126,14 @@ def repro(
         from pipever.ops.repro_pull import pull_missing
 
         pull_missing(repo, pipeline, order)
-    opts = Options(force=force, jobs=max(1, jobs), keep_going=keep_going, allow_missing=allow_missing,
-                   run_cache=run_cache and not force)
+    from pipever.executor import settings as xs
+
+    where = xs.resolve(repo.config, executor)
+    import os
+
+    local_jobs = 1 if jobs is None else jobs or os.cpu_count() or 1
+    opts = Options(force=force, jobs=max(1, local_jobs), keep_going=keep_going, allow_missing=allow_missing,
+                   run_cache=run_cache and not force, download=download or where.is_local)
     from pipever.ops.repro_run import Execution
 
     with repo.locked():
@@ -130,11 +144,21 @@ def repro(
             from pipever.ops.stage_state import Probe
 
             dag.check_deps(pipeline, graph, exists=Probe(repo).exists, stages=order)
-        run = Execution(repo, pipeline, graph, lock, order, opts, reporter, cancel)
+        runner = None
+        if not where.is_local and not dry:
+            from pipever.executor.dask_runner import DaskRunner
+
+            runner = DaskRunner(repo, pipeline, where, lock=lock, download=opts.download)
+            if not jobs:
+                opts = dataclasses.replace(opts, jobs=runner.capacity)
+        run = Execution(repo, pipeline, graph, lock, order, opts, reporter, cancel, runner)
         try:
             result = run.dry() if dry else run.run()
         finally:
             repo.state.flush()
+            if runner is not None:
+                runner.close()
+        result.warnings = [*where.warnings, *(runner.warnings if runner is not None else [])]
         if not dry and repo.autostage:
             # also what stages recorded earlier: a run killed before it staged them is completed
             recorded = [n for n in result.of(*RECORDED) if run.recorder.lock.get(n) is not None]
