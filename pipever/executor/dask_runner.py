@@ -107,16 +107,10 @@ class DaskRunner:
         self.lock = lock  # as the run started: outputs of stages run earlier without download
         self.remote = cloud.open_remote(repo, None)
         self.task_remote = _task_remote(self.remote, settings.forward_credentials)
-        self.client = connect(settings.address)
         self.warnings: list[str] = []
-        try:
-            self.client.run_on_scheduler(_set_allowed_failures, settings.retries)
-        except Exception as exc:  # noqa: BLE001 - e.g. a scheduler that refuses pickled functions
-            self.warnings.append(f"could not set the scheduler's allowed-failures to {settings.retries}: {exc}")
-        from distributed import Event as DaskEvent
-
         self.stop_name = f"pv-stop-{uuid.uuid4().hex}"
-        self.stop_event = DaskEvent(self.stop_name, client=self.client)
+        self._client: Any = None  # connected when the first stage is submitted
+        self._stop_event: Any = None
         self._tree: ObjectRef | None = None
         self._tree_paths: dict[str, str] = {}  # path -> oid of the files in the tree
         self._pushed: set[ObjectRef] = set()
@@ -128,12 +122,19 @@ class DaskRunner:
         self.submitted: dict[str, float] = {}
 
     @property
-    def capacity(self) -> int:
-        """Threads of the cluster's workers (at least 1): how many tasks it runs at once."""
-        try:
-            return max(1, sum(self.client.nthreads().values()))
-        except Exception:  # noqa: BLE001 - an unknown capacity is one
-            return 1
+    def client(self) -> Any:
+        """The scheduler's client, connected on first use (a run with nothing to do never connects)."""
+        if self._client is None:
+            client = connect(self.settings.address)
+            try:
+                client.run_on_scheduler(_set_allowed_failures, self.settings.retries)
+            except Exception as exc:  # noqa: BLE001 - e.g. a scheduler that refuses pickled functions
+                self.warnings.append(f"could not set the scheduler's allowed-failures to {self.settings.retries}: {exc}")
+            from distributed import Event as DaskEvent
+
+            self._stop_event = DaskEvent(self.stop_name, client=client)
+            self._client = client
+        return self._client
 
     @property
     def running(self) -> set[str]:
@@ -251,10 +252,10 @@ class DaskRunner:
     def stop_all(self, grace: float = GRACE_S) -> None:
         """Tell the running tasks to kill their commands, wait for them a little, cancel the rest."""
         futures = list(self._futures.values())
-        if not futures:
+        if not futures or self._stop_event is None:
             return
         try:
-            self.stop_event.set()
+            self._stop_event.set()
             _wait(futures, grace + 3 * WAIT_S + 1, first=False)
             self.client.cancel(futures)
         except Exception:  # noqa: BLE001 - stopping must not hide why the run stopped
@@ -262,11 +263,10 @@ class DaskRunner:
         self._futures.clear()
 
     def close(self) -> None:
+        if self._client is None:
+            return
         try:
-            self.stop_event.clear()
-        except Exception:  # noqa: BLE001
-            pass
-        try:
-            self.client.close(timeout=5)
+            self._client.close(timeout=5)
         except Exception:  # noqa: BLE001 - closing a lost connection
             pass
+        self._client = None

@@ -113,8 +113,8 @@ def repro(
     passes through after the running commands are stopped (finished stages stay recorded).
     ``cancel``, set from another thread, stops the run the same way (``pv exp run --run-all -j``).
     ``executor``: where stages run (``local``, a Dask scheduler address; None: ``executor.address``
-    of the local/global config, else local); ``jobs`` None (not given) or 0 on a cluster means as
-    many as its workers have threads; None here means 1, 0 one per CPU.
+    of the local/global config, else local); ``jobs`` None (not given) or 0 on a cluster means no cap
+    (the scheduler queues what its workers cannot take yet); here None means 1, 0 one per CPU.
     ``download`` False leaves outputs made on a cluster on the remote."""
     from pipever.ops import stages as st
     from pipever.pipeline import dag
@@ -149,8 +149,8 @@ def repro(
             from pipever.executor.dask_runner import DaskRunner
 
             runner = DaskRunner(repo, pipeline, where, lock=lock, download=opts.download)
-            if not jobs:
-                opts = dataclasses.replace(opts, jobs=runner.capacity)
+            if not jobs:  # the scheduler queues what its workers cannot take yet
+                opts = dataclasses.replace(opts, jobs=len(order))
         run = Execution(repo, pipeline, graph, lock, order, opts, reporter, cancel, runner)
         try:
             result = run.dry() if dry else run.run()

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Protocol
 
-from pipever.errors import PvError, StageError
+from pipever.errors import ExecutorError, PvError, StageError
 from pipever.ops.repro import Options, Outcome, Reporter, ReproResult
 from pipever.ops.stage_record import StageRecorder
 from pipever.paths import resolve_inside
@@ -214,6 +214,8 @@ class Execution:
         cannot be cleared...) fails that stage only."""
         try:
             return step(name)
+        except ExecutorError:  # the cluster's fault, not the stage's: the run stops
+            raise
         except PvError as exc:
             self._finish(name, Outcome.FAILED, exc.message)
             return Outcome.FAILED
