@@ -33,7 +33,7 @@ from pipever.objects.odb import ObjectRef
 from pipever.pipeline.lockfile import LockedPath, Lockfile
 from pipever.pipeline.runner import GRACE_S, Event, Finished, Line
 from pipever.pipeline.stage import Pipeline, Stage
-from pipever.repo import Repo
+from pipever.context import RepoContext
 
 CONNECT_TIMEOUT_ENV = "PV_EXECUTOR_CONNECT_TIMEOUT"
 CONNECT_TIMEOUT_S = 10.0
@@ -96,9 +96,9 @@ def _task_remote(remote: Any, forward: bool) -> RemoteRef:
 
 
 class DaskRunner:
-    def __init__(self, repo: Repo, pipeline: Pipeline, settings: ExecutorSettings, *, lock: Lockfile,
+    def __init__(self, repo: RepoContext, pipeline: Pipeline, settings: ExecutorSettings, *, lock: Lockfile,
                  download: bool = True) -> None:
-        from pipever.ops import cloud
+        from pipever.services import cloud
 
         self.repo = repo
         self.pipeline = pipeline
@@ -175,7 +175,7 @@ class DaskRunner:
     def _stage_deps(self, stage: Stage) -> list[tuple[LockedPath, bool]]:
         """Each dep as pv.lock records it, its object in the cache: from the work tree, else (not
         downloaded) from an output this run or an earlier one produced on the cluster."""
-        from pipever.ops.save import save_path
+        from pipever.services.save import save_path
 
         found = []
         for rel in stage.deps:
@@ -196,7 +196,7 @@ class DaskRunner:
         return next((o for o in entry.outs if o.path == rel), None) if entry else None
 
     def _persistent_outs(self, stage: Stage) -> list[TreePart]:
-        from pipever.ops.save import save_path
+        from pipever.services.save import save_path
 
         parts = []
         for out in stage.all_outs:

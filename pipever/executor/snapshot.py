@@ -15,12 +15,12 @@ from pipever.fsutil import is_executable
 from pipever.objects.manifest import Entry, Manifest
 from pipever.objects.odb import ObjectRef
 from pipever.paths import check_relpath
-from pipever.repo import Repo
+from pipever.context import RepoContext
 
 REGULAR_MODES = ("100644", "100755")
 
 
-def tracked_files(repo: Repo) -> list[str]:
+def tracked_files(repo: RepoContext) -> list[str]:
     """Paths of the regular files Git tracks (in the index), sorted, each once."""
     if not repo.scm:
         raise ExecutorError("running stages on a cluster needs Git: the workers get the Git-tracked files",
@@ -45,7 +45,7 @@ def _allowed(path: str) -> bool:
     return True
 
 
-def snapshot(repo: Repo) -> ObjectRef:
+def snapshot(repo: RepoContext) -> ObjectRef:
     """Store the tracked files as they are in the work tree (deleted ones left out) and their
     manifest in the cache; the manifest's ref."""
     ws = repo.workspace
