@@ -36,7 +36,7 @@ COMMAND_INDEX = {
     "plots": "plots",
     **dict.fromkeys(("repro", "dag", "freeze", "unfreeze", "stage"), "pipeline"),
     **dict.fromkeys(("ls", "get", "import", "update"), "repos"),
-    "exp": "exp",
+    **dict.fromkeys(("exp", "queue"), "exp"),
 }
 
 app = typer.Typer(
