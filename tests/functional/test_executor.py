@@ -195,3 +195,31 @@ def test_a_task_whose_worker_is_killed_runs_again_on_another(
     assert len(marker.read_text().splitlines()) == 2  # started twice: rescheduled
     assert "  slow:\n" in (project / "pv.lock").read_text()
     assert spare.exists()
+
+
+EXP_PIPELINE = """\
+stages:
+  train:
+    cmd: pwd > where.txt; grep lr params.yaml >> where.txt
+    deps: [in_b.txt]
+    params: [lr]
+    outs: [{where.txt: {cache: false}}]
+"""
+
+
+def test_queued_experiments_run_on_the_cluster(project: Path, pv: PvRunner, cluster: Cluster) -> None:
+    gen({"pv.yaml": EXP_PIPELINE, "params.yaml": "lr: 1\n"})
+    git("add", "-A")
+    git("commit", "-qm", "exp pipeline")
+    pv.ok("exp", "run", "--queue", "-n", "e2", "-S", "lr=2")
+    pv.ok("exp", "run", "--queue", "-n", "e3", "-S", "lr=3")
+    res = pv.ok("queue", "start", "-j", "2", "--executor", cluster.address)
+    assert "Experiment 'e2' saved" in res.stdout and "Experiment 'e3' saved" in res.stdout
+    for name, lr in (("e2", 2), ("e3", 3)):
+        where, value = git("show", f"refs/exps/{name}:where.txt").splitlines()
+        assert cluster.worker_of(where) is not None
+        assert value == f"lr: {lr}"
+    one = pv.ok("exp", "run", "-n", "e4", "-S", "lr=4", "--executor", cluster.address)
+    assert "Experiment 'e4' saved" in one.stdout
+    assert cluster.worker_of(git("show", "refs/exps/e4:where.txt").splitlines()[0]) is not None
+    assert not (project / "where.txt").exists()  # the workspace was not touched
