@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import collections
 import os
+import threading
 import time
 import uuid
 from collections.abc import Mapping, Sequence
@@ -71,6 +72,55 @@ def connect(address: str) -> Any:
                                  "or executor.address ('pv config --local executor.address')") from exc
 
 
+class Connection:
+    """Connecting to the scheduler (importing ``distributed`` takes about a second) in a thread,
+    started as soon as a run knows it may need the cluster, so it overlaps loading the pipeline
+    and deciding what is stale. A run with nothing to do abandons it (the client is closed when it
+    arrives) and never waits for it."""
+
+    def __init__(self, address: str) -> None:
+        self.address = address
+        self._lock = threading.Lock()
+        self._client: Any = None
+        self._error: BaseException | None = None
+        self._abandoned = False
+        self._thread = threading.Thread(target=self._connect, name="pv-dask-connect", daemon=True)
+        self._thread.start()
+
+    def _connect(self) -> None:
+        try:
+            client = connect(self.address)
+        except BaseException as exc:  # noqa: BLE001 - raised where the client is needed
+            self._error = exc
+            return
+        with self._lock:
+            if not self._abandoned:
+                self._client = client
+                return
+        _close(client)
+
+    def get(self) -> Any:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._client
+
+    def abandon(self) -> None:
+        """Close the client now, or when it arrives."""
+        with self._lock:
+            self._abandoned = True
+            client, self._client = self._client, None
+        if client is not None:
+            _close(client)
+
+
+def _close(client: Any) -> None:
+    try:
+        client.close(timeout=5)
+    except Exception:  # noqa: BLE001 - closing a lost connection
+        pass
+
+
 def _wait(futures: list[Any], timeout: float, *, first: bool) -> None:
     """Until one (``first``) or all of ``futures`` are done, at most ``timeout`` seconds
     (``distributed.wait`` would need a default client)."""
@@ -97,7 +147,7 @@ def _task_remote(remote: Any, forward: bool) -> RemoteRef:
 
 class DaskRunner:
     def __init__(self, repo: RepoContext, pipeline: Pipeline, settings: ExecutorSettings, *, lock: Lockfile,
-                 download: bool = True) -> None:
+                 download: bool = True, connection: Connection | None = None) -> None:
         from pipever.services import cloud
 
         self.repo = repo
@@ -109,7 +159,8 @@ class DaskRunner:
         self.task_remote = _task_remote(self.remote, settings.forward_credentials)
         self.warnings: list[str] = []
         self.stop_name = f"pv-stop-{uuid.uuid4().hex}"
-        self._client: Any = None  # connected when the first stage is submitted
+        self._connection = connection
+        self._client: Any = None  # waited for when the first stage is submitted
         self._stop_event: Any = None
         self._tree: ObjectRef | None = None
         self._tree_paths: dict[str, str] = {}  # path -> oid of the files in the tree
@@ -125,7 +176,9 @@ class DaskRunner:
     def client(self) -> Any:
         """The scheduler's client, connected on first use (a run with nothing to do never connects)."""
         if self._client is None:
-            client = connect(self.settings.address)
+            if self._connection is None:
+                self._connection = Connection(self.settings.address)
+            client = self._connection.get()
             try:
                 client.run_on_scheduler(_set_allowed_failures, self.settings.retries)
             except Exception as exc:  # noqa: BLE001 - e.g. a scheduler that refuses pickled functions
@@ -263,10 +316,6 @@ class DaskRunner:
         self._futures.clear()
 
     def close(self) -> None:
-        if self._client is None:
-            return
-        try:
-            self._client.close(timeout=5)
-        except Exception:  # noqa: BLE001 - closing a lost connection
-            pass
+        if self._connection is not None:
+            self._connection.abandon()
         self._client = None

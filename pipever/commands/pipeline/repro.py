@@ -14,6 +14,7 @@ import dataclasses
 import os
 import threading
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from pipever.commands.pipeline.repro_model import (
     NULL_REPORTER,
@@ -26,6 +27,10 @@ from pipever.commands.pipeline.repro_model import (
     ReproResult,
 )
 from pipever.context import RepoContext
+
+if TYPE_CHECKING:
+    from pipever.executor.dask_runner import Connection
+    from pipever.executor.settings import ExecutorSettings
 
 __all__ = ["NULL_REPORTER", "RECORDED", "NullReporter", "Options", "Outcome", "Reporter", "ReproFailedError",
            "ReproResult", "repro"]
@@ -46,6 +51,28 @@ def repro(
     of the local/global config, else local); ``jobs`` None (not given) or 0 on a cluster means no cap
     (the scheduler queues what its workers cannot take yet); here None means 1, 0 one per CPU.
     ``download`` False leaves outputs made on a cluster on the remote."""
+    from pipever.executor import settings as xs
+
+    where = xs.resolve(repo.config, executor)
+    connection = None
+    if not where.is_local and not dry:  # connecting overlaps loading the pipeline and deciding
+        from pipever.executor.dask_runner import Connection
+
+        connection = Connection(where.address)
+    try:
+        return _repro(repo, targets, where, connection, force=force, single=single, downstream=downstream,
+                      dry=dry, jobs=jobs, keep_going=keep_going, pull=pull, allow_missing=allow_missing,
+                      run_cache=run_cache, reporter=reporter, cancel=cancel, download=download)
+    finally:
+        if connection is not None:
+            connection.abandon()
+
+
+def _repro(
+    repo: RepoContext, targets: Sequence[str], where: ExecutorSettings, connection: Connection | None, *,
+    force: bool, single: bool, downstream: bool, dry: bool, jobs: int | None, keep_going: bool, pull: bool,
+    allow_missing: bool, run_cache: bool, reporter: Reporter, cancel: threading.Event | None, download: bool,
+) -> ReproResult:
     from pipever.services import stages as st
     from pipever.pipeline import dag
 
@@ -56,9 +83,6 @@ def repro(
         from pipever.commands.pipeline.repro_pull import pull_missing
 
         pull_missing(repo, pipeline, order)
-    from pipever.executor import settings as xs
-
-    where = xs.resolve(repo.config, executor)
     local_jobs = 1 if jobs is None else jobs or os.cpu_count() or 1
     opts = Options(force=force, jobs=max(1, local_jobs), keep_going=keep_going, allow_missing=allow_missing,
                    run_cache=run_cache and not force, download=download or where.is_local)
@@ -76,7 +100,7 @@ def repro(
         if not where.is_local and not dry:
             from pipever.executor.dask_runner import DaskRunner
 
-            runner = DaskRunner(repo, pipeline, where, lock=lock, download=opts.download)
+            runner = DaskRunner(repo, pipeline, where, lock=lock, download=opts.download, connection=connection)
             if not jobs:  # the scheduler queues what its workers cannot take yet
                 opts = dataclasses.replace(opts, jobs=len(order))
         run = Execution(repo, pipeline, graph, lock, order, opts, reporter, cancel, runner)
