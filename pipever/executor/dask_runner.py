@@ -65,7 +65,7 @@ def connect(address: str) -> Any:
                             hint="run pip install 'pipever[dask]' (here and on the workers)") from exc
     timeout = float(os.environ.get(CONNECT_TIMEOUT_ENV) or CONNECT_TIMEOUT_S)
     try:
-        return Client(address, timeout=timeout, set_as_default=False)
+        return Client(address, timeout=timeout, set_as_default=False)  # type: ignore[no-untyped-call]  # untyped in distributed
     except (OSError, TimeoutError, ValueError) as exc:
         raise ExecutorError(f"cannot reach the Dask scheduler at '{address}': {exc}", address=address,
                             hint="start it ('dask scheduler', then 'dask worker ADDRESS'), or fix --executor "
@@ -185,7 +185,7 @@ class DaskRunner:
                 self.warnings.append(f"could not set the scheduler's allowed-failures to {self.settings.retries}: {exc}")
             from distributed import Event as DaskEvent
 
-            self._stop_event = DaskEvent(self.stop_name, client=client)
+            self._stop_event = DaskEvent(self.stop_name, client=client)  # type: ignore[no-untyped-call]  # untyped in distributed
             self._client = client
         return self._client
 

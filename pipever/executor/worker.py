@@ -53,13 +53,13 @@ def _stop_checker(name: str | None) -> Any:
     try:
         from distributed import Event
 
-        event = Event(name)
+        event = Event(name)  # type: ignore[no-untyped-call]  # distributed is not fully typed
     except (ImportError, ValueError):
         return lambda: False
 
     def is_set() -> bool:
         try:
-            return bool(event.is_set())
+            return bool(event.is_set())  # type: ignore[no-untyped-call]  # distributed is not fully typed
         except Exception:  # noqa: BLE001 - a lost scheduler connection is no stop request
             return False
 
