@@ -23,7 +23,7 @@ from pipever.data import pointer as ptr
 from pipever.migrate import dvcfiles
 from pipever.migrate.dvcfiles import DvcFile, Hashed
 from pipever.migrate.dvcobjects import hash_path
-from pipever.migrate.plan import MigrationPlan, MissingDataError, Pipeline, lock_rel
+from pipever.migrate.plan import MigrationPlan, Need, Pipeline, lock_rel
 from pipever.migrate.sources import Failure, Ingested, ObjectNotAvailable
 from pipever.objects.manifest import Entry, Manifest
 from pipever.objects.oid import Oid
@@ -89,20 +89,34 @@ class Migrator:
                 todo.setdefault((n.md5, n.legacy), n)
         self.progress.start("Migrating data", len(todo))
         try:
-            for key, n in todo.items():
-                try:
-                    got = objects.ingest(n.md5, legacy=n.legacy, what=n.what, workspace=n.what, odb=self.repo.odb)
-                except ObjectNotAvailable as exc:
-                    self.failed.append(exc.failure)
-                else:
-                    self.files[key] = got
-                    self.result.objects += 1
-                    self.result.bytes += got.size
-                    self.result.from_remote += got.source == "remote"
-                    self.result.from_workspace += got.source == "workspace"
-                self.progress.advance()
+            retry = self._ingest(todo)
         finally:
             self.progress.done()
+        if retry and objects.remote is not None:
+            # bad bytes in DVC's cache or the workspace: the remote may hold a good copy
+            self.failed = [f for f in self.failed if f.md5 not in {n.md5 for n in retry.values()}]
+            objects.check_remote([n.key for n in retry.values()])
+            self._ingest(retry)
+
+    def _ingest(self, todo: dict[tuple[str, bool], Need]) -> dict[tuple[str, bool], Need]:
+        objects = self.plan.objects
+        assert objects is not None
+        corrupt = {}
+        for key, n in todo.items():
+            try:
+                got = objects.ingest(n.md5, legacy=n.legacy, what=n.what, workspace=n.what, odb=self.repo.odb)
+            except ObjectNotAvailable as exc:
+                self.failed.append(exc.failure)
+                if exc.failure.corrupt and objects.remote_path(n.md5, is_dir=False, legacy=n.legacy) is None:
+                    corrupt[key] = n
+            else:
+                self.files[key] = got
+                self.result.objects += 1
+                self.result.bytes += got.size
+                self.result.from_remote += got.source == "remote"
+                self.result.from_workspace += got.source == "workspace"
+            self.progress.advance()
+        return corrupt
 
     def file_oid(self, out: Hashed) -> Ingested | None:
         assert out.md5 is not None

@@ -94,6 +94,7 @@ def _ensure_initialized(root: Path) -> None:
 def _apply(plan: MigrationPlan, result: MigrateResult, *, keep_dvc: bool, pv_remote: str | None,
            allow_missing: bool, wait: bool, progress: Progress) -> MigrateResult:
     root = plan.root
+    created = not (root / PV_DIR).exists()
     _ensure_initialized(root)
     repo = Repo(root)
     repo.wait_for_lock = wait
@@ -101,13 +102,13 @@ def _apply(plan: MigrationPlan, result: MigrateResult, *, keep_dvc: bool, pv_rem
     try:
         with repo.locked():
             write_config(repo, plan, result)
-            write_ignores(root, plan, result)
             m = Migrator(plan, repo, result, progress)
             m.ingest_all()
             if m.failed:
                 if not allow_missing:
-                    raise MissingDataError(m.failed, remote=plan.remote, changed=True)
+                    raise MissingDataError(m.failed, remote=plan.remote)
                 result.missing += m.failed
+            write_ignores(root, plan, result)
             kept = {k for k, _ in result.kept}
             touched: list[str] = []
             for d in plan.dvcfiles:
@@ -139,9 +140,22 @@ def _apply(plan: MigrationPlan, result: MigrateResult, *, keep_dvc: bool, pv_rem
 
             pushed = push(repo, remote=pv_remote, progress=progress)
             result.pushed = pushed.pushed
+    except MissingDataError:
+        if created:
+            _undo_init(repo)
+        raise
     finally:
         repo.close()
     return result
+
+
+def _undo_init(repo: Repo) -> None:
+    """Take back the ``.pv`` this run made (its objects are copies of DVC's): nothing changed."""
+    import shutil
+
+    repo.close()
+    repo.git.run("rm", "-q", "-f", "--cached", "--ignore-unmatch", "--", f"{PV_DIR}/.gitignore", f"{PV_DIR}/config.yaml")
+    shutil.rmtree(repo.pv_dir, ignore_errors=True)
 
 
 def _into_dvc_cache(path: Path, dvc_cache: str) -> bool:
@@ -185,7 +199,9 @@ def _stage_and_remove(repo: Repo, plan: MigrationPlan, result: MigrateResult, *,
     dvc_dir_files: list[str] = []
     if not keep_dvc and not kept:
         listed = git.run("ls-files", "-z", "--", DVC_DIR).decode("utf-8", "surrogateescape").split("\0")
-        dvc_dir_files = [p for p in listed if p]
+        # and those a run interrupted after 'git rm --cached' left on disk
+        on_disk = [f"{DVC_DIR}/{n}" for n in ("config", ".gitignore") if (root / DVC_DIR / n).is_file()]
+        dvc_dir_files = sorted({p for p in [*listed, *on_disk] if p})
         leftovers = [e for e in os.listdir(root / DVC_DIR)] if (root / DVC_DIR).is_dir() else []
         untracked = [e for e in leftovers if f"{DVC_DIR}/{e}" not in dvc_dir_files and e != ".gitignore"]
         if untracked and f"{DVC_DIR}/.gitignore" in dvc_dir_files:
