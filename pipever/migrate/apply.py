@@ -83,7 +83,7 @@ class Migrator:
         objects = self.plan.objects
         assert objects is not None
         objects.tmp_dir = self.repo.cache_dir / "blake3"
-        todo = {}
+        todo: dict[tuple[str, bool], Need] = {}
         for n in self.plan.needs:
             if not n.is_dir:
                 todo.setdefault((n.md5, n.legacy), n)

@@ -169,14 +169,14 @@ def translate(conf: dict[str, dict[str, Any]], *, root: str) -> Translated:
         out.notes.append(f"cache.{key} is not carried over (pv has no such option)")
     confs = remotes(conf)
     for name in sorted(confs):
-        _remote(name, confs, out)
+        _remote(name, confs, out, root=root)
     for section in sorted(conf):
         if section not in ("core", "cache") and not _REMOTE.match(section):
             out.notes.append(f"section [{section}] is not carried over (pv has no such settings)")
     return out
 
 
-def _remote(name: str, confs: dict[str, dict[str, Any]], out: Translated) -> None:
+def _remote(name: str, confs: dict[str, dict[str, Any]], out: Translated, *, root: str) -> None:
     try:
         url = pv_url(resolve_url(name, confs))
         backend = remote_url.FILE if remote_url.is_local(url) else remote_url.parse(url).backend
@@ -195,7 +195,7 @@ def _remote(name: str, confs: dict[str, dict[str, Any]], out: Translated) -> Non
             continue
         if isinstance(value, str) and mapped in ("keyfile", "credentialpath", "cert_path", "key_path") \
                 and not os.path.isabs(os.path.expanduser(value)):
-            value = rebase_path(value)
+            value = os.path.normpath(os.path.join(root, rebase_path(value)))  # local config: absolute
         local = (is_secret(mapped) or mapped.lower() in UNSAFE_REMOTE_OPTIONS or mapped in LOCAL_ONLY
                  or mapped.lower() not in safe)
         (out.local if local else out.repo)[key + mapped] = _typed(value)

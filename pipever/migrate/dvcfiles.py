@@ -66,9 +66,8 @@ class DvcFile:
     @property
     def import_repo(self) -> Mapping[str, Any] | None:
         """``{url, rev, rev_lock}`` of a ``dvc import`` (None otherwise)."""
-        if len(self.deps) == 1 and isinstance(self.deps[0].get("repo"), Mapping):
-            return self.deps[0]["repo"]  # type: ignore[no-any-return]
-        return None
+        repo = self.deps[0].get("repo") if len(self.deps) == 1 else None
+        return repo if isinstance(repo, Mapping) else None
 
     @property
     def is_import_url(self) -> bool:

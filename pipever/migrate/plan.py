@@ -12,6 +12,7 @@ import os
 import posixpath
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pipever.errors import PvError, SchemaError
 from pipever.migrate import dvcconfig, dvcfiles
@@ -20,6 +21,9 @@ from pipever.migrate.dvcobjects import DirEntry
 from pipever.migrate.sources import DvcObjects, Failure, ObjectNotAvailable
 from pipever.paths import check_relpath, join
 from pipever.pipeline.stage import Stage
+
+if TYPE_CHECKING:
+    from pipever.remote.dvclayout import DvcRemote
 
 DVC_DIR = ".dvc"
 PIPELINE = "dvc.yaml"
@@ -148,7 +152,8 @@ def make_plan(root: Path, *, remote: str | None = None, allow_missing: bool = Fa
     return plan
 
 
-def _open_remote(plan: MigrationPlan, conf: dict[str, dict[str, object]], name: str | None):  # type: ignore[no-untyped-def]
+def _open_remote(plan: MigrationPlan, conf: dict[str, dict[str, object]], name: str | None) -> DvcRemote | None:
+    """The DVC remote to read missing data from (``name``, or DVC's default); None if there is none."""
     from pipever.remote.dvclayout import open_dvc_remote
 
     confs = dvcconfig.remotes(conf)
