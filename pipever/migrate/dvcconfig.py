@@ -100,10 +100,6 @@ class Translated:
     local: dict[str, Any] = field(default_factory=dict)  # dotted key -> value, for .pv/config.local.yaml
     notes: list[str] = field(default_factory=list)  # what was not carried over, and why
 
-    @property
-    def local_keys(self) -> list[str]:
-        return sorted(self.local)
-
 
 def rebase_path(path: str) -> str:
     """A local path DVC resolves from ``.dvc/``, made relative to the repository root (absolute

@@ -146,7 +146,7 @@ def make_plan(root: Path, *, remote: str | None = None, allow_missing: bool = Fa
     plan.config = dvcconfig.translate(conf, root=str(root))
     cache_dir = conf.get("cache", {}).get("dir")
     plan.dvc_cache = (dvc_dir / os.path.expanduser(str(cache_dir))).resolve() if cache_dir else dvc_dir / "cache"
-    plan.objects = DvcObjects(root, plan.dvc_cache, _open_remote(plan, conf, remote), root / ".pv" / "tmp")
+    plan.objects = DvcObjects(root, plan.dvc_cache, _open_remote(plan, conf, remote))
     _read_files(plan, files)
     _collect_needs(plan, allow_missing=allow_missing)
     return plan
@@ -292,8 +292,8 @@ def _collect_needs(plan: MigrationPlan, *, allow_missing: bool) -> None:
 
 
 def _leave_out_missing(plan: MigrationPlan) -> None:
-    missing = {f.what for f in plan.missing}
-    owners = {n.owner for n in plan.needs if n.what in missing or any(m.startswith(n.what + "/") for m in missing)}
+    missing = {f.what for f in plan.missing}  # a file, or a directory whose manifest is missing
+    owners = {n.owner for n in plan.needs if n.what in missing}
     for d in plan.dvcfiles:
         if d.rel in owners and d.rel not in {k for k, _ in plan.kept}:
             plan.kept.append((d.rel, "its data is missing"))

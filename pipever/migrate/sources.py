@@ -50,9 +50,10 @@ class ObjectNotAvailable(Exception):
 
 class DvcObjects:
     """DVC's objects for one migration: its cache at ``cache_dir``, the work tree at ``root``, and
-    an optional remote. Downloads go to ``tmp_dir`` first."""
+    an optional remote. Downloads of data go to ``tmp_dir`` first (in pv's cache, so that they
+    are moved into place); ``.dir`` manifests are read into memory."""
 
-    def __init__(self, root: Path, cache_dir: Path, remote: DvcRemote | None, tmp_dir: Path) -> None:
+    def __init__(self, root: Path, cache_dir: Path, remote: DvcRemote | None, tmp_dir: Path | None = None) -> None:
         self.root = root
         self.real_root = os.path.realpath(root)
         self.cache_dir = cache_dir
@@ -112,7 +113,7 @@ class DvcObjects:
         return found
 
     def _fetch(self, rel: str) -> Path:
-        assert self.remote is not None
+        assert self.remote is not None and self.tmp_dir is not None  # set once pv's cache exists
         self.tmp_dir.mkdir(parents=True, exist_ok=True)
         tmp = fsutil.tmp_name(self.tmp_dir / "download")
         self.remote.download(rel, tmp)
@@ -152,12 +153,8 @@ class DvcObjects:
         failure = Failure(what, md5 + ".dir")
         for label, src in self._candidates(md5, is_dir=True, legacy=legacy, workspace=None):
             if isinstance(src, str):
-                tmp = self._fetch(src)
-                try:
-                    data = tmp.read_bytes()
-                finally:
-                    with contextlib.suppress(OSError):
-                        os.unlink(tmp)
+                assert self.remote is not None
+                data = self.remote.read_bytes(src)
             else:
                 data = src.read_bytes()
             import hashlib

@@ -51,6 +51,11 @@ class DvcRemote:
                 os.unlink(dst)
             raise
 
+    def read_bytes(self, rel: str) -> bytes:
+        """One (small) object, into memory."""
+        with self.remote.mapped_errors():
+            return bytes(self.remote.fs.cat_file(self._path(rel)))
+
     def close(self) -> None:
         self.remote.close()
 

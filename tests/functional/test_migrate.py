@@ -76,6 +76,23 @@ def test_files_and_directories_become_pointers_staged_not_committed(dvc: DvcRepo
     assert Path(".dvc/cache").is_dir() and "cache" not in git("status", "--porcelain")
 
 
+def test_dvc_symlinks_into_its_cache_become_pv_checkouts(dvc: DvcRepo, pv: PvRunner) -> None:
+    h = dvc.add_file("data.csv", CSV, workspace=False)
+    dvc.add_dir("images", IMAGES)
+    (dvc.root / ".dvc" / "config").write_text((dvc.root / ".dvc" / "config").read_text() + "[cache]\n    type = symlink\n")
+    os.symlink(dvc.root / ".dvc" / "cache" / "files" / "md5" / h[:2] / h[2:], "data.csv")
+    os.unlink("images/c.txt")
+    os.symlink(dvc.root / ".dvc" / "cache" / "files" / "md5" / md5(b"three\n")[:2] / md5(b"three\n")[2:], "images/c.txt")
+    git_commit("dvc project with symlinks")
+    pv.ok("migrate", "dvc")
+    dvc_cache = os.path.realpath(".dvc/cache")
+    for rel in ("data.csv", "images/c.txt"):
+        assert not os.path.realpath(rel).startswith(dvc_cache), rel
+    assert Path("data.csv").read_bytes() == CSV and Path("images/c.txt").read_bytes() == b"three\n"
+    assert yaml.safe_load(Path(".pv/config.yaml").read_text())["cache"] == {"type": "symlink"}
+    _status_clean(pv)
+
+
 PIPELINE = """\
 stages:
   prepare:
@@ -175,6 +192,8 @@ def test_data_only_on_the_remote_is_fetched_verified_and_checked_out(dvc: DvcRep
     dvc.add_file("data/raw.csv", CSV, where="remote", workspace=False)
     dvc.add_dir("images", IMAGES, where="remote", workspace=False)
     git_commit("dvc project, data pushed")
+    assert "Would copy 4 file(s)" in pv.ok("migrate", "dvc", "--dry").stdout
+    assert not Path(".pv").exists()  # the plan read the .dir manifest from the remote into memory
     res = pv.ok("migrate", "dvc")
     assert "4 from DVC's remote" in res.stdout
     assert Path("data/raw.csv").read_bytes() == CSV
