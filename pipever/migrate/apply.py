@@ -27,7 +27,7 @@ from pipever.migrate.plan import MigrationPlan, Need, Pipeline, lock_rel
 from pipever.migrate.sources import Failure, Ingested, ObjectNotAvailable
 from pipever.objects.manifest import Entry, Manifest
 from pipever.objects.oid import Oid
-from pipever.ops.progress import NO_PROGRESS, Progress
+from pipever.ops.progress import Progress
 from pipever.paths import join, parent
 from pipever.pipeline.lockfile import LockedPath, LockEntry, Lockfile
 from pipever.pipeline.stage import Stage
