@@ -23,8 +23,8 @@ def dvc(
     dry: bool = typer.Option(False, "--dry", help="Print what would be done; change nothing."),
     allow_missing: bool = typer.Option(False, "--allow-missing", help="Leave the .dvc files of data found nowhere as they are, migrate the rest."),
 ) -> None:
-    from pipever.migrate.dvc import migrate_dvc
-    from pipever.migrate.plan import MissingDataError
+    from pipever.commands.migrate.dvc import migrate_dvc
+    from pipever.commands.migrate.plan import MissingDataError
 
     res = migrate_dvc(Path.cwd(), remote=remote, pv_remote=pv_remote, keep_dvc=keep_dvc, dry=dry,
                       allow_missing=allow_missing, wait=context.STATE.wait, progress=render.progress())

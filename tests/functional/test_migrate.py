@@ -301,7 +301,7 @@ def test_interrupted_migration_completes_on_rerun(dvc: DvcRepo, pv: PvRunner, mo
     _pipeline(dvc)
     dvc.add_dir("images", IMAGES)
     git_commit("dvc project")
-    from pipever.migrate import sources
+    from pipever.commands.migrate import sources
 
     real = sources.DvcObjects.ingest
     calls = {"n": 0}
@@ -317,7 +317,7 @@ def test_interrupted_migration_completes_on_rerun(dvc: DvcRepo, pv: PvRunner, mo
     assert Path("dvc.lock").exists() and Path("images.dvc").exists()
     monkeypatch.setattr(sources.DvcObjects, "ingest", real)
     # interrupted again while DVC's files are removed: the second .dvc file is still there
-    import pipever.migrate.dvc as cmd
+    import pipever.commands.migrate.dvc as cmd
 
     real_unlink = os.unlink
     removed: list[str] = []

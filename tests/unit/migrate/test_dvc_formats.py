@@ -8,9 +8,9 @@ import io
 import pytest
 
 from pipever.errors import ConfigError, ManifestError, SchemaError
-from pipever.migrate import dvcconfig
-from pipever.migrate.dvcfiles import import_deps, parse_dvcfile, parse_lock
-from pipever.migrate.dvcobjects import CHUNK, dir_bytes, dir_md5, hash_stream, is_text, object_paths, parse_dir
+from pipever.commands.migrate import dvcconfig
+from pipever.commands.migrate.dvcfiles import import_deps, parse_dvcfile, parse_lock
+from pipever.commands.migrate.dvcobjects import CHUNK, dir_bytes, dir_md5, hash_stream, is_text, object_paths, parse_dir
 
 # written by `dvc add images` (DVC 3.67) for a.txt='one\n', run.sh='#!/bin/sh\necho hi\n', sub/b.txt='two\n'
 DIR_ENTRIES = [("a.txt", "5bbf5a52328e7439ae6e719dfe712200"), ("run.sh", "46bbbe8aa98cc0714426e948474eaaf4"),

@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pipever.errors import PvError, SchemaError
-from pipever.migrate import dvcconfig, dvcfiles
-from pipever.migrate.dvcfiles import DvcFile, Hashed, LockEntry
-from pipever.migrate.dvcobjects import DirEntry
-from pipever.migrate.sources import DvcObjects, Failure, ObjectNotAvailable
+from pipever.commands.migrate import dvcconfig, dvcfiles
+from pipever.commands.migrate.dvcfiles import DvcFile, Hashed, LockEntry
+from pipever.commands.migrate.dvcobjects import DirEntry
+from pipever.commands.migrate.sources import DvcObjects, Failure, ObjectNotAvailable
 from pipever.paths import check_relpath, join
 from pipever.pipeline.stage import Stage
 

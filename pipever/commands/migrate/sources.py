@@ -16,7 +16,7 @@ from pathlib import Path
 
 from pipever import fsutil
 from pipever.errors import ManifestError
-from pipever.migrate.dvcobjects import DirEntry, Digest, dir_md5, hash_path, object_paths, parse_dir
+from pipever.commands.migrate.dvcobjects import DirEntry, Digest, dir_md5, hash_path, object_paths, parse_dir
 from pipever.objects.odb import ObjectDB
 from pipever.objects.oid import Oid
 from pipever.remote.dvclayout import DvcRemote

@@ -19,7 +19,7 @@ from typing import BinaryIO
 from blake3 import blake3
 
 from pipever.errors import ManifestError, PathOutsideRepoError
-from pipever.migrate.dvcfiles import MD5
+from pipever.commands.migrate.dvcfiles import MD5
 from pipever.paths import check_relpath
 
 CHUNK = 1 << 20

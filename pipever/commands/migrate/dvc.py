@@ -9,11 +9,11 @@ from pathlib import Path
 from pipever import fsutil
 from pipever.data import gitignore
 from pipever.errors import CheckoutConflictError, NotAGitRepoError, RemoteNotFoundError
-from pipever.migrate.apply import PV_LOCK, PV_YAML, PVIGNORE, MigrateResult, Migrator, write_config, write_ignores
-from pipever.migrate.plan import DVC_DIR, MigrationPlan, MissingDataError, make_plan
-from pipever.ops.progress import NO_PROGRESS, Progress
+from pipever.commands.migrate.apply import PV_LOCK, PV_YAML, PVIGNORE, MigrateResult, Migrator, write_config, write_ignores
+from pipever.commands.migrate.plan import DVC_DIR, MigrationPlan, MissingDataError, make_plan
+from pipever.services.progress import NO_PROGRESS, Progress
 from pipever.paths import join, parent
-from pipever.repo import PV_DIR, Repo
+from pipever.context import PV_DIR, RepoContext
 
 
 def migrate_dvc(
@@ -84,7 +84,7 @@ def _dry(plan: MigrationPlan, result: MigrateResult, *, keep_dvc: bool) -> Migra
 
 
 def _ensure_initialized(root: Path) -> None:
-    from pipever.ops.init import init
+    from pipever.commands.project.init import init
 
     pv_dir = root / PV_DIR
     if not (pv_dir / "config.yaml").is_file() or not (pv_dir / ".gitignore").is_file():
@@ -96,7 +96,7 @@ def _apply(plan: MigrationPlan, result: MigrateResult, *, keep_dvc: bool, pv_rem
     root = plan.root
     created = not (root / PV_DIR).exists()
     _ensure_initialized(root)
-    repo = Repo(root)
+    repo = RepoContext(root)
     repo.wait_for_lock = wait
     repo.command = "pv migrate dvc"
     try:
@@ -136,7 +136,7 @@ def _apply(plan: MigrationPlan, result: MigrateResult, *, keep_dvc: bool, pv_rem
             _checkout_missing(repo, plan, touched, result)
             _stage_and_remove(repo, plan, result, keep_dvc=keep_dvc, touched=touched)
         if pv_remote:
-            from pipever.ops.push import push
+            from pipever.commands.remotes.push import push
 
             pushed = push(repo, remote=pv_remote, progress=progress)
             result.pushed = pushed.pushed
@@ -149,7 +149,7 @@ def _apply(plan: MigrationPlan, result: MigrateResult, *, keep_dvc: bool, pv_rem
     return result
 
 
-def _undo_init(repo: Repo) -> None:
+def _undo_init(repo: RepoContext) -> None:
     """Take back the ``.pv`` this run made (its objects are copies of DVC's): nothing changed."""
     import shutil
 
@@ -162,7 +162,7 @@ def _into_dvc_cache(path: Path, dvc_cache: str) -> bool:
     return path.is_symlink() and os.path.realpath(path).startswith(dvc_cache + os.sep)
 
 
-def _checkout_missing(repo: Repo, plan: MigrationPlan, rels: list[str], result: MigrateResult) -> None:
+def _checkout_missing(repo: RepoContext, plan: MigrationPlan, rels: list[str], result: MigrateResult) -> None:
     """Check out data the workspace lacks, and replace DVC's symlinks into its cache by pv's
     links; files that are there (DVC's copies, reflinks or hardlinks) stay as they are."""
     dvc_cache = os.path.realpath(plan.dvc_cache)
@@ -182,7 +182,7 @@ def _checkout_missing(repo: Repo, plan: MigrationPlan, rels: list[str], result: 
                 targets.append(rel)
     if not targets:
         return
-    from pipever.ops.checkout import checkout
+    from pipever.commands.data.checkout import checkout
 
     try:
         checkout(repo, targets)
@@ -190,7 +190,7 @@ def _checkout_missing(repo: Repo, plan: MigrationPlan, rels: list[str], result: 
         result.notes.append(f"not checked out (changed in the workspace): {', '.join(exc.paths[:5])}")
 
 
-def _stage_and_remove(repo: Repo, plan: MigrationPlan, result: MigrateResult, *, keep_dvc: bool,
+def _stage_and_remove(repo: RepoContext, plan: MigrationPlan, result: MigrateResult, *, keep_dvc: bool,
                       touched: list[str]) -> None:
     root = repo.root
     kept = {k for k, _ in result.kept}

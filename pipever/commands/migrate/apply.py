@@ -20,18 +20,18 @@ from blake3 import blake3
 from pipever import fsutil
 from pipever.data import gitignore
 from pipever.data import pointer as ptr
-from pipever.migrate import dvcfiles
-from pipever.migrate.dvcfiles import DvcFile, Hashed
-from pipever.migrate.dvcobjects import hash_path
-from pipever.migrate.plan import MigrationPlan, Need, Pipeline, lock_rel
-from pipever.migrate.sources import Failure, Ingested, ObjectNotAvailable
+from pipever.commands.migrate import dvcfiles
+from pipever.commands.migrate.dvcfiles import DvcFile, Hashed
+from pipever.commands.migrate.dvcobjects import hash_path
+from pipever.commands.migrate.plan import MigrationPlan, Need, Pipeline, lock_rel
+from pipever.commands.migrate.sources import Failure, Ingested, ObjectNotAvailable
 from pipever.objects.manifest import Entry, Manifest
 from pipever.objects.oid import Oid
-from pipever.ops.progress import Progress
+from pipever.services.progress import Progress
 from pipever.paths import join, parent
 from pipever.pipeline.lockfile import LockedPath, LockEntry, Lockfile
 from pipever.pipeline.stage import Stage
-from pipever.repo import Repo
+from pipever.context import RepoContext
 
 PV_YAML = "pv.yaml"
 PV_LOCK = "pv.lock"
@@ -69,7 +69,7 @@ def placeholder(md5: str) -> Oid:
 
 
 class Migrator:
-    def __init__(self, plan: MigrationPlan, repo: Repo, result: MigrateResult, progress: Progress) -> None:
+    def __init__(self, plan: MigrationPlan, repo: RepoContext, result: MigrateResult, progress: Progress) -> None:
         self.plan = plan
         self.repo = repo
         self.result = result
@@ -183,7 +183,7 @@ class Migrator:
             objects = self.plan.objects
             assert objects is not None
             if objects.workspace_dir(rel, dep.md5) is not None:
-                from pipever.ops.save import save_path
+                from pipever.services.save import save_path
 
                 saved = save_path(self.repo, rel, store=False, link=False)
                 return LockedPath(rel, saved.oid, saved.size, saved.nfiles)
@@ -263,7 +263,7 @@ def _executable(path: Path) -> bool:
         return False
 
 
-def write_config(repo: Repo, plan: MigrationPlan, result: MigrateResult) -> None:
+def write_config(repo: RepoContext, plan: MigrationPlan, result: MigrateResult) -> None:
     for level, values, keys in (("repo", plan.config.repo, result.config_repo),
                                 ("local", plan.config.local, result.config_local)):
         for key, value in values.items():
