@@ -28,7 +28,7 @@ from pipever.commands.migrate.sources import Failure, Ingested, ObjectNotAvailab
 from pipever.objects.manifest import Entry, Manifest
 from pipever.objects.oid import Oid
 from pipever.services.progress import Progress
-from pipever.paths import join, parent
+from pipever.paths import join, parent, read_inside
 from pipever.pipeline.lockfile import LockedPath, LockEntry, Lockfile
 from pipever.pipeline.stage import Stage
 from pipever.context import RepoContext
@@ -276,7 +276,10 @@ def write_config(repo: RepoContext, plan: MigrationPlan, result: MigrateResult) 
 def write_ignores(root: Path, plan: MigrationPlan, result: MigrateResult) -> None:
     """Each ``.dvcignore`` becomes a ``.pvignore`` beside it (its lines added to one there)."""
     for rel in plan.ignores:
-        text = (root / rel).read_text(encoding="utf-8")
+        data = read_inside(root, rel)  # never a symlink's target out of the work tree
+        if data is None:
+            continue
+        text = data.decode("utf-8")
         target_rel = join(parent(rel), PVIGNORE) if parent(rel) != "." else PVIGNORE
         target = root / target_rel
         have = target.read_text(encoding="utf-8") if target.is_file() else ""

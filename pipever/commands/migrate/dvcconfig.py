@@ -137,8 +137,13 @@ def pv_url(url: str) -> str:
     return url
 
 
-def translate(conf: dict[str, dict[str, Any]], *, root: str) -> Translated:
-    """pv's config for a merged DVC config of the repository at ``root``."""
+def translate(conf: dict[str, dict[str, Any]], *, root: str,
+              committed: dict[str, dict[str, Any]] | None = None, local: dict[str, dict[str, Any]] | None = None,
+              ) -> Translated:
+    """pv's config for a merged DVC config of the repository at ``root``. Options that weaken
+    security or could run programs are carried over only when the user's own ``config.local``
+    set them (``local``: what that file set), never from the committed ``.dvc/config``
+    (``committed``), which anyone's commit can change."""
     out = Translated()
     for key, target in CORE_OPTIONS.items():
         if key in conf.get("core", {}):
@@ -165,14 +170,16 @@ def translate(conf: dict[str, dict[str, Any]], *, root: str) -> Translated:
         out.notes.append(f"cache.{key} is not carried over (pv has no such option)")
     confs = remotes(conf)
     for name in sorted(confs):
-        _remote(name, confs, out, root=root)
+        from_commit = set(remotes(committed or {}).get(name, {})) - set(remotes(local or {}).get(name, {}))
+        _remote(name, confs, out, root=root, from_commit=from_commit)
     for section in sorted(conf):
         if section not in ("core", "cache") and not _REMOTE.match(section):
             out.notes.append(f"section [{section}] is not carried over (pv has no such settings)")
     return out
 
 
-def _remote(name: str, confs: dict[str, dict[str, Any]], out: Translated, *, root: str) -> None:
+def _remote(name: str, confs: dict[str, dict[str, Any]], out: Translated, *, root: str,
+            from_commit: set[str]) -> None:
     try:
         url = pv_url(resolve_url(name, confs))
         backend = remote_url.FILE if remote_url.is_local(url) else remote_url.parse(url).backend
@@ -188,6 +195,10 @@ def _remote(name: str, confs: dict[str, dict[str, Any]], out: Translated, *, roo
         mapped = OPTION_NAMES.get(option, option)
         if mapped is None:
             out.notes.append(f"remote '{name}': '{option}' is not carried over (pv does not need it)")
+            continue
+        if mapped.lower() in UNSAFE_REMOTE_OPTIONS and option in from_commit:
+            out.notes.append(f"remote '{name}': '{option}' from the committed .dvc/config is not carried over "
+                             f"(it weakens security); if you trust it: 'pv remote modify --local {name} {mapped} VALUE'")
             continue
         if isinstance(value, str) and mapped in ("keyfile", "credentialpath", "cert_path", "key_path") \
                 and not os.path.isabs(os.path.expanduser(value)):

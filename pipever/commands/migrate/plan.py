@@ -143,7 +143,9 @@ def make_plan(root: Path, *, remote: str | None = None, allow_missing: bool = Fa
     conf_files = [(f".dvc/{n}", (dvc_dir / n).read_text(encoding="utf-8"))
                   for n in ("config", "config.local") if (dvc_dir / n).is_file() and not (dvc_dir / n).is_symlink()]
     conf = dvcconfig.merged(conf_files)
-    plan.config = dvcconfig.translate(conf, root=str(root))
+    parts = {name: dvcconfig.parse(text, name) for name, text in conf_files}
+    plan.config = dvcconfig.translate(conf, root=str(root), committed=parts.get(".dvc/config"),
+                                      local=parts.get(".dvc/config.local"))
     cache_dir = conf.get("cache", {}).get("dir")
     plan.dvc_cache = (dvc_dir / os.path.expanduser(str(cache_dir))).resolve() if cache_dir else dvc_dir / "cache"
     plan.objects = DvcObjects(root, plan.dvc_cache, _open_remote(plan, conf, remote))

@@ -150,6 +150,19 @@ def test_config_parse_and_translate() -> None:
     assert any("site_cache_dir" in n for n in t.notes)
 
 
+def test_security_weakening_options_come_only_from_config_local() -> None:
+    committed = dvcconfig.parse("['remote \"s\"']\n    url = s3://b/p\n    ssl_verify = false\n"
+                                "    use_ssl = false\n", ".dvc/config")
+    local = dvcconfig.parse("['remote \"s\"']\n    use_ssl = false\n", ".dvc/config.local")
+    conf = dvcconfig.merged([(".dvc/config", "['remote \"s\"']\n    url = s3://b/p\n    ssl_verify = false\n"
+                                             "    use_ssl = false\n"),
+                             (".dvc/config.local", "['remote \"s\"']\n    use_ssl = false\n")])
+    t = dvcconfig.translate(conf, root="/r", committed=committed, local=local)
+    assert "remote.s.ssl_verify" not in t.local and "remote.s.ssl_verify" not in t.repo
+    assert t.local["remote.s.use_ssl"] is False  # the user's own config.local said so
+    assert any("'ssl_verify' from the committed .dvc/config is not carried over" in n for n in t.notes)
+
+
 def test_cache_outside_the_work_tree_goes_to_local_config() -> None:
     t = dvcconfig.translate(dvcconfig.parse("[cache]\n    dir = ../../shared\n", "c"), root="/home/me/repo")
     assert t.local == {"cache.dir": "../../shared"} and "cache.dir" not in t.repo
