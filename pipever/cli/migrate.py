@@ -36,7 +36,7 @@ def dvc(
     for rel in res.locks:
         render.out(f"{would} {rel[:-len('pv.lock')]}dvc.lock -> {rel}")
     for rel in res.ignores:
-        render.out(f"{would} .dvcignore -> {rel}")
+        render.out(f"{would} {rel[:-len('.pvignore')]}.dvcignore -> {rel}")
     source = f", {res.from_remote} from DVC's remote" if res.from_remote else ""
     verb = "Would copy" if res.dry else "Copied"
     size = "" if res.dry else f" ({render.human_size(res.bytes)})"
