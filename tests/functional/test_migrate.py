@@ -404,3 +404,23 @@ def test_not_a_dvc_repository(git_repo: Path, pv: PvRunner) -> None:
     res = pv("migrate", "dvc")
     assert res.exit_code == 1
     assert res.stderr.startswith("ERROR: ") and "is not a DVC repository" in res.stderr
+
+
+def test_stage_never_run_and_stage_with_lost_outputs(dvc: DvcRepo, pv: PvRunner) -> None:
+    _pipeline(dvc)
+    lock = yaml.safe_load(Path("dvc.lock").read_text())
+    del lock["stages"]["report"]  # never run: its output does not exist
+    Path("dvc.lock").write_text(yaml.safe_dump(lock, sort_keys=False))
+    os.unlink("reports/report.txt")
+    os.unlink("model.bin")  # train's output: in neither cache nor remote
+    for p in Path(".dvc/cache").rglob(md5(b"m")[2:]):
+        os.chmod(p, 0o644)
+        p.unlink()
+    git_commit("dvc pipeline, model lost")
+    res = pv("migrate", "dvc")
+    assert res.exit_code == 1 and "model.bin (md5 " in res.stderr
+    res = pv.ok("migrate", "dvc", "--allow-missing")
+    assert "no pv.lock entry for dvc.yaml:train (its outputs' data was not found): 'pv repro' will run it" in res.stderr
+    assert set(yaml.safe_load(Path("pv.lock").read_text())["stages"]) == {"prepare"}
+    dry = pv.ok("repro", "--dry").stdout
+    assert "Would run stage 'train'" in dry and "Would run stage 'prepare'" not in dry

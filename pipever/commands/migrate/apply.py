@@ -227,7 +227,8 @@ class Migrator:
         cmd = entry.cmd if isinstance(entry.cmd, str) else tuple(entry.cmd)
         return LockEntry(cmd=cmd, deps=tuple(deps), params=params, outs=tuple(outs))
 
-    def write_pipeline(self, p: Pipeline) -> None:
+    def write_pipeline(self, p: Pipeline) -> list[str]:
+        """Write ``pv.yaml`` and ``pv.lock`` for ``p``; returns the cached outputs pv.lock records."""
         from pipever.pipeline.lockfile import write_lockfile
 
         assert p.text is not None
@@ -237,7 +238,8 @@ class Migrator:
             fsutil.atomic_write_text(target, p.text)
         self.result.pipelines.append(pv_yaml)
         if not p.lock:
-            return
+            return []
+        recorded: list[str] = []
         stages: dict[str, LockEntry] = {}
         for name, stage in p.stages.items():
             entry = p.lock.get(name)
@@ -251,9 +253,11 @@ class Migrator:
             for out in stage.all_outs:
                 if out.cache:
                     gitignore.add_entry(self.repo.root, out.path)
+                    recorded.append(out.path)
         pv_lock = join(p.dir, PV_LOCK) if p.dir != "." else PV_LOCK
         write_lockfile(self.repo.root / pv_lock, Lockfile(stages))
         self.result.locks.append(pv_lock)
+        return recorded
 
 
 def _executable(path: Path) -> bool:

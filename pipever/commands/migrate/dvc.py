@@ -8,6 +8,7 @@ from pathlib import Path
 
 from pipever import fsutil
 from pipever.data import gitignore
+from pipever.data import pointer as ptr
 from pipever.errors import CheckoutConflictError, NotAGitRepoError, RemoteNotFoundError
 from pipever.commands.migrate.apply import PV_LOCK, PV_YAML, PVIGNORE, MigrateResult, Migrator, write_config, write_ignores
 from pipever.commands.migrate.plan import DVC_DIR, MigrationPlan, MissingDataError, make_plan
@@ -109,29 +110,9 @@ def _apply(plan: MigrationPlan, result: MigrateResult, *, keep_dvc: bool, pv_rem
                     raise MissingDataError(m.failed, remote=plan.remote)
                 result.missing += m.failed
             write_ignores(root, plan, result)
-            kept = {k for k, _ in result.kept}
-            touched: list[str] = []
-            for d in plan.dvcfiles:
-                if d.rel in kept:
-                    continue
-                pointer = m.pointer(d)
-                if pointer is None:
-                    result.kept.append((d.rel, "its data is missing"))
-                    continue
-                from pipever.data import pointer as ptr
-
-                text = ptr.dump(pointer)
-                target = root / pointer.rel
-                if not target.is_file() or target.read_text(encoding="utf-8") != text:
-                    fsutil.atomic_write_text(target, text)
-                result.pointers.append(pointer.rel)
-                for out in pointer.outs:
-                    rel = pointer.out_rel(out)
-                    gitignore.add_entry(root, rel)
-                    touched.append(rel)
+            touched = _write_pointers(repo, plan, m, result)
             for p in plan.pipelines:
-                m.write_pipeline(p)
-                touched += [o.path for s in p.stages.values() for o in s.all_outs if o.cache]
+                touched += m.write_pipeline(p)
             repo.state.flush()
             _checkout_missing(repo, plan, touched, result)
             _stage_and_remove(repo, plan, result, keep_dvc=keep_dvc, touched=touched)
@@ -147,6 +128,29 @@ def _apply(plan: MigrationPlan, result: MigrateResult, *, keep_dvc: bool, pv_rem
     finally:
         repo.close()
     return result
+
+
+def _write_pointers(repo: RepoContext, plan: MigrationPlan, m: Migrator, result: MigrateResult) -> list[str]:
+    """Write ``X.pv`` for every ``X.dvc`` whose data came across; returns the data paths."""
+    kept = {k for k, _ in result.kept}
+    touched: list[str] = []
+    for d in plan.dvcfiles:
+        if d.rel in kept:
+            continue
+        pointer = m.pointer(d)
+        if pointer is None:
+            result.kept.append((d.rel, "its data is missing"))
+            continue
+        text = ptr.dump(pointer)
+        target = repo.root / pointer.rel
+        if not target.is_file() or target.read_text(encoding="utf-8") != text:
+            fsutil.atomic_write_text(target, text)
+        result.pointers.append(pointer.rel)
+        for out in pointer.outs:
+            rel = pointer.out_rel(out)
+            gitignore.add_entry(repo.root, rel)
+            touched.append(rel)
+    return touched
 
 
 def _undo_init(repo: RepoContext) -> None:
