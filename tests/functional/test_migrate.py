@@ -347,11 +347,14 @@ def test_dvc2_repository_with_crlf_text_files(git_repo: Path, pv: PvRunner) -> N
     h = dvc.add_file("table.csv", crlf)
     assert h != md5(crlf)  # DVC 2 recorded the md5 of 'a,b\n1,2\n'
     dvc.add_dir("docs", {"x.txt": b"x\r\ny\r\n", "bin.dat": b"\x00\r\n\x01"})
+    dvc.add_file("run.sh", b"#!/bin/sh\r\necho hi\r\n")
+    os.chmod("run.sh", 0o755)  # DVC 2 did not record the execute bit
     git_commit("dvc 2 project")
     os.unlink("table.csv")  # only in DVC 2's cache layout now
     pv.ok("migrate", "dvc")
     assert Path("table.csv").read_bytes() == crlf  # the bytes as they were, CRLF kept
     assert _pointer("table.csv.pv")["outs"][0]["oid"] == oid(crlf)
+    assert _pointer("run.sh.pv")["outs"][0]["isexec"] is True
     _status_clean(pv)
 
 

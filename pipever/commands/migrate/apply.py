@@ -160,7 +160,8 @@ class Migrator:
             if found is None:
                 return None
             extra = {k: out.extra[k] for k in dvcfiles.KEPT_OUT_KEYS if k in out.extra}
-            if out.isexec and not out.is_dir:
+            # DVC 2 did not record the execute bit: the workspace file's is taken then
+            if not out.is_dir and (out.isexec or (out.legacy and _executable(self.repo.root / rel))):
                 extra["isexec"] = True
             path = posixpath.relpath(rel, parent(pointer_rel))
             outs.append(ptr.PointerOut(path, found.oid, found.size, found.nfiles, extra))
