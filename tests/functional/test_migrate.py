@@ -427,3 +427,12 @@ def test_stage_never_run_and_stage_with_lost_outputs(dvc: DvcRepo, pv: PvRunner)
     assert set(yaml.safe_load(Path("pv.lock").read_text())["stages"]) == {"prepare"}
     dry = pv.ok("repro", "--dry").stdout
     assert "Would run stage 'train'" in dry and "Would run stage 'prepare'" not in dry
+
+
+def test_unknown_dvc_remote_is_an_error(dvc: DvcRepo, pv: PvRunner) -> None:
+    dvc.add_file("data.csv", CSV)
+    git_commit("dvc project")
+    res = pv("migrate", "dvc", "--remote", "elsewhere")
+    assert res.exit_code == 1
+    assert res.stderr == "ERROR: DVC remote 'elsewhere' is not in .dvc/config — name one of store with --remote\n"
+    assert not Path(".pv").exists()
