@@ -436,3 +436,15 @@ def test_unknown_dvc_remote_is_an_error(dvc: DvcRepo, pv: PvRunner) -> None:
     assert res.exit_code == 1
     assert res.stderr == "ERROR: DVC remote 'elsewhere' is not in .dvc/config — name one of store with --remote\n"
     assert not Path(".pv").exists()
+
+
+def test_dvc_remote_pv_cannot_read_is_not_needed_when_the_cache_has_everything(dvc: DvcRepo, pv: PvRunner) -> None:
+    dvc.add_file("data.csv", CSV)
+    Path(".dvc/config").write_text("[core]\n    remote = drive\n['remote \"drive\"']\n    url = gdrive://folder-id\n")
+    git_commit("dvc project on google drive")
+    res = pv.ok("migrate", "dvc")
+    assert "DVC remote 'drive' cannot be read by pv" in res.stderr
+    assert "remote 'drive' is not carried over" in res.stderr
+    assert yaml.safe_load(Path(".pv/config.yaml").read_text()) is None  # no remote, no default remote
+    assert "core.remote is not carried over (remote 'drive' was not)" in res.stderr
+    _status_clean(pv)

@@ -170,7 +170,12 @@ def _open_remote(plan: MigrationPlan, conf: dict[str, dict[str, object]], name: 
     prefix = f"remote.{chosen}."
     options = {k[len(prefix):]: v for level in (plan.config.repo, plan.config.local) for k, v in level.items()
                if k.startswith(prefix) and k != prefix + "url"}
-    rem = open_dvc_remote(chosen, url, options, base_dir=str(plan.root))
+    try:
+        rem = open_dvc_remote(chosen, url, options, base_dir=str(plan.root))
+    except PvError as exc:  # e.g. a scheme pv has no backend for: the cache may have everything
+        plan.config.notes.append(f"DVC remote '{chosen}' cannot be read by pv ({exc.message}): data is taken "
+                                 "from DVC's cache and the workspace only")
+        return None
     plan.remote, plan.remote_display = chosen, rem.display
     return rem
 
