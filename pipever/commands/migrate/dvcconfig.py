@@ -172,10 +172,10 @@ def translate(conf: dict[str, dict[str, Any]], *, root: str,
     for name in sorted(confs):
         from_commit = set(remotes(committed or {}).get(name, {})) - set(remotes(local or {}).get(name, {}))
         _remote(name, confs, out, root=root, from_commit=from_commit)
-    default = out.repo.get("core.remote")
-    if default is not None and f"remote.{default}.url" not in {**out.repo, **out.local}:
+    default_remote = out.repo.get("core.remote")
+    if default_remote is not None and f"remote.{default_remote}.url" not in {**out.repo, **out.local}:
         del out.repo["core.remote"]
-        out.notes.append(f"core.remote is not carried over (remote '{default}' was not)")
+        out.notes.append(f"core.remote is not carried over (remote '{default_remote}' was not)")
     for section in sorted(conf):
         if section not in ("core", "cache") and not _REMOTE.match(section):
             out.notes.append(f"section [{section}] is not carried over (pv has no such settings)")
