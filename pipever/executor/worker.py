@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 from typing import IO, Any
 
-from pipever.errors import PvError
+from pipever.errors import PvError, StageError
 from pipever.executor import objects as xo
 from pipever.executor.task import TAIL_LINES, OutResult, StageTask, TaskResult
 from pipever.fsutil import is_executable
@@ -221,7 +221,7 @@ def _hash_outs(task: StageTask, cache: ObjectDB, work: Path) -> tuple[tuple[OutR
     for out in task.outs:
         full = work / check_relpath(out.path)
         if not os.path.lexists(full):
-            raise PvError(f"output '{out.path}' of stage '{task.stage}' was not created",
+            raise StageError(f"output '{out.path}' of stage '{task.stage}' was not created",
                           hint="make the command write it, or remove it from the stage's outs")
         if full.is_dir():
             entries = []
