@@ -4,13 +4,12 @@ executor of the schedule (``repro_run``)."""
 
 from __future__ import annotations
 
-from pipever.services.stage_env import Experiment
-
 import enum
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from pipever.errors import StageError
+from pipever.services.stage_env import Experiment
 
 
 class Outcome(str, enum.Enum):
@@ -65,6 +64,7 @@ class Options:
     keep_going: bool = False
     allow_missing: bool = False
     run_cache: bool = True
+    download: bool = True  # outputs made on a cluster are checked out (else left on the remote)
     experiment: Experiment | None = None  # the experiment the stages run for (their environment)
 
 
@@ -73,7 +73,7 @@ class ReproResult:
     outcomes: dict[str, Outcome] = field(default_factory=dict)  # planned stages, in run order
     failures: dict[str, str] = field(default_factory=dict)  # stage -> why it failed
     staged: list[str] = field(default_factory=list)  # paths staged in Git
-    notes: list[str] = field(default_factory=list)  # said once after the run (e.g. what dvclive left)
+    warnings: list[str] = field(default_factory=list)
 
     def of(self, *kinds: Outcome) -> list[str]:
         return [n for n, o in self.outcomes.items() if o in kinds]
