@@ -22,7 +22,7 @@ except ImportError:  # pragma: no cover - older typer uses click itself
 from pipever import __version__
 from pipever.cli import context
 
-COMMAND_MODULES = ("data", "manage", "git", "model", "remote", "compare", "plots", "pipeline", "repos", "exp")
+COMMAND_MODULES = ("data", "manage", "git", "model", "remote", "compare", "plots", "pipeline", "repos", "exp", "tools")
 # The module that registers each top-level command. ``pv add ...`` builds only the commands of
 # its own module (building all ~50 costs ~80 ms of start-up); a name missing here, ``pv --help``
 # and typos build everything, so the index is a speed-up only, never a gate.
@@ -37,7 +37,9 @@ COMMAND_INDEX = {
     **dict.fromkeys(("repro", "dag", "freeze", "unfreeze", "stage"), "pipeline"),
     **dict.fromkeys(("ls", "get", "import", "update"), "repos"),
     "exp": "exp",
+    **dict.fromkeys(("doctor", "du", "ls-url", "completion"), "tools"),
 }
+COMPLETE_VAR = "_PV_COMPLETE"  # set by the scripts 'pv completion SHELL' prints
 
 app = typer.Typer(
     name="pv",
@@ -137,7 +139,33 @@ def _pre_parse(argv: list[str]) -> None:
     context.STATE.command = ("pv " + " ".join(argv))[:200]
 
 
+def completion_script(shell: str) -> str:
+    """The script that makes ``shell`` complete pv's commands, options and arguments."""
+    from typer.completion import completion_init, get_completion_script
+
+    completion_init()
+    return str(get_completion_script(prog_name="pv", complete_var=COMPLETE_VAR, shell=shell)).rstrip("\n")
+
+
+def _complete() -> int:
+    """Answer a completion request of a shell (``_PV_COMPLETE`` set): every command is built."""
+    from typer.completion import completion_init
+
+    completion_init()
+    register()
+    command = typer.main.get_command(app)
+    try:
+        command.main(args=[], prog_name="pv", complete_var=COMPLETE_VAR, standalone_mode=False)
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    except Exception:  # noqa: BLE001 - a malformed request from a shell: offer nothing
+        return 1
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
+    if os.environ.get(COMPLETE_VAR):
+        return _complete()
     args = list(sys.argv[1:] if argv is None else argv)
     _pre_parse(args)
     register(_modules_for(args))

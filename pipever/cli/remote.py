@@ -21,6 +21,7 @@ def register(app: typer.Typer) -> None:
     group.command("add", help="Add a remote (-d: make it the default).")(add)
     group.command("modify", help="Set (or --unset) an option of a remote.")(modify)
     group.command("remove", help="Remove a remote.")(remove)
+    group.command("rename", help="Rename a remote (and the default remote if it named it).")(rename)
     group.command("list", help="List remotes (secrets masked).")(list_)
     group.command("default", help="Print, set or --unset the default remote.")(default)
     app.add_typer(group, name="remote")
@@ -69,6 +70,17 @@ def remove(
 
     levels = remote_remove(context.repo(), name, local=True if local else None)
     render.out(f"Remote '{name}' removed from the {' and '.join(levels)} config.")
+
+
+def rename(
+    old: str = typer.Argument(..., help="Current name."),
+    new: str = typer.Argument(..., help="New name."),
+    local: bool = typer.Option(False, "--local", help="Only in .pv/config.local.yaml."),
+) -> None:
+    from pipever.ops.remote import remote_rename
+
+    levels = remote_rename(context.repo(), old, new, local=True if local else None)
+    render.out(f"Remote '{old}' renamed to '{new}' in the {' and '.join(levels)} config.")
 
 
 def list_(as_json: bool = typer.Option(False, "--json", help="Print one JSON document.")) -> None:
