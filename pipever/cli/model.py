@@ -108,7 +108,9 @@ def show(
 
     arts = do_show(context.repo(), name)
     if as_json:
-        render.json_out({n: a.to_dict(versions=name is not None) for n, a in arts.items()})
+        from pipever.registry import gto_json
+
+        render.json_out(gto_json.versions(arts[name]) if name is not None else gto_json.registry(arts))
         return
     if name is not None:
         art = arts[name]
@@ -134,7 +136,9 @@ def history(
 
     events = do_history(context.repo(), name)
     if as_json:
-        render.json_out([e.to_dict() for e in events])
+        from pipever.registry import gto_json
+
+        render.json_out(gto_json.history(events))
         return
     rows = [[e.date, e.action.value, e.version, e.stage, e.tag, e.author, e.commit[:7],
              e.message.splitlines()[0] if e.message else ""] for e in events]
