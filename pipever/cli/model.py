@@ -151,9 +151,18 @@ def get(
     stage: Optional[str] = typer.Option(None, "--stage", help="Take the version in this stage."),
     out: Optional[str] = typer.Option(None, "-o", "--out", help="Where to write it (default: its file name here)."),
     force: bool = typer.Option(False, "-f", "--force", help="Replace OUT if it exists."),
+    repo_url: Optional[str] = typer.Option(None, "--repo", help="Another repository (local path or Git URL) whose registry to read."),
 ) -> None:
-    from pipever.ops.model_get import get as do_get
+    if repo_url is not None:
+        from pipever.cli.repos import _local_repo
+        from pipever.commands.registry.model_remote import get_from_repo
 
-    res = do_get(context.repo(), name, version=version, stage=stage, out=out, force=force, progress=render.progress())
+        local = _local_repo()
+        res = get_from_repo(repo_url, name, version=version, stage=stage, out=out, force=force,
+                            cache_dir=local.cache_dir if local is not None else None, progress=render.progress())
+    else:
+        from pipever.ops.model_get import get as do_get
+
+        res = do_get(context.repo(), name, version=version, stage=stage, out=out, force=force, progress=render.progress())
     what = f"{res.nfiles} files, " if res.is_dir else ""
     render.out(f"Got {name} {res.version} -> {res.out} ({what}{render.human_size(res.size)})")

@@ -25,7 +25,7 @@ def fetch_missing(repo: Repo, loc: Located, refs: Sequence[ObjectRef]) -> int:
         return 0
     from pipever.ops.fetch import fetch
 
-    res = fetch(repo, [loc.rel], revs=[loc.commit], workspace=False)
+    res = fetch(repo, [str(repo.root / loc.rel)], revs=[loc.commit], workspace=False)  # from any cwd
     lacking = [r for r in refs if not repo.odb.exists(r.oid, is_dir=r.is_dir)]
     if lacking:
         where = ", ".join(f"'{n}'" for n in res.remotes) or "the remote"

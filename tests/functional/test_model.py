@@ -568,3 +568,23 @@ def test_promote_require_reads_uncached_metrics_from_git_in_a_fresh_clone(pv_rep
     assert "  'metrics.json:acc>=0.9' passed (acc = 0.93)\n" in res.stdout
     res = pv("model", "promote", "model", "v1.0.0", "staging", "--require", "metrics.json:acc>=0.95", cwd=clone)
     assert res.exit_code == 1 and "'metrics.json:acc>=0.95' failed (acc = 0.93)" in res.stderr
+
+
+def test_get_with_repo_reads_another_repositorys_registry_in_a_temp_clone(origin: Path, tmp_path: Path, pv) -> None:  # type: ignore[no-untyped-def]
+    """'pv model get NAME --repo URL' as 'pv get' does: nothing but OUT is left behind, and no
+    pv repository is needed where it runs."""
+    pv.ok("model", "register", "model", "--version", "v1.0.0", "--push")
+    pv.ok("model", "promote", "model", "v1.0.0", "prod", "--push")
+    new_version(pv, "m2")
+    git("push", "-q", "origin", "main")
+    pv.ok("model", "register", "model", "--version", "v2.0.0", "--push")
+    deploy = tmp_path / "deploy"
+    deploy.mkdir()
+    res = pv.ok("model", "get", "model", "--repo", str(origin), "--stage", "prod", "-o", "served.pkl", cwd=deploy)
+    assert res.stdout == "Got model v1.0.0 -> served.pkl (2 B)\n"
+    assert (deploy / "served.pkl").read_text() == "m1"
+    pv.ok("model", "get", "model", "--repo", str(origin), cwd=deploy)  # latest, to its file name
+    assert (deploy / "model.pkl").read_text() == "m2"
+    assert sorted(p.name for p in deploy.iterdir()) == ["model.pkl", "served.pkl"]
+    assert err(pv("model", "get", "nope", "--repo", str(origin), cwd=deploy)).startswith(
+        "artifact 'nope' has no registered versions")
