@@ -29,6 +29,12 @@ def register(app: typer.Typer) -> None:
     exp.command("remove", help="Delete experiments (and queued runs).")(remove)
     exp.command("push", help="Push experiments to a Git remote, and their data to the pv remote.")(push)
     exp.command("pull", help="Fetch experiments from a Git remote, and their data from the pv remote.")(pull)
+    exp.command("list", help="List experiments by the commit they ran from.")(list_)
+    exp.command("ls", hidden=True)(list_)
+    exp.command("diff", help="Params and metrics that differ between two experiments or commits.")(diff)
+    exp.command("save", help="Save the workspace as an experiment (the branch is not touched).")(save)
+    exp.command("rename", help="Rename an experiment.")(rename)
+    exp.command("clean", help="Remove what killed experiment runs left behind.")(clean)
     app.add_typer(exp, name="exp")
 
 
@@ -177,3 +183,77 @@ def pull(
     from pipever.ops.exp_refs import pull as do_pull
 
     _transferred(do_pull(context.repo(), remote, names, pv_remote=pv_remote, jobs=jobs), "fetched from", remote)
+
+
+def list_(
+    all_commits: bool = typer.Option(False, "-A", "--all-commits", help="Experiments of every commit."),
+    rev: Optional[str] = typer.Option(None, "--rev", help="Experiments of this commit (default: HEAD)."),
+    name_only: bool = typer.Option(False, "--name-only", help="Only the names, one a line."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON document."),
+) -> None:
+    from pipever.commands.experiments.exp_manage import exp_list
+
+    groups = exp_list(context.repo(), all_commits=all_commits, rev=rev)
+    if as_json:
+        render.json_out({g.label: [e.name for e in g.experiments] for g in groups})
+        return
+    for g in groups:
+        if name_only:
+            for e in g.experiments:
+                render.out(e.name)
+            continue
+        render.out(f"{g.label}:")
+        for e in g.experiments:
+            render.out(f"\t{e.name}")
+
+
+def diff(
+    a: Optional[str] = typer.Argument(None, metavar="[A]", help="Experiment or commit (default: HEAD)."),
+    b: Optional[str] = typer.Argument(None, metavar="[B]", help="Experiment or commit (default: the workspace)."),
+    show_all: bool = typer.Option(False, "--all", help="Also the values that did not change."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON document."),
+    md: bool = typer.Option(False, "--md", help="Print a Markdown table."),
+    precision: int = typer.Option(5, "--precision", min=0, help="Round numbers to this many decimals."),
+) -> None:
+    from pipever.commands.experiments.exp_manage import exp_diff
+    from pipever.compare.metrics import fmt_value
+
+    res = exp_diff(context.repo(), a, b, show_all=show_all)
+    if as_json:
+        render.json_out(res.to_json())
+        return
+    if not res.changes and not md:
+        render.out(f"No params or metrics differ between '{res.a}' and '{res.b}'.")
+        return
+    rows = [[c.file, c.key, fmt_value(c.old, precision), fmt_value(c.new, precision),
+             "-" if c.diff is None else fmt_value(c.diff, precision)] for c in res.changes]
+    render.table(["Path", "Param/Metric", res.a, res.b, "Change"], rows, md=md)
+
+
+def save(
+    name: Optional[str] = typer.Option(None, "-n", "--name", help="Name of the experiment (default: made up)."),
+    force: bool = typer.Option(False, "-f", "--force", help="Replace an experiment of the same name."),
+    include_untracked: Optional[List[str]] = typer.Option(None, "-I", "--include-untracked", help="An untracked file to save too (repeatable)."),
+    message: Optional[str] = typer.Option(None, "-m", "--message", help="Message of the experiment's commit."),
+) -> None:
+    from pipever.commands.experiments.exp_manage import exp_save
+
+    res = exp_save(context.repo(), name=name, force=force, include_untracked=include_untracked or [], message=message)
+    render.out(f"Experiment '{res.name}' saved as refs/exps/{res.name} ({res.sha[:7]}, based on {res.baseline[:7]})")
+
+
+def rename(
+    old: str = typer.Argument(..., help="Current name."),
+    new: str = typer.Argument(..., help="New name."),
+) -> None:
+    from pipever.commands.experiments.exp_manage import exp_rename
+
+    exp_rename(context.repo(), old, new)
+    render.out(f"Renamed experiment '{old}' to '{new}'")
+
+
+def clean() -> None:
+    from pipever.commands.experiments.exp_manage import exp_clean
+
+    n = exp_clean(context.repo())
+    render.out(f"Removed {n} leftover experiment worktree(s)" if n else "Nothing to clean.")
