@@ -4,6 +4,7 @@ share. Thin commands over ``pipever.ops.exp_*``, imported inside each command.""
 from __future__ import annotations
 
 import os
+from enum import Enum
 from typing import TYPE_CHECKING, List, Optional
 
 import typer
@@ -94,14 +95,34 @@ def run(
     render.out(f"Compare with 'pv exp show'; bring it into the workspace with 'pv exp apply {out.name}'")
 
 
+class SortOrder(str, Enum):
+    asc = "asc"
+    desc = "desc"
+
+
 def show(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON document."),
     md: bool = typer.Option(False, "--md", help="Print a Markdown table."),
+    csv: bool = typer.Option(False, "--csv", help="Print the table as CSV."),
     precision: int = typer.Option(5, "--precision", min=0, help="Round numbers to this many decimals in tables."),
+    only_changed: bool = typer.Option(False, "--only-changed", help="Only params and metrics whose value differs between rows."),
+    sort_by: Optional[str] = typer.Option(None, "--sort-by", help="Sort the experiments by this param or metric."),
+    sort_order: SortOrder = typer.Option(SortOrder.asc, "--sort-order", help="Order of --sort-by."),
+    drop: Optional[str] = typer.Option(None, "--drop", help="Leave out the columns whose title matches this regex."),
+    keep: Optional[str] = typer.Option(None, "--keep", help="Always show the columns whose title matches this regex."),
+    no_trunc: bool = typer.Option(False, "--no-trunc", help="Print at full width even where the terminal is narrower."),
 ) -> None:
-    from pipever.compare.exptable import exp_table
+    import re
+
+    from pipever.compare.exptable import TableOptions, exp_table
     from pipever.ops.exp_show import exp_show
 
+    for flag, pattern in (("--drop", drop), ("--keep", keep)):
+        if pattern is not None:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise typer.BadParameter(f"'{pattern}' is not a regular expression: {exc}", param_hint=flag) from exc
     res = exp_show(context.repo())
     if as_json:
         render.json_out(res.as_list())
@@ -109,8 +130,13 @@ def show(
     for row in res.rows:
         for error in row.errors:
             render.warn(f"{row.name}: {error}")
-    headers, cells = exp_table(res.rows, precision=precision)
-    render.table(headers, cells, md=md)
+    options = TableOptions(precision=None if csv else precision, only_changed=only_changed, drop=drop, keep=keep,
+                           sort_by=sort_by, descending=sort_order is SortOrder.desc)
+    headers, cells = exp_table(res.rows, options=options)
+    if csv:
+        render.csv_out(headers, cells)
+        return
+    render.table(headers, cells, md=md, fit=True, no_trunc=no_trunc)
 
 
 def apply(

@@ -80,3 +80,88 @@ def test_clean_removes_leftovers_of_killed_runs(proj: Path, pv: PvRunner) -> Non
     assert pv.ok("exp", "clean").stdout == "Removed 1 leftover experiment worktree(s)\n"
     assert no_worktrees(proj)
     assert pv.ok("exp", "clean").stdout == "Nothing to clean.\n"
+
+
+# -- exp show options ----------------------------------------------------------------------------
+def _three(pv: PvRunner) -> None:
+    pv.ok("exp", "run", "-S", "train.lr=0.3", "-n", "a")
+    pv.ok("exp", "run", "-S", "train.lr=0.05", "-n", "b")
+    pv.ok("exp", "run", "-S", "train.lr=0.2", "-n", "c")
+
+
+def test_show_sort_by_a_metric_or_param_within_the_baseline(proj: Path, pv: PvRunner) -> None:  # noqa: F811
+    _three(pv)
+    names = lambda *a: [line.split()[0] for line in pv.ok("exp", "show", *a).stdout.splitlines()[1:]]  # noqa: E731
+    assert names() == ["workspace", "main", "a", "b", "c"]
+    assert names("--sort-by", "acc") == ["workspace", "main", "b", "c", "a"]
+    assert names("--sort-by", "metrics.json:acc", "--sort-order", "desc") == ["workspace", "main", "a", "c", "b"]
+    assert names("--sort-by", "train.lr", "--sort-order", "desc") == ["workspace", "main", "a", "c", "b"]
+    res = pv("exp", "show", "--sort-by", "nope")
+    assert res.exit_code == 1 and "no param or metric 'nope' to sort by" in res.stderr
+
+
+def test_show_only_changed_drop_and_keep(proj: Path, pv: PvRunner) -> None:  # noqa: F811
+    _three(pv)
+    header = lambda *a: pv.ok("exp", "show", *a).stdout.splitlines()[0].split()  # noqa: E731
+    base = ["Experiment", "Type", "Baseline", "Created"]
+    assert header("--only-changed") == [*base, "train.lr", "acc"]
+    assert header("--only-changed", "--keep", "epochs") == [*base, "train.lr", "train.epochs", "acc"]
+    assert header("--drop", "train\\.") == [*base, "acc"]
+    assert header("--drop", ".", "--keep", "^acc$") == [*base, "acc"]
+    res = pv("exp", "show", "--drop", "(")
+    assert res.exit_code == 2 and "is not a regular expression" in res.stderr
+
+
+def test_show_csv_has_every_column_and_full_precision(proj: Path, pv: PvRunner) -> None:  # noqa: F811
+    pv.ok("exp", "run", "-S", "train.lr=0.123456789", "-n", "a")
+    import csv
+    import io
+
+    rows = list(csv.reader(io.StringIO(pv.ok("exp", "show", "--csv").stdout)))
+    assert rows[0] == ["Experiment", "Type", "Baseline", "Created", "train.lr", "train.epochs", "train.sleep",
+                       "train.fail", "acc"]
+    a = dict(zip(rows[0], rows[3]))
+    assert (a["Experiment"], a["train.lr"], a["acc"]) == ("a", "0.123456789", "0.246913578")
+
+
+def test_show_on_a_narrow_terminal_keeps_every_column(proj: Path, tmp_path: Path) -> None:  # noqa: F811
+    """Run under a real pseudo-terminal 60 columns wide: the table comes in blocks that fit, each
+    repeating the experiment's name, and no title or value is cut; --no-trunc prints one wide table."""
+    import fcntl
+    import os
+    import pty
+    import struct
+    import subprocess
+    import sys
+    import termios
+
+    def run(*args: str) -> str:
+        master, slave = pty.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 60, 0, 0))
+        env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
+        proc = subprocess.Popen([sys.executable, "-m", "pipever", "exp", "show", *args], cwd=proj,
+                                stdin=slave, stdout=slave, stderr=slave, env={**env, "TERM": "dumb"})
+        os.close(slave)
+        chunks = []
+        while True:
+            try:
+                data = os.read(master, 65536)
+            except OSError:
+                break
+            if not data:
+                break
+            chunks.append(data)
+        proc.wait(timeout=60)
+        os.close(master)
+        return b"".join(chunks).decode().replace("\r\n", "\n")
+
+    text = run()
+    lines = text.splitlines()
+    assert max(len(line) for line in lines) <= 60, text
+    for title in ["Experiment", "Created", "train.lr", "train.epochs", "train.sleep", "train.fail", "acc"]:
+        assert title in text.split(), text
+    blocks = text.strip("\n").split("\n\n")
+    assert len(blocks) >= 2 and all(b.splitlines()[0].startswith("Experiment") for b in blocks)
+    assert all(b.splitlines()[1].startswith("workspace") for b in blocks)
+    wide = run("--no-trunc")
+    assert max(len(line) for line in wide.splitlines()) > 60 and "\n\n" not in wide.strip("\n")
