@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from pipever.repo import Repo
 
 JOBS_HELP = "Parallel transfers (default: the remote's 'jobs' option, or a sensible number for its kind)."
-TARGETS_HELP = "Limit to these data paths, directories or pointer files (default: all)."
+TARGETS_HELP = "Limit to these data paths, directories, pointer files or stages (default: all)."
 
 
 def register(app: typer.Typer) -> None:
@@ -113,6 +113,8 @@ def default(
 
 
 # -- push / fetch / pull -------------------------------------------------------------------------
+WITH_DEPS_HELP = "A stage target also stands for the outputs of every stage upstream of it."
+RECURSIVE_HELP = "Directory targets take every tracked file below them (always so; accepted as in DVC)."
 def _plural(n: int, word: str = "file") -> str:
     return f"{n} {word}" + ("" if n == 1 else "s")
 
@@ -149,12 +151,14 @@ def push(
     all_tags: bool = typer.Option(False, "-T", "--all-tags", help="Also the data of every tag."),
     all_commits: bool = typer.Option(False, "-A", "--all-commits", help="Also the data of every commit."),
     quiet: bool = typer.Option(False, "-q", "--quiet", help="Errors only."),
+    with_deps: bool = typer.Option(False, "-d", "--with-deps", help=WITH_DEPS_HELP),
+    recursive: bool = typer.Option(False, "-R", "--recursive", help=RECURSIVE_HELP),
 ) -> None:
     context.STATE.quiet |= quiet
     from pipever.ops.push import push as do_push
 
     res = do_push(context.repo(), targets or [], remote=remote, jobs=jobs or None, all_branches=all_branches,
-                  all_tags=all_tags, all_commits=all_commits, progress=render.progress())
+                  all_tags=all_tags, all_commits=all_commits, progress=render.progress(), with_deps=with_deps)
     _warn(res.warnings)
     if res.pushed or not res.missing:  # "up to date" would be wrong when some could not be pushed
         render.out(f"{_plural(res.pushed)} pushed" if res.pushed else "Everything is up to date.")
@@ -169,12 +173,14 @@ def fetch(
     all_tags: bool = typer.Option(False, "-T", "--all-tags", help="Also the data of every tag."),
     all_commits: bool = typer.Option(False, "-A", "--all-commits", help="Also the data of every commit."),
     quiet: bool = typer.Option(False, "-q", "--quiet", help="Errors only."),
+    with_deps: bool = typer.Option(False, "-d", "--with-deps", help=WITH_DEPS_HELP),
+    recursive: bool = typer.Option(False, "-R", "--recursive", help=RECURSIVE_HELP),
 ) -> None:
     context.STATE.quiet |= quiet
     from pipever.ops.fetch import fetch as do_fetch
 
     res = do_fetch(context.repo(), targets or [], remote=remote, jobs=jobs or None, all_branches=all_branches,
-                   all_tags=all_tags, all_commits=all_commits, progress=render.progress())
+                   all_tags=all_tags, all_commits=all_commits, progress=render.progress(), with_deps=with_deps)
     _warn(res.warnings)
     if res.fetched or not res.missing:
         render.out(f"{_plural(res.fetched)} fetched" if res.fetched else "Everything is up to date.")
@@ -190,6 +196,8 @@ def pull(
     all_commits: bool = typer.Option(False, "-A", "--all-commits", help="Also fetch the data of every commit."),
     force: bool = typer.Option(False, "-f", "--force", help="Overwrite workspace changes that are not in the cache."),
     quiet: bool = typer.Option(False, "-q", "--quiet", help="Errors only."),
+    with_deps: bool = typer.Option(False, "-d", "--with-deps", help=WITH_DEPS_HELP),
+    recursive: bool = typer.Option(False, "-R", "--recursive", help=RECURSIVE_HELP),
 ) -> None:
     context.STATE.quiet |= quiet
     from pipever.errors import PvError
@@ -197,7 +205,7 @@ def pull(
 
     repo: Repo = context.repo()
     res = do_pull(repo, targets or [], remote=remote, jobs=jobs or None, all_branches=all_branches,
-                  all_tags=all_tags, all_commits=all_commits, force=force, progress=render.progress())
+                  all_tags=all_tags, all_commits=all_commits, force=force, progress=render.progress(), with_deps=with_deps)
     _warn(res.fetch.warnings)
     co = res.checkout
     parts = [f"{len(v)} {k}" for k, v in (("added", co.added), ("modified", co.modified), ("deleted", co.deleted)) if v]

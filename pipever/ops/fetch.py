@@ -45,9 +45,13 @@ class _Failures:
 def fetch(
     repo: Repo, targets: Sequence[str] = (), *, remote: str | None = None, jobs: int | None = None,
     all_branches: bool = False, all_tags: bool = False, all_commits: bool = False,
-    revs: Sequence[str] = (), workspace: bool = True, progress: Progress = NO_PROGRESS,
+    revs: Sequence[str] = (), workspace: bool = True, progress: Progress = NO_PROGRESS, with_deps: bool = False,
 ) -> FetchResult:
     scope = cloud.Scope(all_branches, all_tags, all_commits, tuple(revs), workspace)
+    if targets:
+        from pipever.services.stage_targets import data_targets
+
+        targets = data_targets(repo, targets, with_deps=with_deps)
     result = FetchResult()
     fails = _Failures()
     with repo.locked():

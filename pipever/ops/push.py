@@ -39,13 +39,17 @@ class PushResult:
 def push(
     repo: Repo, targets: Sequence[str] = (), *, remote: str | None = None, jobs: int | None = None,
     all_branches: bool = False, all_tags: bool = False, all_commits: bool = False,
-    revs: Sequence[str] = (), workspace: bool = True, progress: Progress = NO_PROGRESS,
+    revs: Sequence[str] = (), workspace: bool = True, progress: Progress = NO_PROGRESS, with_deps: bool = False,
 ) -> PushResult:
     """Push the objects of the workspace's outs (``workspace``), of ``revs`` and of the
     revisions ``-a/-T/-A`` select, limited to ``targets``; ``remote`` overrides every out's
     remote. Outs with ``push: false`` are skipped."""
     scope = cloud.Scope(all_branches, all_tags, all_commits, tuple(revs), workspace)
     result = PushResult()
+    if targets:
+        from pipever.services.stage_targets import data_targets
+
+        targets = data_targets(repo, targets, with_deps=with_deps)
     with repo.locked():
         outs = [o for o in cloud.select_outs(repo, targets, scope) if o.push]
         failed: list[str] = []
