@@ -7,6 +7,7 @@ goes through gitpython's object database without checking the revision out. Git 
 
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 from collections.abc import Iterable, Iterator, Sequence
@@ -16,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from pipever.errors import GitError
+
+log = logging.getLogger(__name__)
 
 WORKSPACE = None  # a "revision" meaning the work tree
 
@@ -71,6 +74,7 @@ class Git:
         post-checkout hook while pv makes a temporary worktree); ``index``: another index file."""
         hooks = ["-c", "core.hooksPath=/dev/null"] if no_hooks else []
         env = {**os.environ, "GIT_INDEX_FILE": str(index)} if index is not None else None
+        log.debug("git %s", " ".join(args))
         try:
             proc = subprocess.run(
                 ["git", "-C", str(self.root), *hooks, *args], input=input, capture_output=True, check=False, env=env,

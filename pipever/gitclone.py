@@ -59,6 +59,9 @@ def _git(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[byt
     env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "GIT_LFS_SKIP_SMUDGE": "1"}
     for var in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE"):  # set when run from a hook
         env.pop(var, None)
+    import logging
+
+    logging.getLogger(__name__).debug("git %s", " ".join(args))
     try:
         return subprocess.run(["git", *config, *args], cwd=cwd, capture_output=True, env=env, check=False)
     except FileNotFoundError as exc:

@@ -168,6 +168,8 @@ def main(argv: list[str] | None = None) -> int:
         return _complete()
     args = list(sys.argv[1:] if argv is None else argv)
     _pre_parse(args)
+    if context.STATE.verbose:
+        _debug_log()
     register(_modules_for(args))
     command = typer.main.get_command(app)
     try:
@@ -202,9 +204,45 @@ def main(argv: list[str] | None = None) -> int:
         return _unexpected(exc)
     finally:
         context.close_repo()
+        if context.STATE.verbose:
+            _quiet_log()
     if rv == 130:  # typer >= 0.16 turns Ctrl-C (KeyboardInterrupt) into a returned 130
         _err("interrupted")
     return rv if isinstance(rv, int) else 0
+
+
+def _debug_log() -> None:
+    """-v: pv's debug log (git calls, files hashed, remote requests) on stderr, through
+    ``logging`` (the modules log to ``pipever.*``; only here is a handler attached)."""
+    import logging
+    import time
+
+    start = time.monotonic()
+
+    class _Elapsed(logging.Formatter):
+        def format(self, record: logging.LogRecord) -> str:
+            return f"DEBUG {time.monotonic() - start:7.3f}s {record.name.removeprefix('pipever.')}: {record.getMessage()}"
+
+    logger = logging.getLogger("pipever")
+    for old in [h for h in logger.handlers if getattr(h, "_pv_debug", False)]:
+        logger.removeHandler(old)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_Elapsed())
+    handler._pv_debug = True  # type: ignore[attr-defined]
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    logger.propagate = False
+
+
+def _quiet_log() -> None:
+    """Undo ``_debug_log`` (in-process callers, e.g. tests, run several commands in one process)."""
+    if "logging" in sys.modules:
+        import logging
+
+        logger = logging.getLogger("pipever")
+        for old in [h for h in logger.handlers if getattr(h, "_pv_debug", False)]:
+            logger.removeHandler(old)
+        logger.setLevel(logging.WARNING)
 
 
 ENVIRONMENT_ERRNOS = frozenset({

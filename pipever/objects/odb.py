@@ -12,7 +12,7 @@ import contextlib
 import errno
 import os
 import stat as statmod
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -101,13 +101,14 @@ class ObjectDB:
             return FileSystemError(f"cannot read '{display}'", exc, path=display)
         return FileSystemError(f"cannot copy '{display}' into the cache ('{self.root}')", exc, path=display)
 
-    def add_file_hashing(self, src: Path, *, hashed_stat: os.stat_result, display: str) -> Oid:
+    def add_file_hashing(self, src: Path, *, hashed_stat: os.stat_result, display: str,
+                         on_bytes: Callable[[int], None] | None = None) -> Oid:
         """Hash ``src`` and store it; for large files the copy into the cache runs while hashing.
 
         The file must still have ``hashed_stat`` afterwards, or ChangedWhileReadingError."""
         if hashed_stat.st_size < OVERLAP_MIN:
             try:
-                oid = hash_file(src)
+                oid = hash_file(src, on_bytes=on_bytes)
             except OSError as exc:
                 raise self._copy_error(exc, src, display) from exc
             _check_unchanged(src, hashed_stat, display)
@@ -129,7 +130,7 @@ class ObjectDB:
         worker = threading.Thread(target=copy, daemon=True)
         worker.start()
         try:
-            oid = hash_file(src)
+            oid = hash_file(src, on_bytes=on_bytes)
             worker.join()
             if errors:
                 raise errors[0]

@@ -123,6 +123,12 @@ def _download(rem: Remote, repo: Repo, refs: set[ObjectRef], jobs: int, progress
               what: str, sizes: dict[ObjectRef, int] | None = None) -> transfer.Outcome[ObjectRef]:
     if not refs:
         return transfer.Outcome()
+    if sizes and all(r in sizes for r in refs):  # sizes known: byte by byte, big files move visibly
+        progress.start(f"Fetching {what} from '{rem.name}'", sum(sizes[r] for r in refs), unit="bytes")
+        try:
+            return transfer.download(rem, repo.odb, refs, jobs=jobs, sizes=sizes, on_bytes=progress.advance)
+        finally:
+            progress.done()
     progress.start(f"Fetching {what} from '{rem.name}'", len(refs))
     try:
         return transfer.download(rem, repo.odb, refs, jobs=jobs, advance=progress.advance, sizes=sizes)

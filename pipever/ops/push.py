@@ -92,9 +92,10 @@ def _push_one(
     manifests = {r: need.manifests.get(r, []) for r in sendable if r.is_dir}
     if not files and not manifests:
         return ([need.label(r) for r in corrupt], corrupt_message(corrupt)) if corrupt else None
-    progress.start(f"Pushing to '{rem.name}'", len(files) + len(manifests))
+    total = sum(_size(odb, r) for r in [*files, *manifests])
+    progress.start(f"Pushing to '{rem.name}'", total, unit="bytes")  # byte by byte: big files move visibly
     try:
-        outcome = transfer.upload(rem, odb, files, manifests, present=on_remote, jobs=jobs, advance=progress.advance)
+        outcome = transfer.upload(rem, odb, files, manifests, present=on_remote, jobs=jobs, on_bytes=progress.advance)
     finally:
         progress.done()
     result.pushed += len(outcome.done)

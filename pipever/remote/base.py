@@ -9,6 +9,7 @@ object, whichever needs fewer requests (estimated from the size of one listed pr
 from __future__ import annotations
 
 import contextlib
+import logging
 import math
 import threading
 import uuid
@@ -24,6 +25,8 @@ from pipever.objects.odb import ObjectDB, ObjectRef
 from pipever.objects.oid import ALGO, oid_from_relpath
 from pipever.remote import failures, options as opt
 from pipever.remote.url import RemoteURL, require_backend
+
+log = logging.getLogger("pipever.remote")  # one line per request with -v
 
 T = TypeVar("T")
 TMP_SUFFIX = ".pvtmp"
@@ -135,6 +138,7 @@ class Remote:
     def list_shard(self, shard: str) -> set[str]:
         """Names (``<62 hex>[.dir]``) of the objects in one ``blake3/xx`` prefix."""
         path = self._shard_dir(shard)
+        log.debug("%s: list %s", self.name, path)
         with self.mapped_errors():
             if self.spec.backend.page_size is None:  # a directory: read it in one go
                 try:
@@ -155,12 +159,14 @@ class Remote:
         return names
 
     def exists(self, ref: ObjectRef) -> bool:
+        log.debug("%s: exists %s", self.name, self.path(ref))
         with self.mapped_errors():
             return bool(self.fs.exists(self.path(ref)))
 
     def list_group(self, digit: str) -> dict[str, set[str]]:
         """Object names under ``blake3/<digit>*`` (16 shards in one paginated listing), by shard."""
         base = self._shard_dir("")[:-1]  # <root>/blake3/
+        log.debug("%s: list %s%s*", self.name, base, digit)
         with self.mapped_errors():
             try:
                 entries = self.fs.find(base.rstrip("/"), prefix=digit)
@@ -235,30 +241,35 @@ class Remote:
         self.fs.makedirs(self._shard_dir(shard), exist_ok=True)
         self._made_dirs.add(shard)
 
-    def upload(self, ref: ObjectRef, src: Path) -> None:
-        """Put one cache object on the remote, through a temp name where renames are atomic."""
+    def upload(self, ref: ObjectRef, src: Path, *, on_bytes: Callable[[int], None] | None = None) -> None:
+        """Put one cache object on the remote, through a temp name where renames are atomic;
+        ``on_bytes`` hears of the bytes sent as they go, where the backend tells."""
         if not self.writable:
             raise RemoteError(f"remote '{self.name}' ({self.display}) is read-only", hint="push to another remote with -r")
         dst = self.path(ref)
+        log.debug("%s: put %s", self.name, dst)
         with self.mapped_errors():
             self._ensure_dir(ref.oid.hex[:2])
+            extra: dict[str, Any] = {"callback": _bytes_callback(on_bytes)} if on_bytes is not None else {}
             if not self.spec.backend.atomic_move:
-                self.fs.put_file(str(src), dst, **_PUT_KW.get(self.spec.backend.protocol, {}))
+                self.fs.put_file(str(src), dst, **_PUT_KW.get(self.spec.backend.protocol, {}), **extra)
                 return
             head, name = dst.rsplit("/", 1)
             tmp = f"{head}/.{name}.{uuid.uuid4().hex[:12]}{TMP_SUFFIX}"
             try:
-                self.fs.put_file(str(src), tmp)
+                self.fs.put_file(str(src), tmp, **extra)
                 self.fs.mv(tmp, dst)
             except BaseException:
                 with contextlib.suppress(Exception):
                     self.fs.rm_file(tmp)
                 raise
 
-    def download(self, ref: ObjectRef, odb: ObjectDB, *, size: int | None = None) -> None:
+    def download(self, ref: ObjectRef, odb: ObjectDB, *, size: int | None = None,
+                 on_bytes: Callable[[int], None] | None = None) -> None:
         """Fetch one object into the cache; its hash is checked before it enters the cache, and a
         corrupt download is dropped (CorruptObjectError naming the oid and this remote). A small
         object of known ``size`` is fetched into memory, at most ``size + 1`` bytes of it."""
+        log.debug("%s: get %s", self.name, self.path(ref))
         if size is not None and size <= SMALL_OBJECT and not ref.is_dir:
             with self.mapped_errors():
                 data = bytes(self.fs.cat_file(self.path(ref), start=0, end=size + 1))
@@ -268,7 +279,8 @@ class Remote:
         tmp = odb.tmp_path_for(ref.oid, is_dir=ref.is_dir)
         try:
             with self.mapped_errors():
-                self.fs.get_file(self.path(ref), str(tmp), **_GET_KW.get(self.spec.backend.protocol, {}))
+                extra: dict[str, Any] = {"callback": _bytes_callback(on_bytes)} if on_bytes is not None else {}
+                self.fs.get_file(self.path(ref), str(tmp), **_GET_KW.get(self.spec.backend.protocol, {}), **extra)
         except BaseException:
             with contextlib.suppress(OSError):
                 tmp.unlink()
@@ -276,12 +288,14 @@ class Remote:
         insert_file(odb, ref, tmp, remote=self.name)
 
     def read_bytes(self, ref: ObjectRef) -> bytes:
+        log.debug("%s: get %s", self.name, self.path(ref))
         with self.mapped_errors():
             return bytes(self.fs.cat_file(self.path(ref)))
 
     def delete(self, refs: list[ObjectRef]) -> None:
         """Delete objects (a batch request on object stores, one by one elsewhere)."""
         paths = [self.path(r) for r in refs]
+        log.debug("%s: delete %d object(s)", self.name, len(paths))
         with self.mapped_errors():
             if self.spec.backend.page_size is not None and len(paths) > 1:
                 self.fs.rm(paths)
@@ -292,6 +306,22 @@ class Remote:
 
 
 SMALL_OBJECT = 4 << 20  # objects up to this size are downloaded into memory
+
+
+def _bytes_callback(on_bytes: Callable[[int], None]) -> Any:
+    """An fsspec callback that passes each chunk's size on (byte-level progress of big files)."""
+    from fsspec.callbacks import Callback
+
+    class _Bytes(Callback):  # type: ignore[misc]  # fsspec is untyped
+        def relative_update(self, inc: int = 1) -> None:
+            on_bytes(inc)
+
+        def absolute_update(self, value: int) -> None:
+            if value > self.value:
+                on_bytes(value - self.value)
+            self.value = value
+
+    return _Bytes()
 
 # bounded memory for large objects: s3fs otherwise holds 10 parts of 50 MiB (and copies of them)
 # in memory per file; a 1 GiB transfer then peaks at ~1.1 GB RSS, with these at ~60-130 MB

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 from pipever import fsutil
 from pipever.objects.odb import ObjectDB, ObjectRef
 from pipever.objects.oid import ALGO, oid_from_relpath
-from pipever.remote.base import SMALL_OBJECT, Remote, insert_bytes, insert_file
+from pipever.remote.base import SMALL_OBJECT, Remote, insert_bytes, insert_file, log
 from pipever.remote.url import FILE, RemoteURL
 
 
@@ -25,6 +25,7 @@ class LocalRemote(Remote):
         return os.path.join(self.root, ALGO, shard)
 
     def list_shard(self, shard: str) -> set[str]:
+        log.debug("%s: list %s", self.name, self._dir(shard))
         with self.mapped_errors():
             try:
                 return set(os.listdir(self._dir(shard)))
@@ -32,6 +33,7 @@ class LocalRemote(Remote):
                 return set()
 
     def exists(self, ref: ObjectRef) -> bool:
+        log.debug("%s: exists %s", self.name, self.path(ref))
         return os.path.exists(self.path(ref))
 
     def iter_objects(self) -> Iterator[tuple[ObjectRef, str]]:
@@ -51,8 +53,9 @@ class LocalRemote(Remote):
                     if parsed is not None:
                         yield ObjectRef(*parsed), os.path.join(base, shard, name)
 
-    def upload(self, ref: ObjectRef, src: Path) -> None:
+    def upload(self, ref: ObjectRef, src: Path, *, on_bytes: Callable[[int], None] | None = None) -> None:
         dst = Path(self.path(ref))
+        log.debug("%s: put %s", self.name, dst)
         with self.mapped_errors():
             shard = ref.oid.hex[:2]
             if shard not in self._made_dirs:
@@ -67,8 +70,10 @@ class LocalRemote(Remote):
                     os.unlink(tmp)
                 raise
 
-    def download(self, ref: ObjectRef, odb: ObjectDB, *, size: int | None = None) -> None:
+    def download(self, ref: ObjectRef, odb: ObjectDB, *, size: int | None = None,
+                 on_bytes: Callable[[int], None] | None = None) -> None:
         src = Path(self.path(ref))
+        log.debug("%s: get %s", self.name, src)
         if size is not None and size <= SMALL_OBJECT and not ref.is_dir:
             with self.mapped_errors(), open(src, "rb") as f:
                 data = f.read(size + 1)
@@ -86,10 +91,12 @@ class LocalRemote(Remote):
         insert_file(odb, ref, tmp, remote=self.name)
 
     def read_bytes(self, ref: ObjectRef) -> bytes:
+        log.debug("%s: get %s", self.name, self.path(ref))
         with self.mapped_errors():
             return Path(self.path(ref)).read_bytes()
 
     def delete(self, refs: list[ObjectRef]) -> None:
+        log.debug("%s: delete %d object(s)", self.name, len(refs))
         with self.mapped_errors():
             for ref in refs:
                 with contextlib.suppress(FileNotFoundError):

@@ -103,11 +103,19 @@ def run(
 def upload(
     remote: Remote, odb: ObjectDB, files: Collection[ObjectRef], manifests: Mapping[ObjectRef, Collection[ObjectRef]],
     *, present: Collection[ObjectRef], jobs: int, advance: Advance | None = None,
+    on_bytes: Advance | None = None,
 ) -> Outcome[ObjectRef]:
     """Upload ``files``, then each manifest whose listed files are all on the remote by then
-    (``present``: what the remote already had)."""
+    (``present``: what the remote already had). ``advance`` counts objects, ``on_bytes`` bytes
+    (as the backend sends them, the rest of an object when it is done)."""
     def put(ref: ObjectRef) -> None:
-        remote.upload(ref, odb.path(ref.oid, is_dir=ref.is_dir))
+        path = odb.path(ref.oid, is_dir=ref.is_dir)
+        if on_bytes is None:
+            remote.upload(ref, path)
+            return
+        sent = _Counter(on_bytes)
+        remote.upload(ref, path, on_bytes=sent)
+        sent.finish(path.stat().st_size)
 
     outcome = run(sorted(files, key=_order), put, jobs=jobs, translate=remote.error, advance=advance)
     if outcome.fatal is not None:
@@ -132,13 +140,37 @@ def upload(
 
 def download(
     remote: Remote, odb: ObjectDB, refs: Collection[ObjectRef], *, jobs: int, advance: Advance | None = None,
-    sizes: Mapping[ObjectRef, int] | None = None,
+    sizes: Mapping[ObjectRef, int] | None = None, on_bytes: Advance | None = None,
 ) -> Outcome[ObjectRef]:
     """Fetch ``refs`` into the cache, each verified before it enters it (``sizes``: expected
-    sizes where known, so small objects can be read into memory)."""
+    sizes where known, so small objects can be read into memory; ``on_bytes``: bytes received)."""
     known = sizes or {}
-    return run(sorted(refs, key=_order), lambda r: remote.download(r, odb, size=known.get(r)), jobs=jobs,
-               translate=remote.error, advance=advance)
+
+    def get(ref: ObjectRef) -> None:
+        if on_bytes is None:
+            remote.download(ref, odb, size=known.get(ref))
+            return
+        got = _Counter(on_bytes)
+        remote.download(ref, odb, size=known.get(ref), on_bytes=got)
+        got.finish(known.get(ref, 0))
+
+    return run(sorted(refs, key=_order), get, jobs=jobs, translate=remote.error, advance=advance)
+
+
+class _Counter:
+    """Passes byte counts on, and at ``finish`` whatever the backend did not report."""
+
+    def __init__(self, sink: Advance) -> None:
+        self.sink = sink
+        self.seen = 0
+
+    def __call__(self, n: int) -> None:
+        self.seen += n
+        self.sink(n)
+
+    def finish(self, size: int) -> None:
+        if size > self.seen:
+            self.sink(size - self.seen)
 
 
 def delete(
