@@ -123,7 +123,8 @@ def _download(rem: Remote, repo: Repo, refs: set[ObjectRef], jobs: int, progress
               what: str, sizes: dict[ObjectRef, int] | None = None) -> transfer.Outcome[ObjectRef]:
     if not refs:
         return transfer.Outcome()
-    if sizes and all(r in sizes for r in refs):  # sizes known: byte by byte, big files move visibly
+    if sizes and all(r in sizes for r in refs) and max(sizes[r] for r in refs) >= transfer.BYTES_PROGRESS_MIN:
+        # a big file of known size: byte by byte, so it moves visibly
         progress.start(f"Fetching {what} from '{rem.name}'", sum(sizes[r] for r in refs), unit="bytes")
         try:
             return transfer.download(rem, repo.odb, refs, jobs=jobs, sizes=sizes, on_bytes=progress.advance)

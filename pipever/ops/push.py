@@ -92,10 +92,16 @@ def _push_one(
     manifests = {r: need.manifests.get(r, []) for r in sendable if r.is_dir}
     if not files and not manifests:
         return ([need.label(r) for r in corrupt], corrupt_message(corrupt)) if corrupt else None
-    total = sum(_size(odb, r) for r in [*files, *manifests])
-    progress.start(f"Pushing to '{rem.name}'", total, unit="bytes")  # byte by byte: big files move visibly
+    sizes = [_size(odb, r) for r in [*files, *manifests]]
+    by_bytes = max(sizes, default=0) >= transfer.BYTES_PROGRESS_MIN  # a big file: show its bytes move
+    if by_bytes:
+        progress.start(f"Pushing to '{rem.name}'", sum(sizes), unit="bytes")
+    else:
+        progress.start(f"Pushing to '{rem.name}'", len(files) + len(manifests))
     try:
-        outcome = transfer.upload(rem, odb, files, manifests, present=on_remote, jobs=jobs, on_bytes=progress.advance)
+        outcome = transfer.upload(rem, odb, files, manifests, present=on_remote, jobs=jobs,
+                                  advance=None if by_bytes else progress.advance,
+                                  on_bytes=progress.advance if by_bytes else None)
     finally:
         progress.done()
     result.pushed += len(outcome.done)

@@ -9,6 +9,7 @@ object, whichever needs fewer requests (estimated from the size of one listed pr
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import logging
 import math
 import threading
@@ -27,6 +28,8 @@ from pipever.remote import failures, options as opt
 from pipever.remote.url import RemoteURL, require_backend
 
 log = logging.getLogger("pipever.remote")  # one line per request with -v
+# where a transfer thread reports the bytes of the object it moves (byte-level progress)
+ON_BYTES: contextvars.ContextVar[Callable[[int], None] | None] = contextvars.ContextVar("pv_on_bytes", default=None)
 
 T = TypeVar("T")
 TMP_SUFFIX = ".pvtmp"
@@ -241,9 +244,10 @@ class Remote:
         self.fs.makedirs(self._shard_dir(shard), exist_ok=True)
         self._made_dirs.add(shard)
 
-    def upload(self, ref: ObjectRef, src: Path, *, on_bytes: Callable[[int], None] | None = None) -> None:
+    def upload(self, ref: ObjectRef, src: Path) -> None:
         """Put one cache object on the remote, through a temp name where renames are atomic;
-        ``on_bytes`` hears of the bytes sent as they go, where the backend tells."""
+        ``ON_BYTES`` hears of the bytes sent as they go, where the backend tells."""
+        on_bytes = ON_BYTES.get()
         if not self.writable:
             raise RemoteError(f"remote '{self.name}' ({self.display}) is read-only", hint="push to another remote with -r")
         dst = self.path(ref)
@@ -264,8 +268,7 @@ class Remote:
                     self.fs.rm_file(tmp)
                 raise
 
-    def download(self, ref: ObjectRef, odb: ObjectDB, *, size: int | None = None,
-                 on_bytes: Callable[[int], None] | None = None) -> None:
+    def download(self, ref: ObjectRef, odb: ObjectDB, *, size: int | None = None) -> None:
         """Fetch one object into the cache; its hash is checked before it enters the cache, and a
         corrupt download is dropped (CorruptObjectError naming the oid and this remote). A small
         object of known ``size`` is fetched into memory, at most ``size + 1`` bytes of it."""
@@ -279,6 +282,7 @@ class Remote:
         tmp = odb.tmp_path_for(ref.oid, is_dir=ref.is_dir)
         try:
             with self.mapped_errors():
+                on_bytes = ON_BYTES.get()
                 extra: dict[str, Any] = {"callback": _bytes_callback(on_bytes)} if on_bytes is not None else {}
                 self.fs.get_file(self.path(ref), str(tmp), **_GET_KW.get(self.spec.backend.protocol, {}), **extra)
         except BaseException:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Callable, Collection, Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +53,7 @@ class LocalRemote(Remote):
                     if parsed is not None:
                         yield ObjectRef(*parsed), os.path.join(base, shard, name)
 
-    def upload(self, ref: ObjectRef, src: Path, *, on_bytes: Callable[[int], None] | None = None) -> None:
+    def upload(self, ref: ObjectRef, src: Path) -> None:
         dst = Path(self.path(ref))
         log.debug("%s: put %s", self.name, dst)
         with self.mapped_errors():
@@ -70,8 +70,7 @@ class LocalRemote(Remote):
                     os.unlink(tmp)
                 raise
 
-    def download(self, ref: ObjectRef, odb: ObjectDB, *, size: int | None = None,
-                 on_bytes: Callable[[int], None] | None = None) -> None:
+    def download(self, ref: ObjectRef, odb: ObjectDB, *, size: int | None = None) -> None:
         src = Path(self.path(ref))
         log.debug("%s: get %s", self.name, src)
         if size is not None and size <= SMALL_OBJECT and not ref.is_dir:

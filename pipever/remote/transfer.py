@@ -18,10 +18,13 @@ from typing import Generic, TypeVar
 from pipever.errors import PvError, RemoteError
 from pipever.objects.odb import ObjectDB, ObjectRef
 from pipever.remote import failures
-from pipever.remote.base import Remote
+from pipever.remote.base import ON_BYTES, Remote
 
 T = TypeVar("T")
 Advance = Callable[[int], None]  # called with the number of items just finished
+# a transfer with an object this big reports its progress in bytes (else in objects: many small
+# files are better counted than measured)
+BYTES_PROGRESS_MIN = 16 << 20
 
 
 @dataclass
@@ -114,7 +117,11 @@ def upload(
             remote.upload(ref, path)
             return
         sent = _Counter(on_bytes)
-        remote.upload(ref, path, on_bytes=sent)
+        token = ON_BYTES.set(sent)
+        try:
+            remote.upload(ref, path)
+        finally:
+            ON_BYTES.reset(token)
         sent.finish(path.stat().st_size)
 
     outcome = run(sorted(files, key=_order), put, jobs=jobs, translate=remote.error, advance=advance)
@@ -151,7 +158,11 @@ def download(
             remote.download(ref, odb, size=known.get(ref))
             return
         got = _Counter(on_bytes)
-        remote.download(ref, odb, size=known.get(ref), on_bytes=got)
+        token = ON_BYTES.set(got)
+        try:
+            remote.download(ref, odb, size=known.get(ref))
+        finally:
+            ON_BYTES.reset(token)
         got.finish(known.get(ref, 0))
 
     return run(sorted(refs, key=_order), get, jobs=jobs, translate=remote.error, advance=advance)
