@@ -75,7 +75,7 @@ def du(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON document."),
 ) -> None:
     from pipever.cli.repos import _default_url, _local_repo
-    from pipever.commands.data.du import du as do_du
+    from pipever.commands.repos.du import du as do_du
 
     local = _local_repo()
     res = do_du(repo_url or _default_url(), path, rev=rev, summarize=summarize,

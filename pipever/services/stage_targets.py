@@ -9,13 +9,13 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from pipever.repo import Repo
+from pipever.context import RepoContext
 
 
-def data_targets(repo: Repo, targets: Sequence[str], *, with_deps: bool = False) -> list[str]:
+def data_targets(repo: RepoContext, targets: Sequence[str], *, with_deps: bool = False) -> list[str]:
     """``targets`` with each stage target replaced by the output paths it stands for (relative to
     the current directory, as a user's path targets are)."""
-    from pipever.ops import stages as st
+    from pipever.services import stages as st
 
     data, stage_targets = st.split_targets(repo, list(targets))
     if not stage_targets:

@@ -48,9 +48,9 @@ class Recorder:
 
 
 def test_big_files_report_progress_byte_by_byte(pv_repo: Path, pv: PvRunner, tmp_path: Path) -> None:
-    from pipever.ops.add import add
-    from pipever.ops.fetch import fetch
-    from pipever.ops.push import push
+    from pipever.commands.data.add import add
+    from pipever.commands.remotes.fetch import fetch
+    from pipever.commands.remotes.push import push
     from pipever.repo import Repo
 
     size = 70 << 20  # three 32 MiB hashing windows

@@ -22,10 +22,10 @@ from typing import Any
 
 from pipever.errors import ExperimentError
 from pipever.experiments import names
-from pipever.ops.exp_refs import Experiment, find, list_experiments
-from pipever.ops.snapshot import WORKSPACE, Rev
+from pipever.commands.experiments.exp_refs import Experiment, find, list_experiments
+from pipever.services.snapshot import WORKSPACE, Rev
 from pipever.pipeline.params import MISSING, flatten
-from pipever.repo import Repo
+from pipever.context import RepoContext
 
 
 # -- list ----------------------------------------------------------------------------------------
@@ -36,9 +36,9 @@ class ExpGroup:
     experiments: tuple[Experiment, ...]
 
 
-def exp_list(repo: Repo, *, all_commits: bool = False, rev: str | None = None) -> list[ExpGroup]:
+def exp_list(repo: RepoContext, *, all_commits: bool = False, rev: str | None = None) -> list[ExpGroup]:
     """Experiments by baseline: of ``rev`` (default HEAD), or of every commit."""
-    from pipever.ops.exp_run import require_commit
+    from pipever.commands.experiments.exp_run import require_commit
 
     head = require_commit(repo)
     want = repo.git.resolve(rev) if rev is not None else head
@@ -56,7 +56,7 @@ def exp_list(repo: Repo, *, all_commits: bool = False, rev: str | None = None) -
 
 
 # -- rename / clean ------------------------------------------------------------------------------
-def exp_rename(repo: Repo, old: str, new: str) -> Experiment:
+def exp_rename(repo: RepoContext, old: str, new: str) -> Experiment:
     names.check_name(new)
     with repo.locked():
         exp = find(repo, old)
@@ -67,9 +67,9 @@ def exp_rename(repo: Repo, old: str, new: str) -> Experiment:
     return exp
 
 
-def exp_clean(repo: Repo) -> int:
+def exp_clean(repo: RepoContext) -> int:
     """Remove leftovers of killed runs; how many temporary worktrees went."""
-    from pipever.ops.exp_worktree import remove_leftovers
+    from pipever.commands.experiments.exp_worktree import remove_leftovers
 
     with repo.locked():
         removed = remove_leftovers(repo)
@@ -86,11 +86,11 @@ class SaveResult:
     baseline: str
 
 
-def exp_save(repo: Repo, *, name: str | None = None, force: bool = False,
+def exp_save(repo: RepoContext, *, name: str | None = None, force: bool = False,
              include_untracked: Sequence[str] = (), message: str | None = None) -> SaveResult:
-    from pipever.ops import tracked as trk
-    from pipever.ops.commit import commit
-    from pipever.ops.exp_run import name_taken, require_commit
+    from pipever.services import tracked as trk
+    from pipever.commands.data.commit import commit
+    from pipever.commands.experiments.exp_run import name_taken, require_commit
 
     baseline = require_commit(repo)
     if name is not None:
@@ -156,7 +156,7 @@ class DiffResult:
         return out
 
 
-def _rev(repo: Repo, text: str) -> Rev:
+def _rev(repo: RepoContext, text: str) -> Rev:
     if text == WORKSPACE:
         return Rev(WORKSPACE)
     if names.is_valid_name(text) and repo.git.ref_sha(names.REF_PREFIX + text) is not None:
@@ -167,10 +167,10 @@ def _rev(repo: Repo, text: str) -> Rev:
     return Rev(text, sha)
 
 
-def exp_diff(repo: Repo, a: str | None = None, b: str | None = None, *, show_all: bool = False) -> DiffResult:
+def exp_diff(repo: RepoContext, a: str | None = None, b: str | None = None, *, show_all: bool = False) -> DiffResult:
     """Params and metrics of ``a`` (default HEAD) against ``b`` (default: the workspace)."""
-    from pipever.ops.exp_run import require_commit
-    from pipever.ops.exp_show import read_values
+    from pipever.commands.experiments.exp_run import require_commit
+    from pipever.commands.experiments.exp_show import read_values
 
     require_commit(repo)
     ra, rb = _rev(repo, a or "HEAD"), _rev(repo, b or WORKSPACE)

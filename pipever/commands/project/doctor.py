@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from pipever import __version__
-from pipever.repo import Repo
+from pipever.context import RepoContext
 
 PACKAGES = ("gitpython", "pyyaml", "fsspec", "networkx", "typer", "rich", "blake3", "pyfastcdc")
 
@@ -163,7 +163,7 @@ def _remote_format(url: str, root: Path) -> str:
     return "empty"
 
 
-def _remotes(repo: Repo) -> list[RemoteInfo]:
+def _remotes(repo: RepoContext) -> list[RemoteInfo]:
     from pipever.remote import url as remote_url
 
     out = []
@@ -181,7 +181,7 @@ def _remotes(repo: Repo) -> list[RemoteInfo]:
     return out
 
 
-def doctor(repo: Repo | None) -> DoctorReport:
+def doctor(repo: RepoContext | None) -> DoctorReport:
     """Describe the installation, and ``repo`` when run inside one."""
     packages = {p: _version(p) for p in PACKAGES}
     report = DoctorReport(

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pipever.ops.extrepo import open_external
-from pipever.ops.model_get import GetResult, get
-from pipever.ops.progress import NO_PROGRESS, Progress
+from pipever.commands.repos.extrepo import open_external
+from pipever.commands.registry.model_get import GetResult, get
+from pipever.services.progress import NO_PROGRESS, Progress
 
 
 def get_from_repo(url: str, name: str, *, version: str | None = None, stage: str | None = None,
