@@ -141,7 +141,8 @@ def _pre_parse(argv: list[str]) -> None:
 
 def completion_script(shell: str) -> str:
     """The script that makes ``shell`` complete pv's commands, options and arguments."""
-    from typer.completion import completion_init, get_completion_script
+    from typer._completion_classes import completion_init  # typer's own completion, pinned < 0.29
+    from typer._completion_shared import get_completion_script
 
     completion_init()
     return str(get_completion_script(prog_name="pv", complete_var=COMPLETE_VAR, shell=shell)).rstrip("\n")
@@ -149,7 +150,7 @@ def completion_script(shell: str) -> str:
 
 def _complete() -> int:
     """Answer a completion request of a shell (``_PV_COMPLETE`` set): every command is built."""
-    from typer.completion import completion_init
+    from typer._completion_classes import completion_init
 
     completion_init()
     register()

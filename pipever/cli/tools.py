@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import List, Optional
+from typing import TYPE_CHECKING, List, Optional
 
 import typer
 
 from pipever.cli import context, render
+
+if TYPE_CHECKING:
+    from pipever.repo import Repo
 
 SHELLS = ("bash", "zsh", "fish")
 
@@ -18,7 +21,7 @@ def register(app: typer.Typer) -> None:
     app.command("completion", help="Print the shell completion script: pv completion bash|zsh|fish.")(completion)
 
 
-def _repo_or_none():  # type: ignore[no-untyped-def]
+def _repo_or_none() -> Repo | None:
     from pipever.errors import NotARepoError
 
     try:

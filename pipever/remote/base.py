@@ -317,13 +317,16 @@ def _bytes_callback(on_bytes: Callable[[int], None]) -> Any:
     from fsspec.callbacks import Callback
 
     class _Bytes(Callback):  # type: ignore[misc]  # fsspec is untyped
+        reported = 0
+
         def relative_update(self, inc: int = 1) -> None:
+            self.reported += inc
             on_bytes(inc)
 
         def absolute_update(self, value: int) -> None:
-            if value > self.value:
-                on_bytes(value - self.value)
-            self.value = value
+            if value > self.reported:
+                on_bytes(value - self.reported)
+                self.reported = value
 
     return _Bytes()
 

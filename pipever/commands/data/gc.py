@@ -151,7 +151,7 @@ def kept_objects(repo: RepoContext, scope: Scope) -> tuple[set[ObjectRef], list[
     return kept, sorted(set(unknown))
 
 
-def scope_revisions(repo: Repo, scope: Scope) -> list[str]:
+def scope_revisions(repo: RepoContext, scope: Scope) -> list[str]:
     """Commits ``--rev`` (with ``-n``) and ``--date`` keep, as DVC's ``gc --rev/-n/--date``."""
     if not repo.scm or not (scope.revs or scope.date):
         return []
@@ -179,7 +179,7 @@ def parse_date(text: str) -> int:
     return int(day.timestamp())
 
 
-def _only_on_remote(repo: Repo, remove: list[Doomed], remote: str | None) -> tuple[list[Doomed], int]:
+def _only_on_remote(repo: RepoContext, remove: list[Doomed], remote: str | None) -> tuple[list[Doomed], int]:
     """The doomed objects the remote has (the others are kept: they would be lost); how many kept."""
     if not remove:
         return remove, 0

@@ -101,6 +101,6 @@ def _commit_time(repo: RepoContext, sha: str) -> int | None:
     return int(out) if out.isdigit() else None
 
 
-def read_values(repo: Repo, rev: Rev) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]], tuple[str, ...]]:
+def read_values(repo: RepoContext, rev: Rev) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]], tuple[str, ...]]:
     """(params, metrics, errors) at ``rev``, as ``exp show`` reads them for a row."""
     return _read(repo, rev)

@@ -209,7 +209,7 @@ def uninstall(repo: RepoContext) -> UninstallResult:
     return result
 
 
-def _stage(repo: Repo, paths: list[str]) -> None:
+def _stage(repo: RepoContext, paths: list[str]) -> None:
     """Stage edits of ``paths``, and their removal when uninstall deleted them."""
     repo.git.add([p for p in paths if (repo.root / p).exists()])
     gone = [p for p in paths if not (repo.root / p).exists()]

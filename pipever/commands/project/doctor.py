@@ -126,7 +126,7 @@ def link_types(cache_dir: Path, workspace: Path) -> dict[str, bool]:
         for kind, make in makers.items():
             dst = Path(dst_dir) / kind
             try:
-                make(src, dst)  # type: ignore[operator]
+                make(src, dst)
                 out[kind] = dst.read_bytes() == b"pv doctor"
             except OSError:
                 out[kind] = False

@@ -105,7 +105,7 @@ def locate(repo: RepoContext, commit: str, rel: str) -> Located:
     )
 
 
-def _committed_copy(repo: Repo, hit: Located) -> Located:
+def _committed_copy(repo: RepoContext, hit: Located) -> Located:
     """A stage's ``cache: false`` out (metrics, small models) is committed to Git: when the cache
     lacks its object (a fresh clone), the bytes come from Git at the commit, as GTO reads them."""
     if hit.is_dir or hit.oid is None or repo.odb.exists(hit.oid):

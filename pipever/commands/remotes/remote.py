@@ -89,14 +89,14 @@ def remote_add(repo: RepoContext, name: str, url: str, *, default: bool = False,
     _autostage(repo, [level])
 
 
-def _autostage(repo: Repo, levels: list[str]) -> None:
+def _autostage(repo: RepoContext, levels: list[str]) -> None:
     """``git add .pv/config.yaml`` after a change to it (never the local or global file)."""
     path = repo.config.files.get("repo")
     if "repo" in levels and path is not None and path.exists() and repo.autostage:
         repo.git.add([path.relative_to(repo.root).as_posix()])
 
 
-def remote_rename(repo: Repo, old: str, new: str, *, local: bool | None = None) -> list[str]:
+def remote_rename(repo: RepoContext, old: str, new: str, *, local: bool | None = None) -> list[str]:
     """Rename remote ``old`` to ``new`` in the config files that define it (only the local one with
     ``local``), and the default remote where it named ``old``; the levels changed."""
     _check_name(new)
