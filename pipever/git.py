@@ -61,7 +61,10 @@ class Git:
         post-checkout hook while pv makes a temporary worktree); ``index``: another index file."""
         hooks = ["-c", "core.hooksPath=/dev/null"] if no_hooks else []
         env = {**os.environ, "GIT_INDEX_FILE": str(index)} if index is not None else None
-        log.debug("git %s", " ".join(args))
+        if log.isEnabledFor(logging.DEBUG):
+            from pipever.remote.url import mask_url
+
+            log.debug("git %s", " ".join(mask_url(a) for a in args))
         try:
             proc = subprocess.run(
                 ["git", "-C", str(self.root), *hooks, *args], input=input, capture_output=True, check=False, env=env,

@@ -61,7 +61,11 @@ def _git(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[byt
         env.pop(var, None)
     import logging
 
-    logging.getLogger(__name__).debug("git %s", " ".join(args))
+    log = logging.getLogger(__name__)
+    if log.isEnabledFor(logging.DEBUG):
+        from pipever.remote.url import mask_url
+
+        log.debug("git %s", " ".join(mask_url(a) for a in args))
     try:
         return subprocess.run(["git", *config, *args], cwd=cwd, capture_output=True, env=env, check=False)
     except FileNotFoundError as exc:

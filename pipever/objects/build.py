@@ -18,7 +18,7 @@ from pathlib import Path
 from pipever.concurrency import thread_map
 from pipever.errors import FileSystemError, PathOutsideRepoError, TargetError
 from pipever.fsutil import TMP_SUFFIX, is_executable, is_tmp_name
-from pipever.objects.hashing import hash_file
+from pipever.objects.hashing import hash_file, reporting
 from pipever.objects.manifest import Entry, Manifest
 from pipever.objects.oid import Oid, oid_from_relpath
 from pipever.objects.state import StateDB
@@ -146,7 +146,8 @@ class Workspace:
 
             f = files[i]
             try:
-                oid = hash_file(os.path.join(self.root, f.rel), on_bytes=on_hashed)
+                with reporting(on_hashed):
+                    oid = hash_file(os.path.join(self.root, f.rel))
                 after = os.stat(os.path.join(self.root, f.rel))
             except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
                 raise ChangedWhileReadingError(f.rel) from None  # it vanished or was replaced

@@ -19,7 +19,7 @@ from pathlib import Path
 from pipever import fsutil
 from pipever.errors import CorruptObjectError, FileSystemError, ObjectNotFoundError, PvError
 from pipever.objects import manifest as mf
-from pipever.objects.hashing import hash_bytes, hash_file
+from pipever.objects.hashing import hash_bytes, hash_file, reporting
 from pipever.objects.oid import ALGO, Oid, oid_from_relpath
 from pipever.objects.state import StateDB
 
@@ -108,7 +108,8 @@ class ObjectDB:
         The file must still have ``hashed_stat`` afterwards, or ChangedWhileReadingError."""
         if hashed_stat.st_size < OVERLAP_MIN:
             try:
-                oid = hash_file(src, on_bytes=on_bytes)
+                with reporting(on_bytes):
+                    oid = hash_file(src)
             except OSError as exc:
                 raise self._copy_error(exc, src, display) from exc
             _check_unchanged(src, hashed_stat, display)
@@ -130,7 +131,8 @@ class ObjectDB:
         worker = threading.Thread(target=copy, daemon=True)
         worker.start()
         try:
-            oid = hash_file(src, on_bytes=on_bytes)
+            with reporting(on_bytes):
+                oid = hash_file(src)
             worker.join()
             if errors:
                 raise errors[0]

@@ -25,7 +25,7 @@ from pipever.objects.hashing import hash_bytes
 from pipever.objects.odb import ObjectDB, ObjectRef
 from pipever.objects.oid import ALGO, oid_from_relpath
 from pipever.remote import failures, options as opt
-from pipever.remote.url import RemoteURL, require_backend
+from pipever.remote.url import RemoteURL, mask_url, require_backend
 
 log = logging.getLogger("pipever.remote")  # one line per request with -v
 # where a transfer thread reports the bytes of the object it moves (byte-level progress)
@@ -130,6 +130,11 @@ class Remote:
     def close(self) -> None:
         self._fs = None
 
+    def _debug(self, verb: str, what: object) -> None:
+        """One ``-v`` log line per request, with secrets and URL passwords masked."""
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("%s: %s %s", self.name, verb, mask_url(self.redact(str(what))))
+
     # -- naming --------------------------------------------------------------------------------
     def path(self, ref: ObjectRef) -> str:
         return f"{self.root}/{ref.relpath}" if self.root not in ("", "/") else f"{self.root}{ref.relpath}"
@@ -141,7 +146,7 @@ class Remote:
     def list_shard(self, shard: str) -> set[str]:
         """Names (``<62 hex>[.dir]``) of the objects in one ``blake3/xx`` prefix."""
         path = self._shard_dir(shard)
-        log.debug("%s: list %s", self.name, path)
+        self._debug("list", path)
         with self.mapped_errors():
             if self.spec.backend.page_size is None:  # a directory: read it in one go
                 try:
@@ -162,14 +167,14 @@ class Remote:
         return names
 
     def exists(self, ref: ObjectRef) -> bool:
-        log.debug("%s: exists %s", self.name, self.path(ref))
+        self._debug("exists", self.path(ref))
         with self.mapped_errors():
             return bool(self.fs.exists(self.path(ref)))
 
     def list_group(self, digit: str) -> dict[str, set[str]]:
         """Object names under ``blake3/<digit>*`` (16 shards in one paginated listing), by shard."""
         base = self._shard_dir("")[:-1]  # <root>/blake3/
-        log.debug("%s: list %s%s*", self.name, base, digit)
+        self._debug("list", f"{base}{digit}*")
         with self.mapped_errors():
             try:
                 entries = self.fs.find(base.rstrip("/"), prefix=digit)
@@ -251,7 +256,7 @@ class Remote:
         if not self.writable:
             raise RemoteError(f"remote '{self.name}' ({self.display}) is read-only", hint="push to another remote with -r")
         dst = self.path(ref)
-        log.debug("%s: put %s", self.name, dst)
+        self._debug("put", dst)
         with self.mapped_errors():
             self._ensure_dir(ref.oid.hex[:2])
             extra: dict[str, Any] = {"callback": _bytes_callback(on_bytes)} if on_bytes is not None else {}
@@ -272,7 +277,7 @@ class Remote:
         """Fetch one object into the cache; its hash is checked before it enters the cache, and a
         corrupt download is dropped (CorruptObjectError naming the oid and this remote). A small
         object of known ``size`` is fetched into memory, at most ``size + 1`` bytes of it."""
-        log.debug("%s: get %s", self.name, self.path(ref))
+        self._debug("get", self.path(ref))
         if size is not None and size <= SMALL_OBJECT and not ref.is_dir:
             with self.mapped_errors():
                 data = bytes(self.fs.cat_file(self.path(ref), start=0, end=size + 1))
@@ -292,14 +297,14 @@ class Remote:
         insert_file(odb, ref, tmp, remote=self.name)
 
     def read_bytes(self, ref: ObjectRef) -> bytes:
-        log.debug("%s: get %s", self.name, self.path(ref))
+        self._debug("get", self.path(ref))
         with self.mapped_errors():
             return bytes(self.fs.cat_file(self.path(ref)))
 
     def delete(self, refs: list[ObjectRef]) -> None:
         """Delete objects (a batch request on object stores, one by one elsewhere)."""
         paths = [self.path(r) for r in refs]
-        log.debug("%s: delete %d object(s)", self.name, len(paths))
+        self._debug("delete", f"{len(paths)} object(s)")
         with self.mapped_errors():
             if self.spec.backend.page_size is not None and len(paths) > 1:
                 self.fs.rm(paths)

@@ -16,7 +16,7 @@ from typing import Any
 from pipever import fsutil
 from pipever.objects.odb import ObjectDB, ObjectRef
 from pipever.objects.oid import ALGO, oid_from_relpath
-from pipever.remote.base import SMALL_OBJECT, Remote, insert_bytes, insert_file, log
+from pipever.remote.base import SMALL_OBJECT, Remote, insert_bytes, insert_file
 from pipever.remote.url import FILE, RemoteURL
 
 
@@ -25,7 +25,7 @@ class LocalRemote(Remote):
         return os.path.join(self.root, ALGO, shard)
 
     def list_shard(self, shard: str) -> set[str]:
-        log.debug("%s: list %s", self.name, self._dir(shard))
+        self._debug("list", self._dir(shard))
         with self.mapped_errors():
             try:
                 return set(os.listdir(self._dir(shard)))
@@ -33,7 +33,7 @@ class LocalRemote(Remote):
                 return set()
 
     def exists(self, ref: ObjectRef) -> bool:
-        log.debug("%s: exists %s", self.name, self.path(ref))
+        self._debug("exists", self.path(ref))
         return os.path.exists(self.path(ref))
 
     def iter_objects(self) -> Iterator[tuple[ObjectRef, str]]:
@@ -55,7 +55,7 @@ class LocalRemote(Remote):
 
     def upload(self, ref: ObjectRef, src: Path) -> None:
         dst = Path(self.path(ref))
-        log.debug("%s: put %s", self.name, dst)
+        self._debug("put", dst)
         with self.mapped_errors():
             shard = ref.oid.hex[:2]
             if shard not in self._made_dirs:
@@ -72,7 +72,7 @@ class LocalRemote(Remote):
 
     def download(self, ref: ObjectRef, odb: ObjectDB, *, size: int | None = None) -> None:
         src = Path(self.path(ref))
-        log.debug("%s: get %s", self.name, src)
+        self._debug("get", src)
         if size is not None and size <= SMALL_OBJECT and not ref.is_dir:
             with self.mapped_errors(), open(src, "rb") as f:
                 data = f.read(size + 1)
@@ -90,12 +90,12 @@ class LocalRemote(Remote):
         insert_file(odb, ref, tmp, remote=self.name)
 
     def read_bytes(self, ref: ObjectRef) -> bytes:
-        log.debug("%s: get %s", self.name, self.path(ref))
+        self._debug("get", self.path(ref))
         with self.mapped_errors():
             return Path(self.path(ref)).read_bytes()
 
     def delete(self, refs: list[ObjectRef]) -> None:
-        log.debug("%s: delete %d object(s)", self.name, len(refs))
+        self._debug("delete", f"{len(refs)} object(s)")
         with self.mapped_errors():
             for ref in refs:
                 with contextlib.suppress(FileNotFoundError):

@@ -1,5 +1,5 @@
 """Stage names as targets of data commands (``pv push train``, ``pv pull --with-deps evaluate``):
-a stage stands for its outputs; with ``with_deps`` also for the outputs of every stage upstream
+a stage stands for its cached outputs; with ``with_deps`` also for those of every stage upstream
 of it, as DVC's ``--with-deps``. Paths stay as they are (a directory holds every tracked out
 below it, so targets are recursive already; ``-R`` is accepted for DVC's command lines)."""
 
@@ -10,22 +10,25 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from pipever.context import RepoContext
+from pipever.paths import cwd_target
 
 
 def data_targets(repo: RepoContext, targets: Sequence[str], *, with_deps: bool = False) -> list[str]:
-    """``targets`` with each stage target replaced by the output paths it stands for (relative to
-    the current directory, as a user's path targets are)."""
+    """``targets`` with each stage name replaced by the cached output paths it stands for
+    (relative to the current directory, as a user's path targets are)."""
+    if not targets or not (repo.root / "pv.yaml").exists():
+        return list(targets)
     from pipever.services import stages as st
 
-    data, stage_targets = st.split_targets(repo, list(targets))
-    if not stage_targets:
+    pipeline = st.load_pipeline(repo)
+    names = [t for t in targets if pipeline.resolve(t) and not (repo.root / cwd_target(repo.root, t)).exists()]
+    if not names:
         return list(targets)
     from pipever.pipeline import dag
 
-    pipeline = st.load_pipeline(repo)
-    names = st.resolve_targets(pipeline, stage_targets, root=repo.root)
+    stages = st.resolve_targets(pipeline, names, root=repo.root)
     if with_deps:
-        names = list(dag.plan(dag.build_graph(pipeline), names))
+        stages = list(dag.plan(dag.build_graph(pipeline), stages))
     here = Path.cwd()
-    outs = [os.path.relpath(repo.root / o.path, here) for n in names for o in pipeline.stages[n].all_outs]
-    return data + list(dict.fromkeys(outs))
+    outs = [os.path.relpath(repo.root / o.path, here) for n in stages for o in pipeline.stages[n].all_outs if o.cache]
+    return [t for t in targets if t not in names] + list(dict.fromkeys(outs))
