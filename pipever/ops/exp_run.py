@@ -151,7 +151,10 @@ def execute(repo: Repo, spec: RunSpec, *, jobs: int = 1, reporter: Reporter = NU
     from pipever.ops.checkout import checkout
     from pipever.ops.repro import ReproFailedError, repro
 
-    with temp_worktree(repo, spec.baseline, spec.files) as wt:
+    from pipever.pipeline.livestatus import live  # stage progress for 'pv ui'
+
+    with live(repo.tmp_dir, reporter, command=repo.command, experiment=spec.name) as reporter, \
+            temp_worktree(repo, spec.baseline, spec.files) as wt:
         checkout(wt, [])  # deps and the baseline's outputs, from the shared cache
         try:
             result = repro(wt, jobs=jobs, reporter=reporter, cancel=cancel)

@@ -1,0 +1,91 @@
+"""A small but complete project for the ``pv ui`` tests and screenshots: tracked data, a
+four-stage pipeline (one frozen) with metrics and plots, two commits, three experiments and a
+queued one, a model with versions, stages and a rollback, and a local remote holding part of
+the data."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from tests.helpers import PvRunner, gen, git, git_commit
+
+PREPARE = """\
+import csv, random
+random.seed(1)
+rows = list(csv.DictReader(open("data/raw.csv")))
+random.shuffle(rows)
+with open("data/prepared.csv", "w") as f:
+    f.write("x,y\\n" + "".join(f"{r['x']},{r['y']}\\n" for r in rows))
+"""
+TRAIN = """\
+import json, math, os, yaml
+p = yaml.safe_load(open("params.yaml"))["train"]
+os.makedirs("logs", exist_ok=True)
+rows = ["epoch,loss,acc"]
+for e in range(1, p["epochs"] + 1):
+    loss = round(math.exp(-p["lr"] * e * 3) + 0.05, 4)
+    rows.append(f"{e},{loss},{round(1 - loss / 2, 4)}")
+open("logs/loss.csv", "w").write("\\n".join(rows) + "\\n")
+open("model.pkl", "wb").write(json.dumps(p).encode() * 50)
+"""
+EVALUATE = """\
+import json
+last = open("logs/loss.csv").read().split()[-1].split(",")
+json.dump({"acc": float(last[2]), "loss": float(last[1])}, open("metrics.json", "w"))
+"""
+PIPELINE = f"""\
+stages:
+  prepare:
+    cmd: {sys.executable} prepare.py
+    deps: [prepare.py, data/raw.csv]
+    outs: [data/prepared.csv]
+  train:
+    cmd: {sys.executable} train.py
+    deps: [train.py, data/prepared.csv]
+    params: [train]
+    outs: [model.pkl]
+    plots: [{{logs/loss.csv: {{cache: false, x: epoch, y: loss}}}}]
+  evaluate:
+    cmd: {sys.executable} evaluate.py
+    deps: [evaluate.py, logs/loss.csv]
+    metrics: [{{metrics.json: {{cache: false}}}}]
+  publish:
+    cmd: cp metrics.json published.json
+    deps: [metrics.json]
+    outs: [{{published.json: {{cache: false}}}}]
+    frozen: true
+plots:
+- accuracy: {{x: epoch, y: {{logs/loss.csv: acc}}, template: scatter, title: Accuracy by epoch}}
+artifacts:
+  classifier: {{path: model.pkl, type: model, desc: Demo classifier}}
+"""
+RAW = "x,y\n" + "".join(f"{i},{(i * 7) % 11}\n" for i in range(40))
+
+
+def build(root: Path, pv: PvRunner, remote: Path) -> None:
+    """Build the project in ``root`` (a ``pv init``-ed Git repo, the current directory)."""
+    gen({"prepare.py": PREPARE, "train.py": TRAIN, "evaluate.py": EVALUATE, "pv.yaml": PIPELINE,
+         "params.yaml": "train:\n  lr: 0.1\n  epochs: 4\n", "data": {"raw.csv": RAW},
+         "images": {"a.bin": b"\x00" * 3000, "b.bin": b"\x01" * 5000}}, root)
+    pv.ok("add", "data/raw.csv")
+    pv.ok("add", "images")
+    pv.ok("remote", "add", "-d", "storage", str(remote))
+    pv.ok("push", "data/raw.csv")  # the remote has the raw data, not the rest
+    pv.ok("repro")
+    git_commit("baseline v1", cwd=root)
+    pv.ok("model", "register", "classifier", "--version", "v1.0.0")
+    pv.ok("model", "promote", "classifier", "v1.0.0", "staging")
+    pv.ok("model", "promote", "classifier", "v1.0.0", "prod")
+    gen({"params.yaml": "train:\n  lr: 0.2\n  epochs: 5\n"}, root)
+    pv.ok("repro")
+    git_commit("faster learning rate", cwd=root)
+    pv.ok("model", "register", "classifier", "--version", "v1.1.0")
+    pv.ok("model", "promote", "classifier", "v1.1.0", "prod")
+    pv.ok("model", "rollback", "classifier", "prod")
+    pv.ok("exp", "run", "-S", "train.lr=0.35", "-n", "quick-lynx")
+    pv.ok("exp", "run", "-S", "train.epochs=8", "-n", "long-otter")
+    pv.ok("exp", "run", "-S", "train.lr=0.05", "-S", "train.epochs=6", "-n", "slow-heron")
+    pv.ok("exp", "run", "--queue", "-S", "train.lr=0.5", "-n", "queued-crane")
+    gen({"params.yaml": "train:\n  lr: 0.25\n  epochs: 5\n"}, root)  # the workspace differs: train is stale
+    assert git("status", "--porcelain", cwd=root).strip() == "M params.yaml"
