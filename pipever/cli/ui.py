@@ -38,8 +38,7 @@ def ui(
         webbrowser.open(server.url)
     try:
         server.serve_forever(poll_interval=0.25)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # the normal way to stop a server, as 'python -m http.server': exit 0
         render.out("pv ui stopped")
-        raise typer.Exit(130) from None
     finally:
         server.server_close()

@@ -138,7 +138,7 @@ def live(tmp_dir: Path, reporter: Any, *, command: str = "pv", experiment: str |
             for stage in run["stages"].values():
                 if stage["state"] == "running":
                     stage["state"] = "interrupted"
-            run.update(finished=time.time(), result="done" if ok else FAILED if failed else "interrupted")
+            run.update(finished=time.time(), result=FAILED if failed else "done" if ok else "interrupted")
 
         board.update(experiment, close)
 

@@ -113,5 +113,11 @@ class Policy:
             raise Refused(415, "actions take a JSON body (Content-Type: application/json)")
 
 
+def policy_for(host: str, port: int, *, allow_hosts: tuple[str, ...] = (), allow_actions: bool = False) -> Policy:
+    """The policy of a new session: an access token off loopback, an action token with actions."""
+    return Policy(host=host, port=port, allow_hosts=allow_hosts, access_token=None if is_loopback(host) else new_token(),
+                  action_token=new_token() if allow_actions else None)
+
+
 def _same(a: str, b: str) -> bool:
     return hmac.compare_digest(a.encode(), b.encode())

@@ -25,7 +25,7 @@ from urllib.parse import parse_qs, urlsplit
 from pipever.errors import GitError, PvError, RepoLockedError
 from pipever.repo import Repo
 from pipever.ui import pages
-from pipever.ui.security import TOKEN_COOKIE, Policy, Refused, host_name, is_loopback, new_token
+from pipever.ui.security import TOKEN_COOKIE, Policy, Refused, host_name, policy_for
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 STATIC = {"app.js": "text/javascript; charset=utf-8", "app.css": "text/css; charset=utf-8"}
@@ -249,9 +249,7 @@ def make_server(root: Path, *, host: str = "127.0.0.1", port: int = 0, allow_hos
     non-loopback ``host`` gets an access token; ``allow_actions`` a per-session action token."""
     if not host or not 0 <= port <= 65535:
         raise PvError(f"cannot serve on '{host}:{port}'", hint="give --host an address and --port 0-65535")
-    policy = Policy(host=host, port=port, allow_hosts=allow_hosts,
-                    access_token=None if is_loopback(host) else new_token(),
-                    action_token=new_token() if allow_actions else None)
+    policy = policy_for(host, port, allow_hosts=allow_hosts, allow_actions=allow_actions)
     try:
         return UiServer(root, policy, verbose=verbose)
     except OSError as exc:

@@ -19,7 +19,13 @@ with open("data/prepared.csv", "w") as f:
     f.write("x,y\\n" + "".join(f"{r['x']},{r['y']}\\n" for r in rows))
 """
 TRAIN = """\
-import json, math, os, yaml
+import json, math, os, sys, time, yaml
+hold = os.environ.get("DEMO_HOLD")  # tests: run until this file is gone (at most 60 s)
+end = time.time() + 60
+while hold and os.path.exists(hold) and time.time() < end:
+    time.sleep(0.05)
+if os.environ.get("DEMO_FAIL"):
+    sys.exit("demo failure asked for")
 p = yaml.safe_load(open("params.yaml"))["train"]
 os.makedirs("logs", exist_ok=True)
 rows = ["epoch,loss,acc"]
@@ -66,7 +72,7 @@ RAW = "x,y\n" + "".join(f"{i},{(i * 7) % 11}\n" for i in range(40))
 def build(root: Path, pv: PvRunner, remote: Path) -> None:
     """Build the project in ``root`` (a ``pv init``-ed Git repo, the current directory)."""
     gen({"prepare.py": PREPARE, "train.py": TRAIN, "evaluate.py": EVALUATE, "pv.yaml": PIPELINE,
-         "params.yaml": "train:\n  lr: 0.1\n  epochs: 4\n", "data": {"raw.csv": RAW},
+         "params.yaml": "train:\n  lr: 0.1\n  epochs: 4\n  seed: 7\n", "data": {"raw.csv": RAW},
          "images": {"a.bin": b"\x00" * 3000, "b.bin": b"\x01" * 5000}}, root)
     pv.ok("add", "data/raw.csv")
     pv.ok("add", "images")
@@ -77,7 +83,7 @@ def build(root: Path, pv: PvRunner, remote: Path) -> None:
     pv.ok("model", "register", "classifier", "--version", "v1.0.0")
     pv.ok("model", "promote", "classifier", "v1.0.0", "staging")
     pv.ok("model", "promote", "classifier", "v1.0.0", "prod")
-    gen({"params.yaml": "train:\n  lr: 0.2\n  epochs: 5\n"}, root)
+    gen({"params.yaml": "train:\n  lr: 0.2\n  epochs: 5\n  seed: 7\n"}, root)
     pv.ok("repro")
     git_commit("faster learning rate", cwd=root)
     pv.ok("model", "register", "classifier", "--version", "v1.1.0")
@@ -87,5 +93,5 @@ def build(root: Path, pv: PvRunner, remote: Path) -> None:
     pv.ok("exp", "run", "-S", "train.epochs=8", "-n", "long-otter")
     pv.ok("exp", "run", "-S", "train.lr=0.05", "-S", "train.epochs=6", "-n", "slow-heron")
     pv.ok("exp", "run", "--queue", "-S", "train.lr=0.5", "-n", "queued-crane")
-    gen({"params.yaml": "train:\n  lr: 0.25\n  epochs: 5\n"}, root)  # the workspace differs: train is stale
+    gen({"params.yaml": "train:\n  lr: 0.25\n  epochs: 5\n  seed: 7\n"}, root)  # the workspace differs: train is stale
     assert git("status", "--porcelain", cwd=root).strip() == "M params.yaml"

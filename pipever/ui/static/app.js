@@ -149,7 +149,12 @@ async function experiments() {
     let list = rows.filter(r => !state.filter || r.name.toLowerCase().includes(state.filter) ||
                                 r.cells.some(c => String(c).toLowerCase().includes(state.filter)));
     if (state.sort !== null) {
-      list = list.slice().sort((a, b) => compareCells(a.cells[state.sort], b.cells[state.sort]) * (state.desc ? -1 : 1));
+      const missing = c => c === "-" || c === "";  // rows without the value stay last either way
+      list = list.slice().sort((a, b) => {
+        const x = a.cells[state.sort], y = b.cells[state.sort];
+        if (missing(x) || missing(y)) return missing(x) - missing(y);
+        return compareCells(x, y) * (state.desc ? -1 : 1);
+      });
     }
     const head = el("tr", {}, el("th", {class: "sel"}),
       shown.map(i => el("th", {class: `col-${cols[i].kind}${state.sort === i ? " sorted" : ""}`, title: "Sort",
