@@ -28,6 +28,7 @@ def ui(
     context.close_repo()  # each request opens its own
     server = make_server(root, host=host, port=port, allow_hosts=tuple(allow_host or ()),
                          allow_actions=allow_actions, verbose=context.STATE.verbose)
+    server.warm_up()
     render.out(f"pv ui: serving {root} at {server.url}")
     render.out("Actions are on: the page can queue experiments and promote or roll back models." if allow_actions
                else "Read-only (start with --allow-actions to queue experiments or promote models). Ctrl-C stops it.")

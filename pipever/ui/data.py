@@ -18,8 +18,9 @@ def data(repo: Repo) -> dict[str, Any]:
     changed: dict[str, str] = {}
     for items in status(repo, []).entries.values():
         for item in items:
-            if isinstance(item, dict):
-                changed.update({str(p): str(s) for p, s in (item.get("changed outs") or {}).items()})
+            outs = item.get("changed outs") if isinstance(item, dict) else None
+            if isinstance(outs, dict):
+                changed.update({str(p): str(s) for p, s in outs.items()})
     files = [{"path": o.rel, "size": o.size, "dir": o.is_dir, "oid": str(o.oid), "status": changed.get(o.rel, IN_SYNC),
               "remote": o.remote, "push": o.push}
              for o in sorted(outs_in_workspace(repo), key=lambda o: o.rel)]

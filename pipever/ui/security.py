@@ -15,13 +15,18 @@ from __future__ import annotations
 import hmac
 import ipaddress
 import secrets
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
+from typing import Protocol
 from dataclasses import dataclass, field
 
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
 TOKEN_COOKIE = "pv_ui_token"
 TOKEN_HEADER = "X-PV-Token"
 ACTION_HEADER = "X-PV-Action-Token"
+
+
+class Headers(Protocol):
+    def get(self, name: str, default: None = None) -> str | None: ...
 
 
 def new_token() -> str:
@@ -89,7 +94,7 @@ class Policy:
             raise Refused(403, f"host '{host[:100]}' is not allowed here: open pv ui by the address it printed, "
                                "or start it with --allow-host NAME")
 
-    def check_access(self, headers: Mapping[str, str], query_token: str | None, cookies: Iterable[tuple[str, str]]) -> bool:
+    def check_access(self, headers: Headers, query_token: str | None, cookies: Iterable[tuple[str, str]]) -> bool:
         """Raise Refused unless the request carries the access token (when one is required);
         True when it came as ``?token=`` (the server then sets the cookie)."""
         if self.access_token is None:
@@ -101,7 +106,7 @@ class Policy:
             return False
         raise Refused(401, "this pv ui needs its access token: open the URL it printed (with ?token=...)")
 
-    def check_action(self, headers: Mapping[str, str]) -> None:
+    def check_action(self, headers: Headers) -> None:
         if self.action_token is None:
             raise Refused(403, "actions are off: restart with 'pv ui --allow-actions' to change the repository")
         origin = headers.get("Origin")

@@ -36,6 +36,7 @@ CSP = ("default-src 'none'; script-src 'self'{eval}; style-src 'self' 'unsafe-in
        "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
 
 Api = Callable[[Repo, dict[str, list[str]]], Any]
+Memo = dict[str, Any]
 
 
 def _one(query: dict[str, list[str]], key: str) -> str | None:
@@ -43,12 +44,12 @@ def _one(query: dict[str, list[str]], key: str) -> str | None:
     return values[-1] if values else None
 
 
-def _apis() -> dict[str, Api]:
+def _apis(memo: Memo) -> dict[str, Api]:
     from pipever.ui import data, experiments, overview, pipeline, plots, registry
 
     return {
         "/api/overview": lambda repo, q: overview.overview(repo),
-        "/api/experiments": lambda repo, q: experiments.experiments(repo),
+        "/api/experiments": lambda repo, q: experiments.experiments(repo, memo),
         "/api/plots": lambda repo, q: plots.plots(repo, q.get("rev", [])),
         "/api/pipeline": lambda repo, q: pipeline.pipeline(repo),
         "/api/live": lambda repo, q: pipeline.live(repo),
@@ -79,11 +80,25 @@ class UiServer(ThreadingHTTPServer):
     def __init__(self, root: Path, policy: Policy, *, verbose: bool = False) -> None:
         self.root = root
         self.verbose = verbose
-        self.apis = _apis()
+        self.memo: Memo = {}  # values read at each experiment's commit (immutable)
+        self.apis = _apis(self.memo)
         self.stats = Stats({}, threading.Lock())
         self.address_family = socket.AF_INET6 if ":" in policy.host else socket.AF_INET
         super().__init__((policy.host.strip("[]"), policy.port), Handler)
         self.policy = replace(policy, port=self.server_address[1])  # port 0: the one the system chose
+
+    def warm_up(self) -> threading.Thread:
+        """Read every experiment's values in the background, so the first page is quick."""
+        def work() -> None:
+            try:
+                with Repo(self.root) as repo:
+                    self.apis["/api/experiments"](repo, {})
+            except Exception:  # noqa: BLE001 - the page reports errors when it asks
+                pass
+
+        thread = threading.Thread(target=work, name="pv-ui-warm-up", daemon=True)
+        thread.start()
+        return thread
 
     @property
     def url(self) -> str:
