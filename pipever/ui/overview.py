@@ -21,12 +21,18 @@ def overview(repo: Repo) -> dict[str, Any]:
 
         artifacts = show(repo)
     outs = outs_in_workspace(repo)
+    stale = stage_status(repo, [])
+    exps = sorted(list_experiments(repo), key=lambda e: (e.time, e.name), reverse=True)
     return {
         "root": str(repo.root), "name": repo.root.name,
         "branch": repo.git.current_branch() if committed else None,
         "head": repo.git.resolve("HEAD") if committed else None,
-        "stages": len(pipe.stages), "stale": len(stage_status(repo, [])),
-        "experiments": len(list_experiments(repo)), "plots": len(pipeline_plots(pipe)),
+        "stages": len(pipe.stages), "stale": len(stale),
+        "stage_status": [{"name": n, "status": "frozen" if s.frozen else "stale" if n in stale else "up to date"}
+                         for n, s in pipe.stages.items()],
+        "experiments": len(exps), "recent": [e.name for e in exps[:8]], "plots": len(pipeline_plots(pipe)),
         "tracked": len(outs), "size": sum(o.size or 0 for o in outs),
         "artifacts": len(set(artifacts) | set(pipe.artifacts)),
+        "registry": [{"name": n, "latest": a.latest.version if a.latest else None, "stages": dict(a.stages)}
+                     for n, a in artifacts.items()],
     }

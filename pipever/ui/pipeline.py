@@ -52,7 +52,7 @@ def pipeline(repo: Repo) -> dict[str, Any]:
         status = FROZEN if stage is not None and stage.frozen else STALE if name in stale else UP_TO_DATE
         entry, experiment = latest.get(name, ({}, None))
         state = entry.get("state")
-        if doc["active"] and state in (RUNNING, QUEUED):
+        if doc["active"] and (state == RUNNING or (state == QUEUED and status != FROZEN)):  # frozen: skipped
             status = state
         elif state == FAILED and status != UP_TO_DATE:
             status = FAILED

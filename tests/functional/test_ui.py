@@ -25,13 +25,13 @@ import pytest
 
 from pipever.ui.server import UiServer, make_server
 from tests.conftest import GIT_ENV
-from tests.functional.ui_demo import build
+from tests.functional.ui_demo import build, env_path
 from tests.helpers import PvRunner, git, git_commit
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
-TIMEOUT_MS = 20_000
+TIMEOUT_MS = 60_000  # a loaded CI machine: bounded, generous
 SHOTS = os.environ.get("PV_UI_SCREENSHOTS")
 
 
@@ -39,7 +39,7 @@ SHOTS = os.environ.get("PV_UI_SCREENSHOTS")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The demo project, built once for the module (tests that change it work on a copy)."""
     base = tmp_path_factory.mktemp("ui")
-    root, remote, home = base / "repo", base / "remote", base / "home"
+    root, remote, home = base / "demo-project", base / "remote", base / "home"
     for d in (root, remote, home):
         d.mkdir()
     with pytest.MonkeyPatch.context() as mp:
@@ -47,6 +47,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
         mp.setenv("XDG_CONFIG_HOME", str(home / ".config"))
         for k, v in {**GIT_ENV, "GIT_AUTHOR_NAME": "Ada Lovelace", "GIT_COMMITTER_NAME": "Ada Lovelace"}.items():
             mp.setenv(k, v)
+        mp.setenv("PATH", env_path())
         mp.chdir(root)
         git("init", "-q", "-b", "main")
         git("config", "commit.gpgsign", "false")
@@ -108,11 +109,15 @@ class View:
     def texts(self, selector: str) -> list[str]:
         return [str(t).strip() for t in self.page.locator(selector).all_inner_texts()]
 
-    def close(self, name: str | None = None) -> None:
-        if SHOTS and name:
+    def shot(self, name: str) -> None:
+        if SHOTS:
             Path(SHOTS).mkdir(parents=True, exist_ok=True)
             self.page.wait_for_timeout(300)
             self.page.screenshot(path=str(Path(SHOTS) / f"{name}.png"), full_page=True)
+
+    def close(self, name: str | None = None) -> None:
+        if name:
+            self.shot(name)
         self.context.close()
 
 
@@ -140,6 +145,10 @@ def test_overview_counts_what_the_repo_holds(browser: Any, server: UiServer, dem
         tiles = dict(zip(v.texts("#overview .tile-label"), v.texts("#overview .tile-value")))
         assert tiles == {"experiments": "3", "plots": "2", "stages": "4", "tracked outputs": "4", "artifacts": "1"}
         assert "2 to run" in v.text("#overview") and "main" in v.text("h1")
+        assert v.texts(".columns .badge")[:4] == ["prepare: up to date", "train: stale", "evaluate: up to date",
+                                                 "publish: frozen"]
+        assert sorted(v.texts(".columns ul.plain a")) == ["long-otter", "quick-lynx", "slow-heron"]
+        assert "classifier latest v1.1.0" in v.text(".columns") and "prod: v1.0.0" in v.texts(".columns .badge")
 
 
 def test_experiments_table_sorts_filters_hides_and_compares(browser: Any, server: UiServer, demo: Path) -> None:
@@ -236,7 +245,7 @@ def test_pipeline_view_follows_a_running_repro_and_shows_its_failure(browser: An
     shutil.copytree(demo, root, symlinks=True)
     hold = tmp_path / "hold"
     hold.touch()
-    env = {**os.environ, "DEMO_HOLD": str(hold)}
+    env = {**os.environ, "DEMO_HOLD": str(hold), "PATH": env_path()}
     with serving(root) as srv, view(browser, srv, "/pipeline") as v:
         node = '#dag g[data-stage="train"]'
         proc = subprocess.Popen([sys.executable, "-m", "pipever", "repro"], cwd=root, env=env,
@@ -244,6 +253,8 @@ def test_pipeline_view_follows_a_running_repro_and_shows_its_failure(browser: An
         try:
             v.page.wait_for_selector(f'{node}[data-status="running"]')
             assert "Running: pv repro" in v.text("main")
+            assert v.page.get_attribute('#dag g[data-stage="publish"]', "data-status") == "frozen"  # skipped, not queued
+            v.shot("pipeline-running")
             hold.unlink()
             assert proc.wait(60) == 0, proc.stdout.read() if proc.stdout else ""
         finally:
@@ -265,7 +276,7 @@ def test_exp_run_records_its_stages_under_the_experiment(demo: Path, tmp_path: P
     root = tmp_path / "copy"
     shutil.copytree(demo, root, symlinks=True)
     res = subprocess.run([sys.executable, "-m", "pipever", "exp", "run", "-S", "train.lr=0.4", "-n", "tracked-run"],
-                         cwd=root, capture_output=True, text=True, timeout=120)
+                         cwd=root, capture_output=True, text=True, timeout=120, env={**os.environ, "PATH": env_path()})
     assert res.returncode == 0, res
     doc = json.loads((root / ".pv" / "tmp" / "live-status.json").read_text())
     [run] = doc["runs"]

@@ -5,6 +5,7 @@ the data."""
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -43,17 +44,17 @@ json.dump({"acc": float(last[2]), "loss": float(last[1])}, open("metrics.json", 
 PIPELINE = f"""\
 stages:
   prepare:
-    cmd: {sys.executable} prepare.py
+    cmd: python prepare.py
     deps: [prepare.py, data/raw.csv]
     outs: [data/prepared.csv]
   train:
-    cmd: {sys.executable} train.py
+    cmd: python train.py
     deps: [train.py, data/prepared.csv]
     params: [train]
     outs: [model.pkl]
     plots: [{{logs/loss.csv: {{cache: false, x: epoch, y: loss}}}}]
   evaluate:
-    cmd: {sys.executable} evaluate.py
+    cmd: python evaluate.py
     deps: [evaluate.py, logs/loss.csv]
     metrics: [{{metrics.json: {{cache: false}}}}]
   publish:
@@ -69,8 +70,14 @@ artifacts:
 RAW = "x,y\n" + "".join(f"{i},{(i * 7) % 11}\n" for i in range(40))
 
 
+def env_path() -> str:
+    """PATH with this Python's folder first: the stages run ``python`` (with pyyaml)."""
+    return os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+
+
 def build(root: Path, pv: PvRunner, remote: Path) -> None:
-    """Build the project in ``root`` (a ``pv init``-ed Git repo, the current directory)."""
+    """Build the project in ``root`` (a ``pv init``-ed Git repo, the current directory), with
+    ``PATH`` set by ``env_path()``."""
     gen({"prepare.py": PREPARE, "train.py": TRAIN, "evaluate.py": EVALUATE, "pv.yaml": PIPELINE,
          "params.yaml": "train:\n  lr: 0.1\n  epochs: 4\n  seed: 7\n", "data": {"raw.csv": RAW},
          "images": {"a.bin": b"\x00" * 3000, "b.bin": b"\x01" * 5000}}, root)

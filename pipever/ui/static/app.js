@@ -99,7 +99,19 @@ async function overview() {
       card("/plots", "plots", o.plots),
       card("/pipeline", "stages", o.stages, o.stale ? `${o.stale} to run` : "all up to date"),
       card("/data", "tracked outputs", o.tracked, humanSize(o.size)),
-      card("/registry", "artifacts", o.artifacts)));
+      card("/registry", "artifacts", o.artifacts)),
+    el("div", {class: "columns"},
+      section("Pipeline", o.stage_status.length
+        ? el("div", {class: "legend wrap"}, o.stage_status.map(s =>
+            el("a", {href: "/pipeline", class: `badge status-${STATUS_CLASS[s.status]}`, text: `${s.name}: ${s.status}`})))
+        : el("p", {class: "muted", text: "No stages yet."})),
+      section("Latest experiments", o.recent.length
+        ? el("ul", {class: "plain"}, o.recent.map(n => el("li", {}, el("a", {href: `/plots?rev=${encodeURIComponent(n)}`, text: n}))))
+        : el("p", {class: "muted", text: "No experiments yet: pv exp run -S KEY=VALUE."})),
+      section("Registry", o.registry.length
+        ? el("ul", {class: "plain"}, o.registry.map(a => el("li", {}, el("strong", {text: a.name}), ` latest ${a.latest || "none"}`,
+            Object.entries(a.stages).map(([s, v]) => el("span", {class: "badge status-ok", text: `${s}: ${v}`})))))
+        : el("p", {class: "muted", text: "No registered versions."}))));
 }
 
 /* ------------------------------------------------------------- experiments */
