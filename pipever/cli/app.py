@@ -1,6 +1,6 @@
 """The ``pv`` program: the typer app, global flags, and THE error boundary (``main``).
 
-Command modules only register thin commands; each imports its ops lazily inside the command, so
+Command modules only register thin commands; each imports its command function lazily inside the command, so
 start-up stays small (no gitpython, fsspec, networkx or rich unless the command needs them).
 """
 

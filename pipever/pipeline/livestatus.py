@@ -34,7 +34,7 @@ SCHEMA = 1
 FAILED = "failed"
 
 
-class _Reporter(Protocol):  # ``pipever.ops.repro.Reporter``, without importing the command layer
+class _Reporter(Protocol):  # ``pipever.commands.pipeline.repro.Reporter``, without importing the command layer
     def planned(self, names: tuple[str, ...]) -> None: ...
 
     def started(self, name: str, commands: tuple[str, ...]) -> None: ...

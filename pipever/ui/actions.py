@@ -23,7 +23,7 @@ def _text(body: Mapping[str, Any], key: str, *, required: bool = True) -> str | 
 
 
 def queue(repo: Repo, body: Mapping[str, Any]) -> dict[str, Any]:
-    from pipever.ops.exp_run import QueuedResult, exp_run
+    from pipever.commands.experiments.exp_run import QueuedResult, exp_run
 
     params = body.get("params")
     if not isinstance(params, list) or not params or not all(isinstance(p, str) and p for p in params):
@@ -34,7 +34,7 @@ def queue(repo: Repo, body: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def promote(repo: Repo, body: Mapping[str, Any]) -> dict[str, Any]:
-    from pipever.ops.model import promote as do_promote
+    from pipever.commands.registry.model import promote as do_promote
 
     name, version, stage = (_text(body, k) for k in ("name", "version", "stage"))
     assert name and version and stage
@@ -43,7 +43,7 @@ def promote(repo: Repo, body: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def rollback(repo: Repo, body: Mapping[str, Any]) -> dict[str, Any]:
-    from pipever.ops.model import rollback as do_rollback
+    from pipever.commands.registry.model import rollback as do_rollback
 
     name, stage = _text(body, "name"), _text(body, "stage")
     assert name and stage

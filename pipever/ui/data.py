@@ -12,8 +12,8 @@ IN_SYNC = "up to date"
 
 
 def data(repo: Repo) -> dict[str, Any]:
-    from pipever.ops.status import status
-    from pipever.ops.used import outs_in_workspace
+    from pipever.commands.data.status import status
+    from pipever.services.used import outs_in_workspace
 
     changed: dict[str, str] = {}
     for items in status(repo, []).entries.values():
@@ -30,8 +30,8 @@ def data(repo: Repo) -> dict[str, Any]:
 def remote(repo: Repo) -> dict[str, Any]:
     """Per tracked path: ``yes`` (the remote has every object), ``no`` (it lacks some; with
     ``missing`` how many) or ``not pushed`` (``push: false``)."""
-    from pipever.ops.cloud_status import DELETED, cloud_status
-    from pipever.ops.used import outs_in_workspace
+    from pipever.commands.remotes.cloud_status import DELETED, cloud_status
+    from pipever.services.used import outs_in_workspace
 
     res = cloud_status(repo)
     lacking = [p for p, state in res.entries.items() if state != DELETED]  # new or missing: not there
@@ -47,7 +47,7 @@ def remote(repo: Repo) -> dict[str, Any]:
 
 
 def diff(repo: Repo, a: str | None, b: str | None) -> dict[str, Any]:
-    from pipever.ops.diff import diff as do_diff
+    from pipever.commands.data.diff import diff as do_diff
 
     res = do_diff(repo, a_rev=a or None, b_rev=None if b in (None, "", "workspace") else b)
     return {"a": res.a_rev, "b": res.b_rev or "workspace", "changes": res.changes.as_dict(),

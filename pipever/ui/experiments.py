@@ -9,14 +9,14 @@ from pipever.pipeline.params import flatten
 from pipever.repo import Repo
 
 if TYPE_CHECKING:
-    from pipever.ops.exp_show import Memo
+    from pipever.commands.experiments.exp_show import Memo
 
 
 def experiments(repo: Repo, memo: Memo | None = None) -> dict[str, Any]:
     """``memo``: the server's per-commit values (commits never change), so a table of hundreds of
     experiments reads each commit once per server."""
     from pipever.compare.exptable import exp_table
-    from pipever.ops.exp_show import exp_show
+    from pipever.commands.experiments.exp_show import exp_show
 
     res = exp_show(repo, memo=memo)
     headers, cells = exp_table(res.rows, precision=5)

@@ -9,15 +9,15 @@ from pipever.repo import Repo
 
 def overview(repo: Repo) -> dict[str, Any]:
     from pipever.compare.plotdata import pipeline_plots
-    from pipever.ops.exp_refs import list_experiments
-    from pipever.ops.stages import load_pipeline, stage_status
-    from pipever.ops.used import outs_in_workspace
+    from pipever.commands.experiments.exp_refs import list_experiments
+    from pipever.services.stages import load_pipeline, stage_status
+    from pipever.services.used import outs_in_workspace
 
     pipe = load_pipeline(repo)
     committed = repo.scm and repo.git.has_commits()
     artifacts: dict[str, Any] = {}
     if committed:
-        from pipever.ops.model import show
+        from pipever.commands.registry.model import show
 
         artifacts = show(repo)
     outs = outs_in_workspace(repo)

@@ -38,8 +38,8 @@ def _latest(doc: dict[str, Any]) -> dict[str, tuple[dict[str, Any], str | None]]
 
 
 def pipeline(repo: Repo) -> dict[str, Any]:
-    from pipever.ops.dag import dag
-    from pipever.ops.stages import load_pipeline, stage_status
+    from pipever.commands.pipeline.dag import dag
+    from pipever.services.stages import load_pipeline, stage_status
 
     pipe = load_pipeline(repo)
     graph = dag(repo)

@@ -12,7 +12,7 @@ MAX_REVISIONS = 12
 
 
 def plots(repo: Repo, revisions: Sequence[str]) -> dict[str, Any]:
-    from pipever.ops.plots import plots_diff, plots_show
+    from pipever.commands.pipeline.plots import plots_diff, plots_show
 
     revs = list(dict.fromkeys(r for r in revisions if r))[:MAX_REVISIONS]
     if not revs and not (repo.scm and repo.git.has_commits()):

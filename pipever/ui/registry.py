@@ -12,8 +12,8 @@ if TYPE_CHECKING:
 
 
 def registry(repo: Repo) -> dict[str, Any]:
-    from pipever.ops.model import history, show
-    from pipever.ops.stages import load_pipeline
+    from pipever.commands.registry.model import history, show
+    from pipever.services.stages import load_pipeline
 
     if not repo.scm or not repo.git.has_commits():
         arts: dict[str, Artifact] = {}
