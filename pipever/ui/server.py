@@ -206,6 +206,8 @@ class Handler(BaseHTTPRequestHandler):
             return self._send(200, html.encode(), "text/html; charset=utf-8", headers=extra)
         if path.startswith("/static/"):
             return self._static(path[len("/static/"):])
+        if path == "/api/plots/image":
+            return self._image(query)
         api = self.server.apis.get(path)
         if api is None:
             raise Refused(404, f"nothing at '{path[:100]}'")
@@ -225,6 +227,19 @@ class Handler(BaseHTTPRequestHandler):
             raise Refused(422, exc.message, exc.hint) from None
         finally:
             self.server.stats.add(path, time.perf_counter() - start)
+
+    def _image(self, query: dict[str, list[str]]) -> None:
+        from pipever.ui.plots import image
+
+        rev, path = _one(query, "rev"), _one(query, "path")
+        if not rev or not path:
+            raise Refused(400, "give the image's rev and path")
+        found = self._call("/api/plots/image", lambda repo: image(repo, rev, path))
+        if found is None:
+            raise Refused(404, f"no image plot '{path[:100]}' at '{rev[:50]}'")
+        data, kind = found
+        # an SVG from a commit may hold scripts: never run them, even when opened directly
+        self._send(200, data, kind, headers={"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; sandbox"})
 
     def _static(self, name: str) -> None:
         if name in STATIC:

@@ -143,7 +143,7 @@ def pv_json(root: Path, *args: str) -> Any:
 def test_overview_counts_what_the_repo_holds(browser: Any, server: UiServer, demo: Path) -> None:
     with view(browser, server, "/", "overview") as v:
         tiles = dict(zip(v.texts("#overview .tile-label"), v.texts("#overview .tile-value")))
-        assert tiles == {"experiments": "3", "plots": "2", "stages": "4", "tracked outputs": "4", "artifacts": "1"}
+        assert tiles == {"experiments": "3", "plots": "3", "stages": "4", "tracked outputs": "4", "artifacts": "1"}
         assert "2 to run" in v.text("#overview") and "main" in v.text("h1")
         assert v.texts(".columns .badge")[:4] == ["prepare: up to date", "train: stale", "evaluate: up to date",
                                                  "publish: frozen"]
@@ -186,7 +186,15 @@ def test_plots_draws_the_selected_experiments_side_by_side(browser: Any, server:
     with view(browser, server, "/plots?rev=quick-lynx&rev=slow-heron&rev=main", "plots") as v:
         page = v.page
         page.wait_for_selector('.vega[data-drawn="true"] svg >> nth=1')
-        assert v.texts("figure.plot figcaption strong") == ["accuracy", "logs/loss.csv"]
+        assert v.texts("figure.plot > figcaption strong") == ["plots/importance.svg", "accuracy", "logs/loss.csv"]
+        images = page.locator('figure.image-plot[data-plot-id="plots/importance.svg"] img')
+        assert images.count() == 3 and v.texts("figure.image-plot .images figcaption") == ["quick-lynx", "slow-heron", "main"]
+        page.wait_for_function("[...document.querySelectorAll('.images img')].every(i => i.complete && i.naturalWidth > 0)")
+        src = str(images.nth(0).get_attribute("src"))
+        status, headers, body = request_url(f"http://127.0.0.1:{server.policy.port}{src}")
+        assert status == 200 and headers["Content-Type"] == "image/svg+xml" and "sandbox" in headers["Content-Security-Policy"]
+        assert body == git("show", "refs/exps/quick-lynx:plots/importance.svg", cwd=demo).encode()
+        assert v.texts(".notice") == []  # the image is not reported as unreadable plot data
         legend = str(page.locator('.vega[data-plot-id="logs/loss.csv"] svg').text_content())
         assert all(name in legend for name in ("quick-lynx", "slow-heron", "main"))
         expected = pv_json(demo, "plots", "diff", "quick-lynx", "slow-heron", "main")
@@ -284,6 +292,19 @@ def test_exp_run_records_its_stages_under_the_experiment(demo: Path, tmp_path: P
     assert {n: s["state"] for n, s in run["stages"].items()} == {
         "prepare": "done", "train": "done", "evaluate": "done", "publish": "done"}
     assert run["stages"]["train"]["outcome"] == "ran" and run["stages"]["publish"]["outcome"] == "frozen"
+
+
+def request_url(url: str) -> tuple[int, dict[str, str], bytes]:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    conn = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=30)
+    try:
+        conn.request("GET", parts.path + ("?" + parts.query if parts.query else ""))
+        res = conn.getresponse()
+        return res.status, dict(res.getheaders()), res.read()
+    finally:
+        conn.close()
 
 
 # -- security -----------------------------------------------------------------------------------
@@ -402,6 +423,9 @@ def test_bad_requests_get_4xx_and_never_a_traceback(server: UiServer, demo: Path
         ("GET", "/static/vendor/LICENSE.vega", None, {}, 404),
         ("GET", "/api/data/diff?a=no-such-rev", None, {}, 400),
         ("GET", "/api/plots?rev=no-such-rev", None, {}, 400),
+        ("GET", "/api/plots/image?rev=HEAD&path=params.yaml", None, {}, 404),  # only image plots are served
+        ("GET", "/api/plots/image?rev=HEAD&path=../../etc/passwd.png", None, {}, 404),
+        ("GET", "/api/plots/image?path=plots/importance.svg", None, {}, 400),
         ("GET", "/" + "x" * 5000, None, {}, 414),
         ("PUT", "/api/overview", b"{}", {}, 405),
         ("DELETE", "/", None, {}, 405),

@@ -35,6 +35,11 @@ for e in range(1, p["epochs"] + 1):
     rows.append(f"{e},{loss},{round(1 - loss / 2, 4)}")
 open("logs/loss.csv", "w").write("\\n".join(rows) + "\\n")
 open("model.pkl", "wb").write(json.dumps(p).encode() * 50)
+os.makedirs("plots", exist_ok=True)
+bars = "".join(f'<rect x="10" y="{10 + 30 * i}" width="{int(200 * w)}" height="20" fill="#4c78a8"/>'
+               f'<text x="{15 + int(200 * w)}" y="{25 + 30 * i}" font-size="12">f{i}</text>'
+               for i, w in enumerate([p["lr"] * 2, 0.5, 1 - p["lr"], p["epochs"] / 10]))
+open("plots/importance.svg", "w").write('<svg xmlns="http://www.w3.org/2000/svg" width="260" height="130">' + bars + "</svg>")
 """
 EVALUATE = """\
 import json
@@ -52,7 +57,7 @@ stages:
     deps: [train.py, data/prepared.csv]
     params: [train]
     outs: [model.pkl]
-    plots: [{{logs/loss.csv: {{cache: false, x: epoch, y: loss}}}}]
+    plots: [{{logs/loss.csv: {{cache: false, x: epoch, y: loss}}}}, {{plots/importance.svg: {{cache: false}}}}]
   evaluate:
     cmd: python evaluate.py
     deps: [evaluate.py, logs/loss.csv]

@@ -242,7 +242,13 @@ async function plots() {
   fill(main, el("h1", {text: "Plots"}),
     el("p", {class: "muted", text: `Revisions: ${data.revisions.join(", ")}`}), picker,
     ...data.errors.map(e => notice(e, "warn")), grid);
-  if (!data.plots.length) grid.append(el("p", {class: "muted", text: "No plots to show."}));
+  if (!data.plots.length && !data.images.length) grid.append(el("p", {class: "muted", text: "No plots to show."}));
+  for (const img of data.images) {
+    grid.append(el("figure", {class: "card plot image-plot", "data-plot-id": img.path},
+      el("figcaption", {}, el("strong", {text: img.path}), el("span", {class: "muted", text: " image"})),
+      el("div", {class: "images"}, img.revisions.map(r => el("figure", {},
+        el("img", {src: r.url, alt: `${img.path} at ${r.rev}`, loading: "lazy"}), el("figcaption", {class: "muted", text: r.rev}))))));
+  }
   for (const plot of data.plots) {
     const target = el("div", {class: "vega", "data-plot-id": plot.id});
     grid.append(el("figure", {class: "card plot"}, el("figcaption", {}, el("strong", {text: plot.id}),
