@@ -22,7 +22,8 @@ except ImportError:  # pragma: no cover - older typer uses click itself
 from pipever import __version__
 from pipever.cli import context
 
-COMMAND_MODULES = ("data", "manage", "git", "model", "remote", "compare", "plots", "pipeline", "repos", "exp", "ui")
+COMMAND_MODULES = ("data", "manage", "git", "model", "remote", "compare", "plots", "pipeline", "repos", "exp", "migrate",
+                   "ui")
 # The module that registers each top-level command. ``pv add ...`` builds only the commands of
 # its own module (building all ~50 costs ~80 ms of start-up); a name missing here, ``pv --help``
 # and typos build everything, so the index is a speed-up only, never a gate.
@@ -36,7 +37,8 @@ COMMAND_INDEX = {
     "plots": "plots",
     **dict.fromkeys(("repro", "dag", "freeze", "unfreeze", "stage"), "pipeline"),
     **dict.fromkeys(("ls", "get", "import", "update"), "repos"),
-    "exp": "exp",
+    **dict.fromkeys(("exp", "queue"), "exp"),
+    "migrate": "migrate",
     "ui": "ui",
 }
 

@@ -129,6 +129,18 @@ def _missing(missing: dict[str, list[str]], *, verb: str) -> None:
     )
 
 
+def _runs_summary(res: object, verb: str, why_skipped: str) -> None:
+    from pipever.commands.remotes.run_cache import RunCacheTransfer
+
+    assert isinstance(res, RunCacheTransfer)
+    _warn(res.warnings)
+    n = res.entries
+    text = f"{n} run-cache entr{'y' if n == 1 else 'ies'} {verb}" if n else "Run cache is up to date."
+    if res.skipped:
+        text += f" ({res.skipped} left out: {why_skipped})"
+    render.out(text)
+
+
 def push(
     targets: Optional[List[str]] = typer.Argument(None, help=TARGETS_HELP),
     remote: Optional[str] = typer.Option(None, "-r", "--remote", help="Remote to push to (default: each out's, or the default)."),
@@ -136,6 +148,7 @@ def push(
     all_branches: bool = typer.Option(False, "-a", "--all-branches", help="Also the data of every branch."),
     all_tags: bool = typer.Option(False, "-T", "--all-tags", help="Also the data of every tag."),
     all_commits: bool = typer.Option(False, "-A", "--all-commits", help="Also the data of every commit."),
+    run_cache: bool = typer.Option(False, "--run-cache", help="Also the run-cache entries and the outputs they name."),
     quiet: bool = typer.Option(False, "-q", "--quiet", help="Errors only."),
 ) -> None:
     context.STATE.quiet |= quiet
@@ -147,6 +160,11 @@ def push(
     if res.pushed or not res.missing:  # "up to date" would be wrong when some could not be pushed
         render.out(f"{_plural(res.pushed)} pushed" if res.pushed else "Everything is up to date.")
     _missing(res.missing, verb="push")
+    if run_cache:
+        from pipever.commands.remotes.run_cache import push_runs
+
+        _runs_summary(push_runs(context.repo(), remote=remote, jobs=jobs or None, progress=render.progress()),
+                      "pushed", "their outputs are not in the cache")
 
 
 def fetch(
@@ -177,6 +195,7 @@ def pull(
     all_tags: bool = typer.Option(False, "-T", "--all-tags", help="Also fetch the data of every tag."),
     all_commits: bool = typer.Option(False, "-A", "--all-commits", help="Also fetch the data of every commit."),
     force: bool = typer.Option(False, "-f", "--force", help="Overwrite workspace changes that are not in the cache."),
+    run_cache: bool = typer.Option(False, "--run-cache", help="Also the run-cache entries and the outputs they name."),
     quiet: bool = typer.Option(False, "-q", "--quiet", help="Errors only."),
 ) -> None:
     context.STATE.quiet |= quiet
@@ -184,6 +203,11 @@ def pull(
     from pipever.commands.remotes.pull import pull as do_pull
 
     repo: Repo = context.repo()
+    if run_cache:
+        from pipever.commands.remotes.run_cache import pull_runs
+
+        _runs_summary(pull_runs(repo, remote=remote, jobs=jobs or None, progress=render.progress()),
+                      "fetched", "their outputs are not on the remote")
     res = do_pull(repo, targets or [], remote=remote, jobs=jobs or None, all_branches=all_branches,
                   all_tags=all_tags, all_commits=all_commits, force=force, progress=render.progress())
     _warn(res.fetch.warnings)
