@@ -234,7 +234,7 @@ def test_data_lists_tracked_outputs_remote_presence_and_a_diff(browser: Any, ser
 
 
 def test_registry_shows_versions_stages_and_history(browser: Any, server: UiServer, demo: Path) -> None:
-    shown = pv_json(demo, "model", "show", "classifier")["classifier"]
+    shown = pv_json(demo, "model", "show")["classifier"]
     with view(browser, server, "/registry", "registry") as v:
         card = '.artifact[data-artifact="classifier"]'
         assert f"latest: {shown['latest']}" in v.text(card)
