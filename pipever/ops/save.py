@@ -2,7 +2,8 @@
 ``pv commit`` and ``pv repro`` share.
 
 Files whose stat the state db knows are not hashed again; large files are copied into the cache
-while they are hashed, and many small ones in threads. With ``link`` the workspace copy is
+while they are hashed, and many small ones in a few threads over batches, each read once for
+hashing and storing (``Workspace.hash_files``). With ``link`` the workspace copy is
 replaced by a link to the cache object when the configured link type is not ``copy`` (executables
 stay copies, see ``Linker.link``); with ``store=False`` the path is only measured (outputs with
 ``cache: false``).
@@ -13,7 +14,6 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from pipever.concurrency import thread_map
 from pipever.errors import TargetError
 from pipever.fsutil import is_executable
 from pipever.objects.build import FileStat, Hashed, fingerprint, manifest_of
@@ -50,15 +50,12 @@ def save_path(repo: Repo, rel: str, *, store: bool = True, link: bool = True, jo
     ws = repo.workspace
     found = scan(repo, rel) if scanned is None else scanned
     if isinstance(found, list):
-        progress.start(f"Hashing {rel}", sum(f.st.st_size for f in found), unit="bytes")
-        hashed = ws.hash_files(found, jobs=jobs, on_hashed=progress.advance)
+        progress.start(f"{'Adding' if store else 'Hashing'} {rel}", sum(f.st.st_size for f in found), unit="bytes")
+        hashed = ws.hash_files(found, jobs=jobs, on_hashed=progress.advance, store=repo.odb if store else None)
         progress.done()
         manifest = manifest_of(rel, hashed)
         if not store:
             return Saved(rel, manifest_oid(manifest), manifest.size, manifest.nfiles)
-        progress.start(f"Caching {rel}", len(hashed))
-        _store_all(repo, hashed, jobs=jobs, progress=progress)
-        progress.done()
         oid = repo.odb.add_manifest(manifest)
         repo.state.mark_complete(oid)
         linker = repo.linker()
@@ -84,18 +81,6 @@ def save_path(repo: Repo, rel: str, *, store: bool = True, link: bool = True, jo
     if link and not is_executable(fs.st.st_mode):  # executables stay copies: see Linker.link
         repo.linker().link_in_place(h.oid, rel)
     return Saved(rel, h.oid, fs.st.st_size, None, is_executable(fs.st.st_mode))
-
-
-def _store_all(repo: Repo, hashed: list[Hashed], *, jobs: int, progress: Progress) -> None:
-    """Copy files into the cache; creating files is slow on many disks, so it runs in threads."""
-    todo = [h for h in hashed if not repo.odb.exists(h.oid)]
-    progress.advance(len(hashed) - len(todo))
-
-    def one(h: Hashed) -> None:
-        _store(repo, h)
-        progress.advance()
-
-    thread_map(one, todo, jobs=jobs)
 
 
 def _store(repo: Repo, h: Hashed) -> None:
