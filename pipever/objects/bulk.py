@@ -32,7 +32,7 @@ _counter = itertools.count()
 
 def workers(jobs: int = 0) -> int:
     """Threads for a batched loop: ``jobs`` when given, else a few per core."""
-    return jobs if jobs > 0 else int(os.environ.get("PVX_W", 0)) or min(MAX_WORKERS, 2 * (os.cpu_count() or 1))
+    return jobs if jobs > 0 else min(MAX_WORKERS, 2 * (os.cpu_count() or 1))
 
 
 def batches(items: Sequence[T], jobs: int) -> list[Sequence[T]]:
