@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pipever.errors import TargetError
 from pipever.fsutil import is_executable
 from pipever.objects.build import FileStat, Hashed, fingerprint, manifest_of
+from pipever.objects.bulk import batch_map
 from pipever.objects.manifest import manifest_oid
 from pipever.objects.oid import Oid
 from pipever.ops.progress import NO_PROGRESS, Progress
@@ -61,9 +62,11 @@ def save_path(repo: Repo, rel: str, *, store: bool = True, link: bool = True, jo
         linker = repo.linker()
         relinked = False
         if link and linker.types[0] != "copy":
-            for h in hashed:
-                if not is_executable(h.st.st_mode):  # executables stay copies: see Linker.link
-                    relinked = linker.link_in_place(h.oid, h.rel) or relinked
+            todo = [h for h in hashed if not is_executable(h.st.st_mode)]  # executables stay copies: see Linker.link
+            # the first on this thread settles the link type that works; the rest in batches
+            if todo and linker.link_in_place(todo[0].oid, todo[0].rel):
+                relinked = True
+                batch_map(lambda batch: [linker.link_in_place(h.oid, h.rel) for h in batch], todo[1:], jobs=jobs)
         if not relinked:
             # the files are as hashed (hash_files checked their stats did not move): the next
             # status knows the directory from its fingerprint, without a lookup per file
