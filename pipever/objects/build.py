@@ -140,7 +140,10 @@ class Workspace:
         over batches of files. With ``store``, every file's object is also put into that cache
         (a small file from the same buffer it was hashed from). ``on_hashed`` gets the bytes done
         after each batch."""
-        known: list[Oid | None] = [f.cached_oid or self.state.get(f.rel, f.st) for f in files]
+        known = self.state.get_many((f.rel, f.st) for f in files)
+        for i, f in enumerate(files):
+            if f.cached_oid is not None:  # a symlink into the cache names its object
+                known[i] = f.cached_oid
         if store is None:
             todo = [i for i, oid in enumerate(known) if oid is None]
         else:  # a known oid still needs its object in the cache
