@@ -192,15 +192,20 @@ def _hash_one(root: str, f: FileStat, known: Oid | None, store: ObjectDB | None,
                 raise ChangedWhileReadingError(f.rel)
             return oid, True
         data = read_small(path, size, f.st.st_mtime_ns)
+        if data is None:
+            raise ChangedWhileReadingError(f.rel)
+        hexd = blake3(data).hexdigest()
+        if store is not None:
+            store.put_small(hexd, data, display=f.rel)
+            # the cache holds exactly the bytes hashed; a file that changed meanwhile is still
+            # refused, as the user may have expected its new content to be recorded
+            after = os.stat(path)
+            if after.st_size != size or after.st_mtime_ns != f.st.st_mtime_ns:
+                raise ChangedWhileReadingError(f.rel)
     except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
         raise ChangedWhileReadingError(f.rel) from None  # it vanished or was replaced
     except OSError as exc:
         raise FileSystemError(f"cannot read '{f.rel}'", exc, path=f.rel) from exc
-    if data is None:
-        raise ChangedWhileReadingError(f.rel)
-    hexd = blake3(data).hexdigest()
-    if store is not None:
-        store.put_small(hexd, data, display=f.rel)
     if known is not None and known.hex == hexd:
         return known, False
     return Oid.trusted(hexd), True  # a digest blake3 just made: valid by construction
