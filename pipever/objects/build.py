@@ -191,14 +191,14 @@ def _hash_one(root: str, f: FileStat, known: Oid | None, store: ObjectDB | None,
             if (after.st_size, after.st_mtime_ns) != (size, f.st.st_mtime_ns):
                 raise ChangedWhileReadingError(f.rel)
             return oid, True
-        data = read_small(path, size, f.st.st_mtime_ns)
+        data = read_small(path, size, f.st.st_mtime_ns, check=store is None)  # stored: checked below
         if data is None:
             raise ChangedWhileReadingError(f.rel)
         hexd = blake3(data).hexdigest()
         if store is not None:
             store.put_small(hexd, data, display=f.rel)
-            # the cache holds exactly the bytes hashed; a file that changed meanwhile is still
-            # refused, as the user may have expected its new content to be recorded
+            # the cache holds exactly the bytes hashed; a file that changed since it was listed
+            # (also while it was read) is refused, as its new content may be what the user meant
             after = os.stat(path)
             if after.st_size != size or after.st_mtime_ns != f.st.st_mtime_ns:
                 raise ChangedWhileReadingError(f.rel)

@@ -56,9 +56,10 @@ def tmp_sibling(dirpath: str, name: str) -> str:
     return f"{dirpath}{os.sep}.{name}.{_TAG}{next(_counter) & 0xFFFFFF:06x}{TMP_SUFFIX}"
 
 
-def read_small(path: str, size: int, mtime_ns: int) -> bytes | None:
+def read_small(path: str, size: int, mtime_ns: int, *, check: bool = True) -> bytes | None:
     """The bytes of the file at ``path``, which had ``size`` and ``mtime_ns`` when it was listed;
-    None when its stat moved (it changed, or is being written). OSError as the OS raises it."""
+    None when it is no longer that long or (with ``check``) its stat moved while it was read.
+    Callers that stat the file again later pass ``check=False``. OSError as the OS raises it."""
     fd = os.open(path, _READ)
     try:
         data = os.read(fd, size)
@@ -67,18 +68,19 @@ def read_small(path: str, size: int, mtime_ns: int) -> bytes | None:
             if not more:
                 break
             data += more
-        after = os.fstat(fd)
+        if check:
+            after = os.fstat(fd)
+            if after.st_size != size or after.st_mtime_ns != mtime_ns:
+                return None
     finally:
         os.close(fd)
-    if len(data) != size or after.st_size != size or after.st_mtime_ns != mtime_ns:
-        return None
-    return data
+    return data if len(data) == size else None
 
 
-def write_new(path: str, data: bytes, mode: int, *, fix_mode: bool) -> os.stat_result:
+def write_new(path: str, data: bytes, mode: int, *, fix_mode: bool) -> None:
     """Create ``path`` (which must not exist) holding ``data`` with permissions ``mode``
-    (exactly, whatever the umask, when ``fix_mode``); returns its stat. The file is removed again
-    when writing fails."""
+    (exactly, whatever the umask, when ``fix_mode``). The file is removed again when writing
+    fails."""
     fd = os.open(path, _CREATE, mode)
     try:
         view = memoryview(data)
@@ -86,13 +88,11 @@ def write_new(path: str, data: bytes, mode: int, *, fix_mode: bool) -> os.stat_r
             view = view[os.write(fd, view):]
         if fix_mode:
             os.fchmod(fd, mode)
-        st = os.fstat(fd)
     except BaseException:
         os.close(fd)
         os.unlink(path)
         raise
     os.close(fd)
-    return st
 
 
 def umask_strips(mode: int) -> bool:

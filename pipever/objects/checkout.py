@@ -170,7 +170,7 @@ class Linker:
                 corrupt.append(ch.rel)
                 continue
             else:
-                self._write(ch.rel, f"{root}{sep}{ch.rel}", data, 0o755 if ch.isexec else 0o644, oid)
+                self._write(ch.rel, f"{root}{sep}{ch.rel}", data, 0o755 if ch.isexec else 0o644)
             if on_done:
                 on_done(ch)
         return corrupt
@@ -197,15 +197,15 @@ class Linker:
         finally:
             os.close(fd)
 
-    def _write(self, rel: str, dst: str, data: bytes, mode: int, oid: Oid) -> None:
+    def _write(self, rel: str, dst: str, data: bytes, mode: int) -> None:
         """A copy of ``data`` at ``dst`` through a temp name; FileSystemError naming ``rel``."""
         tmp = bulk.tmp_sibling(os.path.dirname(dst), os.path.basename(dst))
         try:
             try:
-                st = bulk.write_new(tmp, data, mode, fix_mode=self._fix_mode)
+                bulk.write_new(tmp, data, mode, fix_mode=self._fix_mode)
             except FileExistsError:  # another process with the same temp-name tag
                 tmp = os.fspath(fsutil.tmp_name(Path(dst)))
-                st = bulk.write_new(tmp, data, mode, fix_mode=self._fix_mode)
+                bulk.write_new(tmp, data, mode, fix_mode=self._fix_mode)
             os.replace(tmp, dst)
         except OSError as exc:
             with contextlib.suppress(OSError):
@@ -216,7 +216,8 @@ class Linker:
                 os.unlink(tmp)
             raise
         self.used["copy"] = self.used.get("copy", 0) + 1
-        self.state.set(rel, st, oid)
+        # no state row: a file written just now has a racy mtime, which the state db never
+        # vouches for (``StateDB.set``); it is hashed once by the next command that needs it
 
     def link_in_place(self, oid: Oid, rel: str) -> bool:
         """After add: replace a workspace file whose content is ``oid`` with a link to the cache

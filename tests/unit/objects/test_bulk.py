@@ -78,12 +78,18 @@ def test_read_small_refuses_a_file_whose_stat_moved(tmp_path: Path) -> None:
     assert bulk.read_small(str(p), st.st_size, st.st_mtime_ns) == b"12345"
     p.write_bytes(b"1234567")  # grew after it was listed
     assert bulk.read_small(str(p), st.st_size, st.st_mtime_ns) is None
+    p.write_bytes(b"abcde")  # same size, new mtime: only the stat check sees it
+    os.utime(p, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))
+    assert bulk.read_small(str(p), st.st_size, st.st_mtime_ns) is None
+    assert bulk.read_small(str(p), st.st_size, st.st_mtime_ns, check=False) == b"abcde"
+    p.write_bytes(b"123")  # shrank: never the listed length
+    assert bulk.read_small(str(p), st.st_size, st.st_mtime_ns, check=False) is None
 
 
 def test_write_new_sets_the_exact_mode_under_a_strict_umask(tmp_path: Path, umask_077: None) -> None:
-    st = bulk.write_new(str(tmp_path / "o"), b"x" * 100, 0o444, fix_mode=bulk.umask_strips(0o444))
+    bulk.write_new(str(tmp_path / "o"), b"x" * 100, 0o444, fix_mode=bulk.umask_strips(0o444))
     assert stat.S_IMODE(os.stat(tmp_path / "o").st_mode) == 0o444
-    assert st.st_size == 100
+    assert os.stat(tmp_path / "o").st_size == 100
     with pytest.raises(FileExistsError):  # never overwrites
         bulk.write_new(str(tmp_path / "o"), b"y", 0o444, fix_mode=False)
     assert (tmp_path / "o").read_bytes() == b"x" * 100
