@@ -222,10 +222,10 @@ def test_file_that_vanishes_or_changes_mid_add(pv_repo: Path, pv: PvRunner, when
         monkeypatch.setattr(build, "hash_file", hash_then_strike)
         real_read = build.read_small  # small files are read once, for hashing and storing
 
-        def read_then_strike(path: str, *args: object) -> object:
+        def read_then_strike(path: str, *args: int, **kwargs: bool) -> object:
             if path.endswith("d/f7"):
                 strike()
-            return real_read(path, *args)  # type: ignore[arg-type]
+            return real_read(path, *args, **kwargs)
 
         monkeypatch.setattr(build, "read_small", read_then_strike)
     else:
