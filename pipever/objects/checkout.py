@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
 
-from pipever import fsutil
 from blake3 import blake3
 
+from pipever import fsutil
 from pipever.errors import ConfigError, CorruptObjectError, FileSystemError, ObjectNotFoundError
 from pipever.objects import bulk
 from pipever.objects.hashing import hash_file
