@@ -3,8 +3,9 @@ when this directory is on ``PYTHONPATH``.
 
 It counts the calls a ``pv`` process makes that change files -- ``os.replace/rename/link/symlink/
 unlink/remove/rmdir``, ``os.open`` for writing, ``shutil.copyfile``, writes to files opened for
-writing (``open`` or ``os.open`` + ``os.write``), and starting a child process (``git add``) -- and gives each call two *points*: ``2k-1``
-just before call ``k`` and ``2k`` just after it. With ``PV_KILL_AT=P`` the process SIGKILLs itself
+writing (with ``open``, or ``os.write`` to a descriptor ``os.open`` gave for writing), and
+starting a child process (``git add``) -- and gives each call two *points*: ``2k-1`` just before
+call ``k`` and ``2k`` just after it. With ``PV_KILL_AT=P`` the process SIGKILLs itself
 at point ``P``. A kill *before* a write or a copy first does half of it, so a half-written file is
 left behind, as a real crash leaves one.
 
