@@ -7,6 +7,7 @@ files from outside the repository.
 
 from __future__ import annotations
 
+import logging
 import os
 import stat as statmod
 from operator import itemgetter
@@ -19,13 +20,15 @@ from blake3 import blake3
 from pipever.errors import FileSystemError, PathOutsideRepoError, TargetError
 from pipever.fsutil import TMP_SUFFIX, is_executable, is_tmp_name
 from pipever.objects.bulk import SMALL, batch_map, read_small
-from pipever.objects.hashing import hash_file
+from pipever.objects.hashing import ON_BYTES, hash_file, reporting
 from pipever.objects.manifest import Entry, Manifest
 from pipever.objects.oid import Oid, oid_from_relpath
 from pipever.objects.state import StateDB
 
 if TYPE_CHECKING:
     from pipever.objects.odb import ObjectDB
+
+log = logging.getLogger(__name__)
 
 class Ignore(Protocol):
     """Decides which paths to leave out of a directory (``.pvignore``)."""
@@ -152,12 +155,15 @@ class Workspace:
         root, state = os.fspath(self.root), self.state
 
         def work(batch: Sequence[int]) -> list[tuple[Oid, bool]]:
-            out = [_hash_one(root, files[i], known[i], store, state) for i in batch]
-            if on_hashed:
-                on_hashed(sum(files[i].st.st_size for i in batch))
+            with reporting(on_hashed):  # big files report each window as it is hashed
+                out = [_hash_one(root, files[i], known[i], store, state) for i in batch]
+            if on_hashed:  # small ones once per batch
+                on_hashed(sum(size for i in batch if (size := files[i].st.st_size) <= SMALL))
             return out
 
         done = dict(zip(todo, batch_map(work, todo, jobs=jobs)))
+        if files:
+            log.debug("%d file(s) hashed, %d known unchanged from the state db", len(todo), len(files) - len(todo))
         results: list[Hashed] = []
         fresh: list[tuple[str, os.stat_result, Oid]] = []
         for i, f in enumerate(files):
@@ -183,7 +189,7 @@ def _hash_one(root: str, f: FileStat, known: Oid | None, store: ObjectDB | None,
     try:
         if size > SMALL:
             if store is not None:
-                oid = store.add_file_hashing(Path(path), hashed_stat=f.st, display=f.rel)
+                oid = store.add_file_hashing(Path(path), hashed_stat=f.st, display=f.rel, on_bytes=ON_BYTES.get())
                 state.set_trusted("\x00cache/" + oid.hex, os.stat(store.strpath(oid)), oid)
                 return oid, known is None or oid != known
             oid = hash_file(path)
