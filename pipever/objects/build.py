@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from pipever.objects.odb import ObjectDB
 
 log = logging.getLogger(__name__)
+_hash_log = logging.getLogger("pipever.objects.hashing")
 
 class Ignore(Protocol):
     """Decides which paths to leave out of a directory (``.pvignore``)."""
@@ -201,6 +202,8 @@ def _hash_one(root: str, f: FileStat, known: Oid | None, store: ObjectDB | None,
         if data is None:
             raise ChangedWhileReadingError(f.rel)
         hexd = blake3(data).hexdigest()
+        if _hash_log.isEnabledFor(logging.DEBUG):  # -v: every file hashed, as hashing.hash_file logs it
+            _hash_log.debug("hashed %s (%d bytes): blake3:%s", path, size, hexd)
         if store is not None:
             store.put_small(hexd, data, display=f.rel)
             # the cache holds exactly the bytes hashed; a file that changed since it was listed
