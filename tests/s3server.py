@@ -164,12 +164,68 @@ class RemoteCase:
     root: str
     fs: Any
     local_options: dict[str, str] = field(default_factory=dict)
+    layout: str = "packed"  # how pv writes to it (SPEC §4.1); "loose" is set in the committed config
 
     def configure(self, pv: Any, name: str = "storage", *, default: bool = True, cwd: Path | None = None) -> None:
         args = ["remote", "add", *(["-d"] if default else []), name, self.url]
         pv.ok(*args, cwd=cwd)
+        if self.layout != "packed":
+            pv.ok("remote", "modify", name, "layout", self.layout, cwd=cwd)
         for k, v in self.local_options.items():
             pv.ok("remote", "modify", "--local", name, k, v, cwd=cwd)
+
+    # -- objects, in either layout -------------------------------------------------------------
+    def _indexes(self) -> dict[str, list[Any]]:
+        from pipever.remote import packfmt
+
+        out = {}
+        for rel in sorted(self.objects()):
+            if rel.startswith("packs/") and rel.endswith(".idx"):
+                out[rel[len("packs/"):-len(".idx")]] = packfmt.decode_index(self.read(rel))
+        return out
+
+    def stored(self) -> set[str]:
+        """Objects the remote holds, as ``blake3/xx/…[.dir]`` names: loose files and the
+        entries of pack indexes."""
+        found = {r for r in self.objects() if r.startswith("blake3/") and not r.endswith(".pvtmp")}
+        for entries in self._indexes().values():
+            found.update(e.ref.relpath for e in entries)
+        return found
+
+    def corrupt(self, rel: str) -> None:
+        """Damage an object's bytes where they are stored (loose file, or inside its pack)."""
+        if rel in self.objects():
+            self.write(rel, b"tampered bytes")
+            return
+        for pid, entries in self._indexes().items():
+            for e in entries:
+                if e.ref.relpath == rel:
+                    data = bytearray(self.read(f"packs/{pid}.pack"))
+                    for i in range(e.offset, e.offset + max(1, e.length)):
+                        data[i] ^= 0xFF
+                    self.write(f"packs/{pid}.pack", bytes(data))
+                    return
+        raise AssertionError(f"{rel} is not on the remote")
+
+    def remove(self, rel: str) -> None:
+        """Lose one object, as a damaged remote would: the loose file, or its index entry (the
+        pack and index are rewritten under the new index's id)."""
+        if rel in self.objects():
+            self.delete(rel)
+            return
+        from pipever.remote import packfmt
+
+        for pid, entries in self._indexes().items():
+            if any(e.ref.relpath == rel for e in entries):
+                pack = self.read(f"packs/{pid}.pack")
+                index = packfmt.encode_index([e for e in entries if e.ref.relpath != rel])
+                new = packfmt.index_id(index)
+                self.write(f"packs/{new}.pack", pack)
+                self.write(f"packs/{new}.idx", index)
+                self.delete(f"packs/{pid}.idx")
+                self.delete(f"packs/{pid}.pack")
+                return
+        raise AssertionError(f"{rel} is not on the remote")
 
     def objects(self) -> set[str]:
         """Relative paths (``blake3/xx/…``) of everything under the root."""
@@ -200,31 +256,53 @@ class RemoteCase:
 _counter = itertools.count()
 
 
-def local_case(tmp_path: Path) -> RemoteCase:
+def local_case(tmp_path: Path, layout: str = "packed") -> RemoteCase:
     from fsspec.implementations.local import LocalFileSystem
 
     root = tmp_path / f"storage{next(_counter)}"
-    return RemoteCase("local", str(root), str(root), LocalFileSystem())
+    return RemoteCase("local", str(root), str(root), LocalFileSystem(), layout=layout)
 
 
-def s3_case(server: S3Server, endpoint: str | None = None) -> RemoteCase:
+def s3_case(server: S3Server, endpoint: str | None = None, layout: str = "packed") -> RemoteCase:
     bucket = server.new_bucket()
     ep = endpoint or server.endpoint
     opts = {"endpoint_url": ep, "access_key_id": KEY_ID, "secret_access_key": SECRET, "region": REGION}
     # raw access goes straight to the server, so it works while a gate in front is cut
-    return RemoteCase("s3", f"s3://{bucket}/store", f"{bucket}/store", server.fs(), opts)
+    return RemoteCase("s3", f"s3://{bucket}/store", f"{bucket}/store", server.fs(), opts, layout=layout)
+
+
+def _case(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
+          monkeypatch: pytest.MonkeyPatch) -> RemoteCase:
+    kind, _, layout = str(request.param).partition("-")
+    tmp = tmp_path_factory.mktemp("remote")
+    if kind == "local":
+        return local_case(tmp, layout or "packed")
+    _aws_env(monkeypatch, tmp)
+    server: S3Server = request.getfixturevalue("s3_server")
+    return s3_case(server, layout=layout or "packed")
+
+
+@pytest.fixture(params=["local", "local-loose", pytest.param("s3", marks=pytest.mark.s3),
+                        pytest.param("s3-loose", marks=pytest.mark.s3)])
+def remote(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
+           monkeypatch: pytest.MonkeyPatch) -> RemoteCase:
+    """A fresh, empty remote: a local folder, or a new bucket on the moto S3 server; written in
+    the packed layout (the default) or with ``layout: loose``."""
+    return _case(request, tmp_path_factory, monkeypatch)
+
+
+@pytest.fixture(params=["local-loose", pytest.param("s3-loose", marks=pytest.mark.s3)])
+def loose_remote(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
+                 monkeypatch: pytest.MonkeyPatch) -> RemoteCase:
+    """A remote in the loose layout only, for tests of that layout's files."""
+    return _case(request, tmp_path_factory, monkeypatch)
 
 
 @pytest.fixture(params=["local", pytest.param("s3", marks=pytest.mark.s3)])
-def remote(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
-           monkeypatch: pytest.MonkeyPatch) -> RemoteCase:
-    """A fresh, empty remote: a local folder, or a new bucket on the moto S3 server."""
-    tmp = tmp_path_factory.mktemp("remote")
-    if request.param == "local":
-        return local_case(tmp)
-    _aws_env(monkeypatch, tmp)
-    server: S3Server = request.getfixturevalue("s3_server")
-    return s3_case(server)
+def packed_remote(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
+                  monkeypatch: pytest.MonkeyPatch) -> RemoteCase:
+    """A remote in the packed layout only."""
+    return _case(request, tmp_path_factory, monkeypatch)
 
 
 @pytest.fixture

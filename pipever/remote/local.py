@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -67,7 +67,7 @@ class LocalRemote(Remote):
                     os.unlink(tmp)
                 raise
 
-    def download(self, ref: ObjectRef, odb: ObjectDB, *, size: int | None = None) -> None:
+    def download_loose(self, ref: ObjectRef, odb: ObjectDB, *, size: int | None = None) -> None:
         src = Path(self.path(ref))
         if size is not None and size <= SMALL_OBJECT and not ref.is_dir:
             with self.mapped_errors(), open(src, "rb") as f:
@@ -85,9 +85,56 @@ class LocalRemote(Remote):
             raise
         insert_file(odb, ref, tmp, remote=self.name)
 
-    def read_bytes(self, ref: ObjectRef) -> bytes:
+    def read_loose(self, ref: ObjectRef) -> bytes:
         with self.mapped_errors():
             return Path(self.path(ref)).read_bytes()
+
+    def file_path(self, rel: str) -> str:
+        return os.path.join(self.root, *rel.split("/"))
+
+    def list_dir(self, rel: str) -> dict[str, float | None]:
+        out: dict[str, float | None] = {}
+        with self.mapped_errors():
+            try:
+                it = os.scandir(self.file_path(rel))
+            except (FileNotFoundError, NotADirectoryError):
+                return out
+            with it:
+                for e in it:
+                    try:
+                        out[e.name] = e.stat().st_mtime
+                    except FileNotFoundError:
+                        continue
+        return out
+
+    def read_file(self, rel: str) -> bytes:
+        with self.mapped_errors():
+            return Path(self.file_path(rel)).read_bytes()
+
+    def read_range(self, rel: str, start: int, end: int) -> bytes:
+        with self.mapped_errors(), open(self.file_path(rel), "rb") as f:
+            f.seek(start)
+            return f.read(end - start)
+
+    def write_stream(self, rel: str, chunks: Iterable[bytes]) -> None:
+        dst = Path(self.file_path(rel))
+        with self.mapped_errors():
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            tmp = fsutil.tmp_name(dst)
+            try:
+                with open(tmp, "wb") as f:
+                    for chunk in chunks:
+                        f.write(chunk)
+                os.chmod(tmp, 0o444)
+                os.replace(tmp, dst)
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
+                raise
+
+    def remove_file(self, rel: str) -> None:
+        with self.mapped_errors(), contextlib.suppress(FileNotFoundError):
+            os.unlink(self.file_path(rel))
 
     def delete(self, refs: list[ObjectRef]) -> None:
         with self.mapped_errors():

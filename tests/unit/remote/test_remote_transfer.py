@@ -21,7 +21,8 @@ def remote_cls(request: pytest.FixtureRequest) -> type[Remote]:
 
 
 def _remote(tmp_path: Path, cls: type[Remote] = Remote) -> Remote:
-    return cls("r", url.parse(str(tmp_path / "remote")), {})
+    """A remote in the loose layout (one file per object; the packed layout: test_packs.py)."""
+    return cls("r", url.parse(str(tmp_path / "remote")), {"layout": "loose"})
 
 
 def _translate(exc: BaseException) -> PvError:

@@ -1,0 +1,410 @@
+"""``PackStore``: the packs and indexes of one remote (SPEC §4.1).
+
+Reading: one listing of ``packs/`` (or, on remotes that cannot list, the ``packs/indexes``
+file) names the indexes; each is read once, checked against its name (the BLAKE3 of its bytes)
+and kept under ``.pv/tmp/remotes/<remote>/`` so later runs read only new ones. Objects are read
+by byte ranges, neighbouring ranges merged first, and each object is hashed before it may enter
+the cache; a bad copy makes the reader try the next index that lists the object.
+
+Writing: a pack's index is computed first (sizes come from the cache), the pack is streamed
+under the index's id, and the index is written only after the pack is complete, so an index
+never names a missing pack. Packs and indexes are never rewritten. A pack marked ``<id>.drop``
+by ``gc --cloud`` is still read, but no longer counts for existence, so a push re-uploads what
+only that pack holds.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+import time
+from collections.abc import Collection, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from pipever import fsutil, yamlio
+from pipever.errors import CorruptObjectError, ManifestError, PvError, RemoteError
+from pipever.objects import manifest as mf
+from pipever.objects.hashing import hash_bytes
+from pipever.objects.odb import ChangedWhileReadingError, ObjectDB, ObjectRef
+from pipever.remote import packfmt as pf
+
+if TYPE_CHECKING:
+    from pipever.remote.base import Remote
+
+MAX_GAP = 256 << 10  # unneeded bytes read to merge two ranges into one request
+MAX_BLOCK = 8 << 20  # largest merged range (bytes held in memory per concurrent read)
+READ_JOBS = 8  # concurrent range reads (bounds memory: READ_JOBS * MAX_BLOCK)
+
+
+class CorruptIndexError(RemoteError):
+    def __init__(self, remote: str, rel: str, why: str) -> None:
+        super().__init__(
+            f"pack index '{rel}' on remote '{remote}' is corrupt ({why})",
+            hint=f"run 'pv fsck -r {remote} --repair' (it re-uploads good local copies and removes the bad index)",
+        )
+        self.rel = rel
+
+
+@dataclass
+class Pack:
+    id: str
+    entries: list[pf.Entry]
+    mtime: float | None = None  # of the index, as the remote lists it
+    dropped: float | None = None  # when gc --cloud marked it for deletion
+
+    @property
+    def size(self) -> int:
+        return sum(e.length for e in self.entries)
+
+
+@dataclass(frozen=True)
+class Read:
+    """One merged range request: bytes ``start..end`` of a pack and the objects inside."""
+
+    pack: str
+    start: int
+    end: int
+    objects: tuple[pf.Entry, ...]
+
+
+@dataclass
+class _Listing:
+    top: dict[str, float | None] = field(default_factory=dict)
+    packs: dict[str, float | None] = field(default_factory=dict)
+
+
+class PackStore:
+    def __init__(self, remote: Remote, cache_dir: Path | None) -> None:
+        self.remote = remote
+        self.cache_dir = cache_dir
+        self.packs: dict[str, Pack] = {}
+        self.bad_indexes: list[str] = []  # rel paths (tolerant loads only)
+        self.may_have_loose = True
+        self.format: pf.RemoteFormat | None = None
+        self._where: dict[ObjectRef, list[str]] = {}
+        self._loaded = False
+        self._lock = threading.RLock()
+        self._format_checked = False
+
+    @property
+    def listable(self) -> bool:
+        return self.remote.spec.backend.protocol != "http"
+
+    # -- loading -------------------------------------------------------------------------------
+    def load(self, *, tolerant: bool = False, force: bool = False) -> None:
+        """Read which packs the remote holds (once; ``force`` re-lists). A corrupt index raises
+        CorruptIndexError naming it, or with ``tolerant`` is noted in ``bad_indexes``."""
+        with self._lock:
+            if self._loaded and not force:
+                return
+            listing = self._list()
+            self.may_have_loose = (not self.listable) or "blake3" in listing.top
+            if pf.FORMAT_FILE in listing.top or not self.listable:
+                self._read_format()
+            ids = sorted(n[:-4] for n in listing.packs if n.endswith(".idx") and pf.is_pack_id(n[:-4]))
+            if self.listable:  # an index is written after its pack: a lone index is being deleted
+                ids = [i for i in ids if f"{i}.pack" in listing.packs]
+            self.bad_indexes = []
+            packs: dict[str, Pack] = {}
+            from pipever.remote.base import map_concurrently
+
+            loaded = map_concurrently(lambda i: self._load_index(i, tolerant), ids, jobs=min(8, self.remote.jobs))
+            for pid, entries in zip(ids, loaded):
+                if entries is None:
+                    continue
+                marker = f"{pid}.drop"
+                # a marker of unknown age counts as new (its pack is kept)
+                dropped = (listing.packs[marker] or time.time()) if marker in listing.packs else None
+                packs[pid] = Pack(pid, entries, listing.packs.get(f"{pid}.idx"), dropped)
+            self.packs = packs
+            self._reindex()
+            self._loaded = True
+
+    def _list(self) -> _Listing:
+        if not self.listable:
+            try:
+                text = self.remote.read_file(pf.INDEX_LIST).decode("utf-8", errors="replace")
+            except PvError as exc:
+                from pipever.remote.failures import ObjectMissingError
+
+                if isinstance(exc, ObjectMissingError):
+                    return _Listing()
+                raise
+            ids = pf.parse_index_list(text)
+            return _Listing({}, {f"{i}.idx": None for i in ids})
+        top = self.remote.list_dir("")
+        packs = self.remote.list_dir(pf.PACKS) if pf.PACKS in top else {}
+        return _Listing(top, packs)
+
+    def _read_format(self) -> None:
+        try:
+            text = self.remote.read_file(pf.FORMAT_FILE)
+        except PvError:
+            if self.listable:
+                raise
+            return  # http remote without one: an old loose remote
+        where = f"{self.remote.display}/{pf.FORMAT_FILE}"
+        try:
+            fmt = pf.format_from_data(yamlio.load(text, where))
+        except (PvError, ValueError) as exc:
+            why = exc.message if isinstance(exc, PvError) else str(exc)
+            raise RemoteError(f"'{pf.FORMAT_FILE}' of remote '{self.remote.name}' is not valid: {why}",
+                              hint="restore it from another copy of the remote, or remove it if the remote is empty") from exc
+        if fmt.version > pf.FORMAT_VERSION:
+            raise RemoteError(
+                f"remote '{self.remote.name}' uses storage format {fmt.version}, newer than this pipever "
+                f"understands ({pf.FORMAT_VERSION})", hint="upgrade pipever: pip install -U pipever")
+        self.format = fmt
+        self._format_checked = True
+
+    def _cached(self, pid: str) -> Path | None:
+        return self.cache_dir / f"{pid}.idx" if self.cache_dir is not None else None
+
+    def _load_index(self, pid: str, tolerant: bool) -> list[pf.Entry] | None:
+        rel = f"{pf.PACKS}/{pid}.idx"
+        cached = self._cached(pid)
+        if cached is not None:
+            with contextlib.suppress(OSError):
+                data = cached.read_bytes()
+                if pf.index_id(data) == pid:
+                    with contextlib.suppress(pf.IndexFormatError):
+                        return pf.decode_index(data)
+        try:
+            data = self.remote.read_file(rel)
+        except PvError as exc:
+            from pipever.remote.failures import ObjectMissingError
+
+            if isinstance(exc, ObjectMissingError):
+                return None  # deleted by gc --cloud since the listing
+            raise
+        try:
+            if pf.index_id(data) != pid:
+                raise pf.IndexFormatError("its content does not match its name")
+            entries = pf.decode_index(data)
+        except pf.IndexFormatError as exc:
+            if tolerant:
+                with self._lock:
+                    self.bad_indexes.append(rel)
+                return None
+            raise CorruptIndexError(self.remote.name, rel, str(exc)) from None
+        self._remember(pid, data)
+        return entries
+
+    def _remember(self, pid: str, data: bytes) -> None:
+        cached = self._cached(pid)
+        if cached is None:
+            return
+        with contextlib.suppress(OSError, PvError):
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            fsutil.atomic_write(cached, data)
+
+    def _reindex(self) -> None:
+        where: dict[ObjectRef, list[str]] = {}
+        # live packs first, newest first; packs marked for deletion last (still readable)
+        order = sorted(self.packs.values(), key=lambda p: (p.dropped is not None, -(p.mtime or 0.0), p.id))
+        for p in order:
+            for e in p.entries:
+                where.setdefault(e.ref, []).append(p.id)
+        self._where = where
+
+    # -- queries -------------------------------------------------------------------------------
+    def has(self, ref: ObjectRef) -> bool:
+        """In a pack that is not marked for deletion."""
+        self.load()
+        return any(self.packs[p].dropped is None for p in self._where.get(ref, ()))
+
+    def locations(self, ref: ObjectRef) -> list[pf.Location]:
+        self.load()
+        out = []
+        for pid in self._where.get(ref, ()):
+            for e in self.packs[pid].entries:
+                if e.ref == ref:
+                    out.append(pf.Location(pid, e.offset, e.length))
+                    break
+        return out
+
+    def holders(self, ref: ObjectRef) -> list[str]:
+        self.load()
+        return list(self._where.get(ref, ()))
+
+    def objects(self) -> set[ObjectRef]:
+        self.load()
+        return set(self._where)
+
+    # -- writing -------------------------------------------------------------------------------
+    def ensure_format(self) -> None:
+        """Write ``pv-remote.yaml`` on a remote that has none yet (before the first pack)."""
+        self.load()
+        with self._lock:
+            if self.format is not None:
+                return
+            fmt = pf.RemoteFormat()
+            self.remote.write_file(pf.FORMAT_FILE, pf.format_to_text(fmt).encode("utf-8"))
+            self.format = fmt
+
+    def write_pack(self, items: Sequence[tuple[ObjectRef, Path, int]]) -> str:
+        """Stream ``(ref, cache file, size)`` items into a new pack, then write its index; the
+        pack's id. ChangedWhileReadingError when a file's size is not the one indexed."""
+        entries = pf.layout_entries((ref, size) for ref, _, size in items)
+        index = pf.encode_index(entries)
+        pid = pf.index_id(index)
+        self.remote.write_stream(f"{pf.PACKS}/{pid}.pack", _stream(items))
+        self.remote.write_file(f"{pf.PACKS}/{pid}.idx", index)
+        self._remember(pid, index)
+        with self._lock:
+            self.packs[pid] = Pack(pid, entries)
+            for e in entries:
+                holders = self._where.setdefault(e.ref, [])
+                if pid not in holders:
+                    holders.insert(0, pid)
+        return pid
+
+    def write_pack_bytes(self, objects: Sequence[tuple[ObjectRef, bytes]]) -> str:
+        """A pack of objects held in memory (repack, repair)."""
+        entries = pf.layout_entries((ref, len(data)) for ref, data in objects)
+        index = pf.encode_index(entries)
+        pid = pf.index_id(index)
+        self.remote.write_stream(f"{pf.PACKS}/{pid}.pack", (data for _, data in objects))
+        self.remote.write_file(f"{pf.PACKS}/{pid}.idx", index)
+        self._remember(pid, index)
+        with self._lock:
+            self.packs[pid] = Pack(pid, entries)
+            for e in entries:
+                self._where.setdefault(e.ref, []).insert(0, pid)
+        return pid
+
+    def publish_index_list(self, *, attempts: int = 3) -> None:
+        """Rewrite ``packs/indexes`` (for readers that cannot list) from a fresh listing, until a
+        listing after the write shows no index it lacks (a concurrent writer's)."""
+        if not self.listable or not self.remote.writable:
+            return
+        written: list[str] | None = None
+        for _ in range(attempts):
+            names = self.remote.list_dir(pf.PACKS)
+            ids = sorted(n[:-4] for n in names if n.endswith(".idx") and pf.is_pack_id(n[:-4]))
+            if ids == written:
+                return
+            self.remote.write_file(pf.INDEX_LIST, ("".join(f"{i}\n" for i in ids)).encode("ascii"))
+            written = ids
+
+    # -- reading -------------------------------------------------------------------------------
+    def plan_reads(self, refs: Collection[ObjectRef], *, max_gap: int = MAX_GAP,
+                   max_block: int = MAX_BLOCK) -> list[Read]:
+        """Merged range requests for ``refs`` (each read from its first location)."""
+        from fsspec.utils import merge_offset_ranges
+
+        by_pack: dict[str, list[pf.Entry]] = {}
+        for ref in refs:
+            locs = self.locations(ref)
+            if locs:
+                loc = locs[0]
+                by_pack.setdefault(loc.pack, []).append(pf.Entry(ref, loc.offset, loc.length))
+        reads: list[Read] = []
+        for pid in sorted(by_pack):
+            entries = sorted(by_pack[pid], key=lambda e: e.offset)
+            paths, starts, ends = merge_offset_ranges(
+                [pid] * len(entries), [e.offset for e in entries], [e.offset + e.length for e in entries],
+                max_gap=max_gap, max_block=max_block, sort=False,
+            )
+            i = 0
+            for start, end in zip(starts, ends):
+                assert end is not None
+                inside = []
+                while i < len(entries) and entries[i].offset + entries[i].length <= end:
+                    inside.append(entries[i])
+                    i += 1
+                reads.append(Read(pid, int(start), int(end), tuple(inside)))
+        return reads
+
+    def apply_read(self, read: Read, odb: ObjectDB) -> list[tuple[ObjectRef, PvError | None]]:
+        """Fetch one merged range and put each object that verifies into the cache; a bad copy
+        is retried from the next index listing the object."""
+        data = self.remote.read_range(f"{pf.PACKS}/{read.pack}.pack", read.start, read.end)
+        results: list[tuple[ObjectRef, PvError | None]] = []
+        for e in read.objects:
+            lo = e.offset - read.start
+            chunk = data[lo:lo + e.length]
+            try:
+                if not _good(e.ref, chunk):
+                    chunk = self.read_object(e.ref, skip={read.pack}, first_bad=read.pack)
+                odb.add_bytes(chunk, is_dir=e.ref.is_dir)
+                results.append((e.ref, None))
+            except PvError as exc:
+                results.append((e.ref, exc))
+        return results
+
+    def read_object(self, ref: ObjectRef, *, skip: Collection[str] = (), first_bad: str | None = None) -> bytes:
+        """The verified bytes of ``ref`` from the first pack with a good copy; CorruptObjectError
+        naming the bad pack when no copy is good, ObjectMissingError when no pack lists it."""
+        bad = first_bad
+        for loc in self.locations(ref):
+            if loc.pack in skip:
+                continue
+            data = self.remote.read_range(f"{pf.PACKS}/{loc.pack}.pack", loc.offset, loc.offset + loc.length)
+            if _good(ref, data):
+                return data
+            bad = bad or loc.pack
+        if bad is not None:
+            raise CorruptObjectError(str(ref.oid), where=f"remote '{self.remote.name}' (pack '{pf.PACKS}/{bad}.pack')")
+        from pipever.remote.failures import ObjectMissingError
+
+        raise ObjectMissingError(f"not on remote '{self.remote.name}' ({self.remote.display})",
+                                 hint="push it from a machine that has it")
+
+    def download_one(self, ref: ObjectRef, odb: ObjectDB) -> bool:
+        """Put ``ref`` into the cache from a pack; False when no pack lists it."""
+        if not self.locations(ref):
+            return False
+        odb.add_bytes(self.read_object(ref), is_dir=ref.is_dir)
+        return True
+
+    # -- deleting (gc --cloud) -------------------------------------------------------------------
+    def mark_dropped(self, pid: str) -> None:
+        self.remote.write_file(f"{pf.PACKS}/{pid}.drop", b"")
+
+    def delete_pack(self, pid: str) -> None:
+        """Index first (so no index names a missing pack), then the pack, then its marker."""
+        for suffix in (".idx", ".pack", ".drop"):
+            self.remote.remove_file(f"{pf.PACKS}/{pid}{suffix}")
+        with self._lock:
+            self.packs.pop(pid, None)
+            self._reindex()
+        cached = self._cached(pid)
+        if cached is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(cached)
+
+    def remove_index(self, rel: str) -> None:
+        self.remote.remove_file(rel)
+
+
+def _good(ref: ObjectRef, data: bytes) -> bool:
+    if hash_bytes(data) != ref.oid:
+        return False
+    if ref.is_dir:
+        try:
+            mf.from_bytes(data, what=str(ref.oid))
+        except ManifestError:
+            return False
+    return True
+
+
+def _stream(items: Sequence[tuple[ObjectRef, Path, int]], *, buffer: int = 1 << 20) -> Iterator[bytes]:
+    """The files' bytes back to back, in pieces of about ``buffer`` bytes."""
+    pending: list[bytes] = []
+    held = 0
+    for _ref, path, size in items:
+        with open(path, "rb") as f:
+            data = f.read(size + 1)
+            if len(data) != size:
+                raise ChangedWhileReadingError(str(path))
+        pending.append(data)
+        held += size
+        if held >= buffer:
+            yield b"".join(pending)
+            pending, held = [], 0
+    if pending:
+        yield b"".join(pending)
