@@ -19,7 +19,7 @@ import contextlib
 import os
 import threading
 import time
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -262,18 +262,27 @@ class PackStore:
                     holders.insert(0, pid)
         return pid
 
-    def write_pack_bytes(self, objects: Sequence[tuple[ObjectRef, bytes]]) -> str:
-        """A pack of objects held in memory (repack, repair)."""
-        entries = pf.layout_entries((ref, len(data)) for ref, data in objects)
+    def write_pack_from(self, items: Sequence[tuple[ObjectRef, int]], chunks: Iterable[bytes]) -> str:
+        """A pack of ``(ref, size)`` items whose bytes ``chunks`` yields in order (repack)."""
+        entries = pf.layout_entries(items)
         index = pf.encode_index(entries)
         pid = pf.index_id(index)
-        self.remote.write_stream(f"{pf.PACKS}/{pid}.pack", (data for _, data in objects))
+        total = sum(size for _, size in items)
+
+        def counted() -> Iterator[bytes]:
+            n = 0
+            for c in chunks:
+                n += len(c)
+                yield c
+            if n != total:
+                raise RemoteError(f"repacking into pack '{pid}' read {n} bytes, expected {total}")
+
+        self.remote.write_stream(f"{pf.PACKS}/{pid}.pack", counted())
         self.remote.write_file(f"{pf.PACKS}/{pid}.idx", index)
         self._remember(pid, index)
         with self._lock:
             self.packs[pid] = Pack(pid, entries)
-            for e in entries:
-                self._where.setdefault(e.ref, []).insert(0, pid)
+            self._reindex()
         return pid
 
     def publish_index_list(self, *, attempts: int = 3) -> None:
@@ -328,7 +337,7 @@ class PackStore:
             lo = e.offset - read.start
             chunk = data[lo:lo + e.length]
             try:
-                if not _good(e.ref, chunk):
+                if not good(e.ref, chunk):
                     chunk = self.read_object(e.ref, skip={read.pack}, first_bad=read.pack)
                 odb.add_bytes(chunk, is_dir=e.ref.is_dir)
                 results.append((e.ref, None))
@@ -344,7 +353,7 @@ class PackStore:
             if loc.pack in skip:
                 continue
             data = self.remote.read_range(f"{pf.PACKS}/{loc.pack}.pack", loc.offset, loc.offset + loc.length)
-            if _good(ref, data):
+            if good(ref, data):
                 return data
             bad = bad or loc.pack
         if bad is not None:
@@ -381,7 +390,7 @@ class PackStore:
         self.remote.remove_file(rel)
 
 
-def _good(ref: ObjectRef, data: bytes) -> bool:
+def good(ref: ObjectRef, data: bytes) -> bool:
     if hash_bytes(data) != ref.oid:
         return False
     if ref.is_dir:
