@@ -223,11 +223,16 @@ def fsck(
             render.out(f"corrupt on remote: {oid}{fixed}")
         for oid in res.remote_missing:
             render.out(f"missing on remote: {oid}")
+        for rel in res.remote_bad_indexes:
+            fixed = " (removed; its objects re-uploaded)" if rel in res.remote_removed_indexes else ""
+            render.out(f"corrupt pack index on remote: {rel}{fixed}")
     if not res.ok:
         from pipever.errors import PvError
 
+        left = len(res.corrupt) + len(res.remote_corrupt) - len(res.repaired) - len(res.remote_repaired)
+        left += len(set(res.remote_bad_indexes) - set(res.remote_removed_indexes))
         raise PvError(
-            f"{len(res.corrupt) + len(res.remote_corrupt) - len(res.repaired) - len(res.remote_repaired)} corrupt object(s) remain",
+            f"{left} corrupt object(s) remain",
             hint="run 'pv fsck --repair' (with -r REMOTE to fetch good copies)",
         )
     return 0

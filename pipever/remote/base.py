@@ -351,8 +351,8 @@ class Remote:
         return out
 
     def read_file(self, rel: str) -> bytes:
-        with self.mapped_errors():
-            return bytes(self.fs.cat_file(self.file_path(rel)))
+        with self.mapped_errors():  # one GET (s3fs otherwise asks for the size first)
+            return bytes(self.fs.cat_file(self.file_path(rel), **_GET_KW.get(self.spec.backend.protocol, {})))
 
     def read_range(self, rel: str, start: int, end: int) -> bytes:
         with self.mapped_errors():

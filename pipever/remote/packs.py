@@ -140,8 +140,13 @@ class PackStore:
         return _Listing(top, packs)
 
     def _read_format(self) -> None:
+        cached = self.cache_dir / pf.FORMAT_FILE if self.cache_dir is not None else None
         try:
-            text = self.remote.read_file(pf.FORMAT_FILE)
+            text = cached.read_bytes() if cached is not None and cached.is_file() else None
+        except OSError:
+            text = None
+        try:
+            text = text or self.remote.read_file(pf.FORMAT_FILE)
         except PvError:
             if self.listable:
                 raise
@@ -159,6 +164,10 @@ class PackStore:
                 f"understands ({pf.FORMAT_VERSION})", hint="upgrade pipever: pip install -U pipever")
         self.format = fmt
         self._format_checked = True
+        if cached is not None:
+            with contextlib.suppress(OSError, PvError):
+                cached.parent.mkdir(parents=True, exist_ok=True)
+                fsutil.atomic_write(cached, text)
 
     def _cached(self, pid: str) -> Path | None:
         return self.cache_dir / f"{pid}.idx" if self.cache_dir is not None else None
@@ -242,8 +251,13 @@ class PackStore:
             if self.format is not None:
                 return
             fmt = pf.RemoteFormat()
-            self.remote.write_file(pf.FORMAT_FILE, pf.format_to_text(fmt).encode("utf-8"))
+            text = pf.format_to_text(fmt).encode("utf-8")
+            self.remote.write_file(pf.FORMAT_FILE, text)
             self.format = fmt
+            if self.cache_dir is not None:
+                with contextlib.suppress(OSError, PvError):
+                    self.cache_dir.mkdir(parents=True, exist_ok=True)
+                    fsutil.atomic_write(self.cache_dir / pf.FORMAT_FILE, text)
 
     def write_pack(self, items: Sequence[tuple[ObjectRef, Path, int]]) -> str:
         """Stream ``(ref, cache file, size)`` items into a new pack, then write its index; the
@@ -362,6 +376,29 @@ class PackStore:
 
         raise ObjectMissingError(f"not on remote '{self.remote.name}' ({self.remote.display})",
                                  hint="push it from a machine that has it")
+
+    def verify(self, refs: Collection[ObjectRef]) -> dict[ObjectRef, str]:
+        """Read ``refs`` from their first pack by merged ranges and hash each; the objects whose
+        copy there is bad, with that pack's name (readers would fall back to another copy)."""
+        from pipever.remote.base import map_concurrently
+
+        bad: dict[ObjectRef, str] = {}
+
+        def check(read: Read) -> list[tuple[ObjectRef, str]]:
+            try:
+                data = self.remote.read_range(f"{pf.PACKS}/{read.pack}.pack", read.start, read.end)
+            except PvError:
+                data = b""
+            out = []
+            for e in read.objects:
+                lo = e.offset - read.start
+                if not good(e.ref, data[lo:lo + e.length]):
+                    out.append((e.ref, f"{pf.PACKS}/{read.pack}.pack"))
+            return out
+
+        for found in map_concurrently(check, self.plan_reads(refs), jobs=READ_JOBS):
+            bad.update(found)
+        return bad
 
     def download_one(self, ref: ObjectRef, odb: ObjectDB) -> bool:
         """Put ``ref`` into the cache from a pack; False when no pack lists it."""

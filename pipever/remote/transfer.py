@@ -9,8 +9,6 @@ lists is on the remote, so a remote never holds a manifest whose files are missi
 
 from __future__ import annotations
 
-import contextlib
-import os
 import threading
 from collections.abc import Callable, Collection, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -19,7 +17,7 @@ from typing import Generic, TypeVar
 
 from pipever.errors import PvError, RemoteError
 from pipever.objects.odb import ObjectDB, ObjectRef
-from pipever.remote import failures, packfmt, packs
+from pipever.remote import failures
 from pipever.remote.base import Remote
 
 T = TypeVar("T")
@@ -107,91 +105,43 @@ def upload(
     *, present: Collection[ObjectRef], jobs: int, advance: Advance | None = None,
 ) -> Outcome[ObjectRef]:
     """Upload ``files``, then each manifest whose listed files are all on the remote by then
-    (``present``: what the remote already had). On a packed remote, objects below the pack
-    threshold go into new packs (a few pack and index writes), bigger ones stay loose."""
-    put = _putter(remote, odb, jobs)
-    outcome = put(sorted(files, key=_order), advance)
+    (``present``: what the remote already had). A packed remote: ``packtransfer.upload``."""
+    if remote.packed:
+        from pipever.remote import packtransfer
+
+        return packtransfer.upload(remote, odb, files, manifests, present=present, jobs=jobs, advance=advance)
+
+    def put(ref: ObjectRef) -> None:
+        remote.upload(ref, odb.path(ref.oid, is_dir=ref.is_dir))
+
+    outcome = run(sorted(files, key=_order), put, jobs=jobs, translate=remote.error, advance=advance)
     if outcome.fatal is not None:
         outcome.not_attempted.extend(manifests)
         return outcome
-    on_remote = set(present) | set(outcome.done)
-    ready: list[ObjectRef] = []
-    blocked: list[ObjectRef] = []
-    for m, listed in manifests.items():
-        (ready if all(f in on_remote for f in listed) else blocked).append(m)
-    for m in blocked:
-        missing = sum(1 for f in manifests[m] if f not in on_remote)
-        outcome.failed.append((m, RemoteError(
-            f"directory manifest not uploaded: {missing} of its files are not on remote '{remote.name}'",
-        )))
-    second = put(sorted(ready, key=_order), advance)
+    ready, blocked = split_ready(remote, manifests, set(present) | set(outcome.done))
+    outcome.failed += blocked
+    second = run(sorted(ready, key=_order), put, jobs=jobs, translate=remote.error, advance=advance)
     outcome.done += second.done
     outcome.failed += second.failed
     outcome.not_attempted += second.not_attempted
-    if remote.packed and (outcome.done or second.done):
-        # the packs are stored and listable: a failure here only delays http readers until the
-        # next push or gc --cloud rewrites the list
-        with contextlib.suppress(PvError, OSError):
-            remote.packs.publish_index_list()
     return outcome
 
 
-def _putter(remote: Remote, odb: ObjectDB, jobs: int) -> Callable[[list[ObjectRef], Advance | None], Outcome[ObjectRef]]:
-    def loose(refs: list[ObjectRef], advance: Advance | None) -> Outcome[ObjectRef]:
-        def put(ref: ObjectRef) -> None:
-            remote.upload(ref, odb.path(ref.oid, is_dir=ref.is_dir))
-
-        return run(refs, put, jobs=jobs, translate=remote.error, advance=advance)
-
-    if not remote.packed:
-        return loose
-
-    def packed(refs: list[ObjectRef], advance: Advance | None) -> Outcome[ObjectRef]:
-        if not refs:
-            return Outcome()
-        threshold = remote.pack_threshold
-        small: list[tuple[ObjectRef, int]] = []
-        big: list[ObjectRef] = []
-        outcome: Outcome[ObjectRef] = Outcome()
-        for ref in refs:
-            try:
-                size = os.stat(odb.strpath(ref.oid, is_dir=ref.is_dir)).st_size
-            except OSError as exc:
-                outcome.failed.append((ref, remote.error(exc)))
-                continue
-            (small.append((ref, size)) if size < threshold else big.append(ref))
-        try:
-            remote.packs.ensure_format()
-        except Exception as exc:  # noqa: BLE001 - reported for every object, as any fatal error
-            err = remote.error(exc)
-            outcome.failed += [(r, err) for r, _ in small] + [(r, err) for r in big]
-            return outcome
-        groups = packfmt.group_into_packs(small, remote.pack_size)
-
-        def put_pack(group: list[tuple[ObjectRef, int]]) -> None:
-            remote.packs.write_pack([(r, odb.path(r.oid, is_dir=r.is_dir), n) for r, n in group])
-
-        # a pack is one item: progress advances by its objects once it is stored
-        res = run(groups, put_pack, jobs=min(jobs, PACK_JOBS), translate=remote.error)
-        for group in res.done:
-            outcome.done += [r for r, _ in group]
-            if advance is not None:
-                advance(len(group))
-        outcome.failed += [(r, e) for group, e in res.failed for r, _ in group]
-        outcome.not_attempted += [r for group in res.not_attempted for r, _ in group]
-        if big and outcome.fatal is None:
-            rest = loose(big, advance)
-            outcome.done += rest.done
-            outcome.failed += rest.failed
-            outcome.not_attempted += rest.not_attempted
+def split_ready(
+    remote: Remote, manifests: Mapping[ObjectRef, Collection[ObjectRef]], on_remote: Collection[ObjectRef],
+) -> tuple[list[ObjectRef], list[tuple[ObjectRef, PvError]]]:
+    """Manifests whose files are all in ``on_remote``, and the others with their error."""
+    ready: list[ObjectRef] = []
+    blocked: list[tuple[ObjectRef, PvError]] = []
+    for m, listed in manifests.items():
+        missing = sum(1 for f in listed if f not in on_remote)
+        if not missing:
+            ready.append(m)
         else:
-            outcome.not_attempted += big
-        return outcome
-
-    return packed
-
-
-PACK_JOBS = 2  # packs streamed at once (each holds one upload part in memory on object stores)
+            blocked.append((m, RemoteError(
+                f"directory manifest not uploaded: {missing} of its files are not on remote '{remote.name}'",
+            )))
+    return ready, blocked
 
 
 def download(
@@ -206,27 +156,13 @@ def download(
     loose = sorted(set(refs) - set(packed), key=_order)
     outcome = run(loose, lambda r: remote.download_loose(r, odb, size=known.get(r)), jobs=jobs,
                   translate=remote.error, advance=advance)
-    if not packed:
-        return outcome
-    reads = store.plan_reads(packed)
-    results: list[tuple[ObjectRef, PvError | None]] = []
-    lock = threading.Lock()
+    if packed:
+        from pipever.remote import packtransfer
 
-    def read(item: packs.Read) -> None:
-        got = store.apply_read(item, odb)
-        with lock:
-            results.extend(got)
-        if advance is not None:
-            advance(len(got))
-
-    res = run(reads, read, jobs=max(1, min(jobs, packs.READ_JOBS)), translate=remote.error)
-    for ref, err in results:
-        if err is None:
-            outcome.done.append(ref)
-        else:
-            outcome.failed.append((ref, err))
-    outcome.failed += [(e.ref, err) for item, err in res.failed for e in item.objects]
-    outcome.not_attempted += [e.ref for item in res.not_attempted for e in item.objects]
+        more = packtransfer.download(remote, odb, packed, jobs=jobs, advance=advance)
+        outcome.done += more.done
+        outcome.failed += more.failed
+        outcome.not_attempted += more.not_attempted
     return outcome
 
 

@@ -81,6 +81,6 @@ def test_pv_gc_cloud_from_the_command_line(pv_repo: Path, pv, remote: RemoteCase
     stored = remote.stored()
     assert {hash_bytes(b"a2").relpath(), hash_bytes(b"same").relpath()} <= stored
     assert sum(s.endswith(".dir") for s in stored) == 1  # the old manifest is gone
-    # loose: a1 goes too; packed: a1 stays in the pack it shares with 'same' (live share >= 1/2)
-    assert len(stored) == (3 if remote.layout == "loose" else 4)
+    # packed: v1's pack (a1, same, its manifest) is mostly dead: 'same' is repacked, the pack deleted
+    assert len(stored) == 3
     assert pv.ok("status", "-c").stdout == "Cache and remote 'storage' are in sync.\n"
