@@ -192,6 +192,42 @@ class RemoteCase:
             found.update(e.ref.relpath for e in entries)
         return found
 
+    def unsound(self) -> list[str]:
+        """What is wrong on the remote: a loose object or a packed one that does not hash to its
+        name, an index that does not hash to its name or names a missing pack, a stray name."""
+        from pipever.objects.hashing import hash_bytes
+        from pipever.objects.oid import oid_from_relpath
+        from pipever.remote import packfmt
+
+        bad = []
+        names = self.objects()
+        for rel in sorted(names):
+            tail = rel.rsplit("/", 1)[-1]
+            if tail.endswith(".pvtmp") or rel in (packfmt.FORMAT_FILE, packfmt.INDEX_LIST):
+                continue
+            if rel.startswith("packs/"):
+                pid, _, ext = tail.partition(".")
+                if ext == "idx":
+                    data = self.read(rel)
+                    if packfmt.index_id(data) != pid:
+                        bad.append(f"index {rel} does not hash to its name")
+                    elif f"packs/{pid}.pack" not in names:
+                        bad.append(f"index {rel} names a missing pack")
+                    else:
+                        pack = self.read(f"packs/{pid}.pack")
+                        for e in packfmt.decode_index(data):
+                            if hash_bytes(pack[e.offset:e.offset + e.length]) != e.ref.oid:
+                                bad.append(f"{e.ref.relpath} in {rel}")
+                elif ext not in ("pack", "drop"):
+                    bad.append(f"stray {rel}")
+                continue
+            parsed = oid_from_relpath(rel)
+            if parsed is None:
+                bad.append(f"stray {rel}")
+            elif hash_bytes(self.read(rel)) != parsed[0]:
+                bad.append(rel)
+        return bad
+
     def corrupt(self, rel: str) -> None:
         """Damage an object's bytes where they are stored (loose file, or inside its pack)."""
         if rel in self.objects():
@@ -308,3 +344,53 @@ def packed_remote(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempP
 @pytest.fixture
 def aws_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
     _aws_env(monkeypatch, tmp_path_factory.mktemp("aws"))
+
+
+class RequestLog:
+    """Counts the HTTP requests the in-process moto server answers (from werkzeug's request log)."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self._lock = threading.Lock()
+
+    def add(self, line: str) -> None:
+        with self._lock:
+            self.lines.append(line)
+
+    def clear(self) -> None:
+        with self._lock:
+            self.lines.clear()
+
+    @property
+    def count(self) -> int:
+        return len(self.lines)
+
+
+@pytest.fixture
+def s3_requests(s3_server: S3Server) -> Iterator[RequestLog]:
+    import logging
+
+    log = RequestLog()
+
+    class Counter(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            msg = record.getMessage()
+            if '"' in msg:  # '127.0.0.1 - - [date] "GET /bucket/key HTTP/1.1" 200 -'
+                log.add(msg.split('"')[1])
+
+    logger = logging.getLogger("werkzeug")
+    handler = Counter()
+    old_level, old_propagate, old_handlers = logger.level, logger.propagate, list(logger.handlers)
+    for h in old_handlers:  # no line per request on stderr
+        logger.removeHandler(h)
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    try:
+        yield log
+    finally:
+        logger.removeHandler(handler)
+        for h in old_handlers:
+            logger.addHandler(h)
+        logger.setLevel(old_level)
+        logger.propagate = old_propagate

@@ -117,7 +117,7 @@ def _check_remote(repo: Repo, rem: Remote, result: FsckResult, *, repair: bool) 
     from pipever.ops import used
     from pipever.remote import transfer
 
-    rem.packs.load(tolerant=True)  # a corrupt index is reported (and with repair removed), not fatal
+    rem.packs.load(tolerant=True, force=True, fresh=True)  # a corrupt index is reported (and with repair removed), not fatal
     result.remote_bad_indexes = list(rem.packs.bad_indexes)
     needed = used.expand(repo.odb, used.used_outs(repo)).objects
     present = rem.existing(needed)

@@ -382,7 +382,8 @@ class Remote:
                 discard = getattr(f, "discard", None)
                 with contextlib.suppress(Exception):
                     if callable(discard):
-                        discard()
+                        discard()  # s3fs: abort the multipart upload; nothing becomes visible
+                        f.closed = True  # (else closing it later would commit what was buffered)
                     else:
                         f.close()
                 if target != dst:

@@ -1,15 +1,18 @@
 """The bytes of a packed remote (SPEC §4.1): pack indexes, the remote's format file, and how
 objects are grouped into packs. Pure: no I/O, no fsspec.
 
-An index is ``MAGIC`` followed by one 49-byte record per object, in pack order: the 32-byte
-BLAKE3 digest, a kind byte (0 file, 1 directory manifest), the offset and the length (big-endian
-u64). The pack ``<id>.pack`` is the objects' bytes back to back; ``<id>`` is the BLAKE3 of the
-index bytes, so an index is verified by its own name and a pack's index is known (and named)
-before the pack is streamed.
+An index is ``MAGIC``, 16 random bytes (so no two writes ever get the same name, even for the
+same objects: a pack is never overwritten, and never takes the name of one marked for deletion),
+then one 49-byte record per object, in pack order: the 32-byte BLAKE3 digest, a kind byte (0
+file, 1 directory manifest), the offset and the length (big-endian u64). The pack
+``<id>.pack`` is the objects' bytes back to back; ``<id>`` is the BLAKE3 of the index bytes, so
+an index is verified by its own name and a pack's index is known (and named) before the pack is
+streamed.
 """
 
 from __future__ import annotations
 
+import os
 import struct
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -19,6 +22,7 @@ from pipever.objects.oid import Oid
 from pipever.objects.odb import ObjectRef
 
 MAGIC = b"PVIDX1\n"
+NONCE = 16
 _REC = struct.Struct(">32sBQQ")
 FORMAT_VERSION = 2  # 1: loose objects only (no pv-remote.yaml); 2: packs and indexes
 PACKS = "packs"
@@ -48,18 +52,19 @@ class Location:
     length: int
 
 
-def encode_index(entries: Sequence[Entry]) -> bytes:
-    parts = [MAGIC]
+def encode_index(entries: Sequence[Entry], *, nonce: bytes | None = None) -> bytes:
+    parts = [MAGIC, os.urandom(NONCE) if nonce is None else nonce]
     for e in entries:
         parts.append(_REC.pack(bytes.fromhex(e.ref.oid.hex), 1 if e.ref.is_dir else 0, e.offset, e.length))
     return b"".join(parts)
 
 
 def decode_index(data: bytes) -> list[Entry]:
-    if not data.startswith(MAGIC) or (len(data) - len(MAGIC)) % _REC.size:
+    head = len(MAGIC) + NONCE
+    if not data.startswith(MAGIC) or len(data) < head or (len(data) - head) % _REC.size:
         raise IndexFormatError("not a pack index")
     entries = []
-    for digest, kind, offset, length in _REC.iter_unpack(memoryview(data)[len(MAGIC):]):
+    for digest, kind, offset, length in _REC.iter_unpack(memoryview(data)[head:]):
         if kind not in (0, 1):
             raise IndexFormatError(f"unknown object kind {kind}")
         entries.append(Entry(ObjectRef(Oid(digest.hex()), kind == 1), offset, length))

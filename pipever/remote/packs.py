@@ -94,9 +94,10 @@ class PackStore:
         return self.remote.spec.backend.protocol != "http"
 
     # -- loading -------------------------------------------------------------------------------
-    def load(self, *, tolerant: bool = False, force: bool = False) -> None:
+    def load(self, *, tolerant: bool = False, force: bool = False, fresh: bool = False) -> None:
         """Read which packs the remote holds (once; ``force`` re-lists). A corrupt index raises
-        CorruptIndexError naming it, or with ``tolerant`` is noted in ``bad_indexes``."""
+        CorruptIndexError naming it, or with ``tolerant`` is noted in ``bad_indexes``. ``fresh``
+        reads every index from the remote, not from the local copies (``fsck -r``)."""
         with self._lock:
             if self._loaded and not force:
                 return
@@ -111,7 +112,7 @@ class PackStore:
             packs: dict[str, Pack] = {}
             from pipever.remote.base import map_concurrently
 
-            loaded = map_concurrently(lambda i: self._load_index(i, tolerant), ids, jobs=min(8, self.remote.jobs))
+            loaded = map_concurrently(lambda i: self._load_index(i, tolerant, fresh), ids, jobs=min(8, self.remote.jobs))
             for pid, entries in zip(ids, loaded):
                 if entries is None:
                     continue
@@ -172,10 +173,10 @@ class PackStore:
     def _cached(self, pid: str) -> Path | None:
         return self.cache_dir / f"{pid}.idx" if self.cache_dir is not None else None
 
-    def _load_index(self, pid: str, tolerant: bool) -> list[pf.Entry] | None:
+    def _load_index(self, pid: str, tolerant: bool, fresh: bool = False) -> list[pf.Entry] | None:
         rel = f"{pf.PACKS}/{pid}.idx"
         cached = self._cached(pid)
-        if cached is not None:
+        if cached is not None and not fresh:
             with contextlib.suppress(OSError):
                 data = cached.read_bytes()
                 if pf.index_id(data) == pid:
