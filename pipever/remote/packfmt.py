@@ -147,7 +147,8 @@ def format_from_data(data: object) -> RemoteFormat:
     """A parsed pv-remote.yaml (ValueError for a document that is none)."""
     if not isinstance(data, dict) or not isinstance(data.get("format"), int):
         raise ValueError("no 'format' number")
-    raw = data.get("chunking") or {}
+    raw = data.get("chunking")
+    raw = {} if raw is None else raw
     if not isinstance(raw, dict):
         raise ValueError("'chunking' is not a mapping")
     base = Chunking()
