@@ -135,7 +135,7 @@ def run_all(
     with contextlib.ExitStack() as stack:
         if any(s.needs_s3 for s in scenarios) and MotoS3.available():
             server = stack.enter_context(MotoS3())
-            runner.s3_url, runner.s3_endpoint = server.url, server.endpoint
+            runner.s3_url, runner.s3_endpoint, runner.s3_requests = server.url, server.endpoint, server.requests
         for index, scenario in enumerate(scenarios):
             runner.run(scenario)
             after_each(scenarios[: index + 1])

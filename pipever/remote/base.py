@@ -403,6 +403,13 @@ class Remote:
         with self.mapped_errors(), contextlib.suppress(FileNotFoundError):
             self.fs.rm_file(self.file_path(rel))
 
+    def move_file(self, src: str, dst: str) -> None:
+        """Rename within the remote (object stores: a server-side copy, then a delete)."""
+        with self.mapped_errors():
+            if self.spec.backend.page_size is None:
+                self.fs.makedirs(self.file_path(dst).rsplit("/", 1)[0], exist_ok=True)
+            self.fs.mv(self.file_path(src), self.file_path(dst))
+
     def delete(self, refs: list[ObjectRef]) -> None:
         """Delete objects (a batch request on object stores, one by one elsewhere)."""
         paths = [self.path(r) for r in refs]

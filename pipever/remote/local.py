@@ -136,6 +136,12 @@ class LocalRemote(Remote):
         with self.mapped_errors(), contextlib.suppress(FileNotFoundError):
             os.unlink(self.file_path(rel))
 
+    def move_file(self, src: str, dst: str) -> None:
+        with self.mapped_errors():
+            target = self.file_path(dst)
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            os.replace(self.file_path(src), target)
+
     def delete(self, refs: list[ObjectRef]) -> None:
         with self.mapped_errors():
             for ref in refs:

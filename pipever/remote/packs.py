@@ -443,11 +443,13 @@ def _stream(items: Sequence[tuple[ObjectRef, Path, int]], *, buffer: int = 1 << 
     """The files' bytes back to back, in pieces of about ``buffer`` bytes."""
     pending: list[bytes] = []
     held = 0
-    for _ref, path, size in items:
+    for ref, path, size in items:
         with open(path, "rb") as f:
             data = f.read(size + 1)
-            if len(data) != size:
-                raise ChangedWhileReadingError(str(path))
+        # what goes into a pack is what its index says: a file that changed (or rotted) since
+        # it was hashed stops the pack before its index is written
+        if len(data) != size or hash_bytes(data) != ref.oid:
+            raise ChangedWhileReadingError(str(path))
         pending.append(data)
         held += size
         if held >= buffer:

@@ -348,3 +348,28 @@ def test_request_counts_on_s3(pv_repo: Path, pv, s3_server, s3_requests: Request
     pv.ok("pull", cwd=clone)
     assert s3_requests.count <= 12, s3_requests.lines
     assert _tree(clone, "data") == _tree(pv_repo, "data")
+
+
+def test_add_to_remote_streams_data_without_a_cache_copy(pv_repo: Path, pv, remote: RemoteCase) -> None:
+    remote.configure(pv)
+    pv.ok("remote", "modify", "storage", "pack_threshold", "4KiB")
+    files = {**_files(6, 9), "big.bin": random.Random(9).randbytes(50_000)}
+    gen({"data": files, "model.bin": random.Random(10).randbytes(20_000)})
+    res = pv.ok("add", "--to-remote", "data", "model.bin")
+    assert "Added data (7 files" in res.stdout and "Added model.bin" in res.stdout
+    cache = pv_repo / ".pv/cache"
+    cached = [p for p in cache.rglob("*") if p.is_file()]
+    assert [p.name.endswith(".dir") for p in cached] == [True]  # only the directory's manifest
+    assert remote.unsound() == [] and len(remote.stored()) == 9
+    assert "remote:" not in (pv_repo / "data.pv").read_text()
+    git("add", ".pv/config.yaml")
+    git_commit("to remote")
+    clone = _clone(pv_repo, remote, pv)
+    pv.ok("pull", cwd=clone)
+    assert _tree(clone, "data") == _tree(pv_repo, "data")
+    assert (clone / "model.bin").read_bytes() == (pv_repo / "model.bin").read_bytes()
+    # again: nothing new is sent, the pointers stay
+    before = remote.objects()
+    assert "Unchanged data" in pv.ok("add", "--to-remote", "data").stdout
+    assert remote.objects() == before
+    assert pv("add", "-r", "storage", "data").exit_code == 2
