@@ -373,3 +373,63 @@ def test_add_to_remote_streams_data_without_a_cache_copy(pv_repo: Path, pv, remo
     assert "Unchanged data" in pv.ok("add", "--to-remote", "data").stdout
     assert remote.objects() == before
     assert pv("add", "-r", "storage", "data").exit_code == 2
+
+
+class _RangeHandler:
+    """A static file server for one folder that honours single byte ranges (as web servers do)."""
+
+    @staticmethod
+    def serve(root: Path):  # type: ignore[no-untyped-def]
+        import http.server
+        import threading
+
+        class Handler(http.server.SimpleHTTPRequestHandler):
+            def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+                super().__init__(*args, directory=str(root), **kwargs)
+
+            def log_message(self, *args):  # type: ignore[no-untyped-def]
+                pass
+
+            def do_GET(self) -> None:
+                rng = self.headers.get("Range")
+                path = Path(self.translate_path(self.path))
+                if not rng or not path.is_file():
+                    return super().do_GET()
+                data = path.read_bytes()
+                start_s, _, end_s = rng.split("=", 1)[1].partition("-")
+                start = int(start_s)
+                end = min(int(end_s) if end_s else len(data) - 1, len(data) - 1)
+                self.send_response(206)
+                self.send_header("Content-Range", f"bytes {start}-{end}/{len(data)}")
+                self.send_header("Content-Length", str(end - start + 1))
+                self.end_headers()
+                self.wfile.write(data[start:end + 1])
+
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        return server
+
+
+def test_an_http_remote_finds_packs_through_the_index_list(pv_repo: Path, pv, tmp_path: Path) -> None:
+    store = tmp_path / "store"
+    files = _files(12, 11)
+    gen({"data": files})
+    pv.ok("add", "data")
+    pv.ok("remote", "add", "-d", "storage", str(store))
+    pv.ok("push")
+    server = _RangeHandler.serve(store)
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        pv.ok("remote", "add", "web", url)
+        git("add", "-A")
+        git_commit("data")
+        clone = pv_repo.parent / "clone"
+        git("clone", "-q", str(pv_repo), str(clone))
+        assert "13 files fetched" in pv.ok("pull", "-r", "web", cwd=clone).stdout
+        assert _tree(clone, "data") == _tree(pv_repo, "data")
+        gen({"new.txt": "new"})
+        pv.ok("add", "new.txt")
+        res = pv("push", "-r", "web")
+        assert res.exit_code == 1 and "is read-only" in res.stderr
+    finally:
+        server.shutdown()
