@@ -84,7 +84,7 @@ class PackStore:
         self.bad_indexes: list[str] = []  # rel paths (tolerant loads only)
         self.may_have_loose = True
         self.format: pf.RemoteFormat | None = None
-        self._where: dict[ObjectRef, list[str]] = {}
+        self._where: dict[ObjectRef, list[pf.Location]] = {}
         self._loaded = False
         self._lock = threading.RLock()
         self._format_checked = False
@@ -212,33 +212,27 @@ class PackStore:
             fsutil.atomic_write(cached, data)
 
     def _reindex(self) -> None:
-        where: dict[ObjectRef, list[str]] = {}
+        where: dict[ObjectRef, list[pf.Location]] = {}
         # live packs first, newest first; packs marked for deletion last (still readable)
         order = sorted(self.packs.values(), key=lambda p: (p.dropped is not None, -(p.mtime or 0.0), p.id))
         for p in order:
             for e in p.entries:
-                where.setdefault(e.ref, []).append(p.id)
+                where.setdefault(e.ref, []).append(pf.Location(p.id, e.offset, e.length))
         self._where = where
 
     # -- queries -------------------------------------------------------------------------------
     def has(self, ref: ObjectRef) -> bool:
         """In a pack that is not marked for deletion."""
         self.load()
-        return any(self.packs[p].dropped is None for p in self._where.get(ref, ()))
+        return any(self.packs[loc.pack].dropped is None for loc in self._where.get(ref, ()))
 
     def locations(self, ref: ObjectRef) -> list[pf.Location]:
         self.load()
-        out = []
-        for pid in self._where.get(ref, ()):
-            for e in self.packs[pid].entries:
-                if e.ref == ref:
-                    out.append(pf.Location(pid, e.offset, e.length))
-                    break
-        return out
+        return list(self._where.get(ref, ()))
 
     def holders(self, ref: ObjectRef) -> list[str]:
         self.load()
-        return list(self._where.get(ref, ()))
+        return [loc.pack for loc in self._where.get(ref, ())]
 
     def objects(self) -> set[ObjectRef]:
         self.load()
@@ -272,9 +266,7 @@ class PackStore:
         with self._lock:
             self.packs[pid] = Pack(pid, entries)
             for e in entries:
-                holders = self._where.setdefault(e.ref, [])
-                if pid not in holders:
-                    holders.insert(0, pid)
+                self._where.setdefault(e.ref, []).insert(0, pf.Location(pid, e.offset, e.length))
         return pid
 
     def write_pack_from(self, items: Sequence[tuple[ObjectRef, int]], chunks: Iterable[bytes]) -> str:
