@@ -69,6 +69,7 @@ def open_remote(repo: Repo, name: str | None) -> Remote:
     opts, ignored = remote_options.split_trusted(levels["repo"], levels["global"], levels["local"], spec.backend)
     rem = make_remote(name, spec, opts, ignored=ignored)
     rem.index_cache = index_cache_dir(repo, spec)
+    rem.chunk_dir = repo.tmp_dir / "chunks"
     return rem
 
 

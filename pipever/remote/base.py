@@ -42,6 +42,7 @@ class Remote:
         self._fs_lock = threading.Lock()
         self._made_dirs: set[str] = set()
         self.index_cache: Path | None = None  # where read pack indexes are kept (.pv/tmp/remotes/..)
+        self.chunk_dir: Path | None = None  # the local chunk index (.pv/tmp/chunks)
         self._packs: PackStore | None = None
 
     # -- identity ------------------------------------------------------------------------------

@@ -38,11 +38,19 @@ class IndexFormatError(ValueError):
     """Bytes that are no pack index (or one that does not fit its pack)."""
 
 
+FILE, DIR, CHUNK, CHUNK_LIST = 0, 1, 2, 3  # kinds of objects in a pack
+
+
 @dataclass(frozen=True)
 class Entry:
-    ref: ObjectRef
+    ref: ObjectRef  # a chunk: its own oid; a chunk list: the oid of the file it rebuilds
     offset: int
     length: int
+    kind: int = FILE  # FILE or DIR follow ``ref.is_dir``; CHUNK, CHUNK_LIST are set explicitly
+
+    @property
+    def code(self) -> int:
+        return DIR if self.ref.is_dir else self.kind
 
 
 @dataclass(frozen=True)
@@ -55,7 +63,7 @@ class Location:
 def encode_index(entries: Sequence[Entry], *, nonce: bytes | None = None) -> bytes:
     parts = [MAGIC, os.urandom(NONCE) if nonce is None else nonce]
     for e in entries:
-        parts.append(_REC.pack(bytes.fromhex(e.ref.oid.hex), 1 if e.ref.is_dir else 0, e.offset, e.length))
+        parts.append(_REC.pack(bytes.fromhex(e.ref.oid.hex), e.code, e.offset, e.length))
     return b"".join(parts)
 
 
@@ -65,9 +73,9 @@ def decode_index(data: bytes) -> list[Entry]:
         raise IndexFormatError("not a pack index")
     entries = []
     for digest, kind, offset, length in _REC.iter_unpack(memoryview(data)[head:]):
-        if kind not in (0, 1):
+        if kind not in (FILE, DIR, CHUNK, CHUNK_LIST):
             raise IndexFormatError(f"unknown object kind {kind}")
-        entries.append(Entry(ObjectRef(Oid(digest.hex()), kind == 1), offset, length))
+        entries.append(Entry(ObjectRef(Oid(digest.hex()), kind == DIR), offset, length, kind))
     return entries
 
 
@@ -75,12 +83,14 @@ def index_id(data: bytes) -> str:
     return hash_bytes(data).hex
 
 
-def layout_entries(items: Iterable[tuple[ObjectRef, int]]) -> list[Entry]:
-    """Consecutive offsets for ``(ref, size)`` items, in the given order."""
+def layout_entries(items: Iterable[tuple[ObjectRef, int]], kinds: Sequence[int] | None = None) -> list[Entry]:
+    """Consecutive offsets for ``(ref, size)`` items, in the given order (``kinds``: per item,
+    for chunks and chunk lists)."""
     out = []
     offset = 0
-    for ref, size in items:
-        out.append(Entry(ref, offset, size))
+    for i, (ref, size) in enumerate(items):
+        kind = kinds[i] if kinds is not None else (DIR if ref.is_dir else FILE)
+        out.append(Entry(ref, offset, size, kind))
         offset += size
     return out
 

@@ -14,12 +14,15 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 
 from pipever.objects.odb import ObjectRef
+from pipever.objects.oid import Oid
 from pipever.remote import packfmt as pf
-from pipever.remote.packs import Pack, PackStore, Read, good
+from pipever.errors import CorruptObjectError
+from pipever.objects.hashing import hash_bytes
+from pipever.remote.packs import MAX_BLOCK, MAX_GAP, Pack, PackStore, good
 
 DEFAULT_GRACE = 24 * 3600.0
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
@@ -61,11 +64,11 @@ def plan(store: PackStore, keep: Collection[ObjectRef], *, grace: float = DEFAUL
          now: float | None = None) -> PackGcPlan:
     store.load(force=True)
     now = time.time() if now is None else now
-    kept = keep if isinstance(keep, (set, frozenset)) else set(keep)
+    is_live = live_test(store, keep)
     repack, mark, delete = [], [], []
     dead_objects = dead_bytes = live_objects = 0
     for p in sorted(store.packs.values(), key=lambda p: p.id):
-        live = [e for e in p.entries if e.ref in kept]
+        live = [e for e in p.entries if is_live(e)]
         live_bytes = sum(e.length for e in live)
         if p.dropped is None:
             live_objects += len(live)
@@ -100,20 +103,20 @@ def _leftovers(store: PackStore, now: float, grace: float) -> list[str]:
 def apply(store: PackStore, gc_plan: PackGcPlan, keep: Collection[ObjectRef]) -> PackGcResult:
     """Carry out ``gc_plan``; ``keep`` is read again here, so objects that came into use since
     the plan are kept."""
-    kept = keep if isinstance(keep, (set, frozenset)) else set(keep)
     result = PackGcResult()
     store.load(force=True)
+    is_live = live_test(store, keep)
     for pid in gc_plan.repack:
         p = store.packs.get(pid)
         if p is None or p.dropped is not None:
             continue
-        result.new_packs += _copy_out(store, p, [e for e in p.entries if e.ref in kept])
+        result.new_packs += _copy_out(store, p, [e for e in p.entries if is_live(e)])
         result.repacked.append(pid)
     for pid in (*gc_plan.repack, *gc_plan.mark):
         p = store.packs.get(pid)
         if p is None or p.dropped is not None:
             continue
-        if pid in gc_plan.mark and any(e.ref in kept for e in p.entries):  # in use again
+        if pid in gc_plan.mark and any(is_live(e) for e in p.entries):  # in use again
             continue
         store.mark_dropped(pid)
         p.dropped = time.time()
@@ -124,7 +127,7 @@ def apply(store: PackStore, gc_plan: PackGcPlan, keep: Collection[ObjectRef]) ->
         p = store.packs.get(pid)
         if p is None:
             continue
-        needed = [e for e in p.entries if e.ref in kept and not _elsewhere(store, e.ref, pid)]
+        needed = [e for e in p.entries if is_live(e) and not _elsewhere(store, e, pid)]
         if needed:  # came back into use, or nothing else holds it: copy it out first
             result.new_packs += _copy_out(store, p, needed)
         store.delete_pack(pid)
@@ -136,31 +139,77 @@ def apply(store: PackStore, gc_plan: PackGcPlan, keep: Collection[ObjectRef]) ->
     return result
 
 
-def _elsewhere(store: PackStore, ref: ObjectRef, pid: str) -> bool:
-    return any(other != pid and store.packs[other].dropped is None for other in store.holders(ref))
+def _elsewhere(store: PackStore, e: pf.Entry, pid: str) -> bool:
+    if e.kind == pf.CHUNK:
+        locs = store.chunk_locations(e.ref.oid)
+    elif e.kind == pf.CHUNK_LIST:
+        locs = store.list_locations(e.ref.oid)
+    else:
+        locs = store.locations(e.ref)
+    return any(loc.pack != pid and store.packs[loc.pack].dropped is None for loc in locs)
+
+
+def live_test(store: PackStore, keep: Collection[ObjectRef]) -> Callable[[pf.Entry], bool]:
+    """Whether a pack entry is in use: a kept file or manifest, the chunk list of a kept file,
+    or a chunk that a kept file's chunk list names (lists are read from the remote)."""
+    kept = keep if isinstance(keep, (set, frozenset)) else set(keep)
+    chunks: set[Oid] = set()
+    for ref in kept:
+        if not ref.is_dir and store.list_locations(ref.oid):
+            chunks.update(c.oid for c in store.read_chunk_list(ref.oid))
+
+    def is_live(e: pf.Entry) -> bool:
+        if e.kind == pf.CHUNK:
+            return e.ref.oid in chunks
+        if e.kind == pf.CHUNK_LIST:
+            return ObjectRef(e.ref.oid, False) in kept
+        return e.ref in kept
+
+    return is_live
 
 
 def _copy_out(store: PackStore, p: Pack, entries: list[pf.Entry]) -> list[str]:
-    """Copy ``entries`` of pack ``p`` (each verified) into new packs; their ids."""
+    """Copy ``entries`` of pack ``p`` (each verified where it can be: files, manifests, chunks)
+    into new packs; their ids."""
     if not entries:
         return []
     groups = pf.group_into_packs([(e.ref, e.length) for e in entries], store.remote.pack_size)
     new = []
+    at = 0
     for group in groups:
-        reads = store.plan_reads([r for r, _ in group])
-        ordered = [(o.ref, o.length) for read in reads for o in read.objects]
-        new.append(store.write_pack_from(ordered, _verified(store, reads)))
+        part = entries[at:at + len(group)]
+        at += len(group)
+        new.append(store.write_pack_from(part, _verified(store, p, part)))
     return new
 
 
-def _verified(store: PackStore, reads: list[Read]) -> Iterator[bytes]:
-    """The objects' bytes in the reads' order; a bad copy is read from another pack, and with
-    none the copy stops (CorruptObjectError naming it) before its index is written."""
-    for read in reads:
-        data = store.remote.read_range(f"{pf.PACKS}/{read.pack}.pack", read.start, read.end)
-        for e in read.objects:
-            lo = e.offset - read.start
-            chunk = data[lo:lo + e.length]
-            if not good(e.ref, chunk):
-                chunk = store.read_object(e.ref, skip={read.pack}, first_bad=read.pack)
-            yield chunk
+def _verified(store: PackStore, p: Pack, entries: list[pf.Entry]) -> Iterator[bytes]:
+    """The entries' bytes from pack ``p`` in order, read by merged ranges; a bad file or
+    manifest is read from another pack, and with none (or a bad chunk) the copy stops
+    (CorruptObjectError) before its index is written."""
+    from fsspec.utils import merge_offset_ranges
+
+    ordered = sorted(entries, key=lambda e: e.offset)
+    if [e.offset for e in ordered] != [e.offset for e in entries]:
+        raise ValueError("entries must be in pack order")
+    _, starts, ends = merge_offset_ranges([p.id] * len(entries), [e.offset for e in entries],
+                                          [e.offset + e.length for e in entries], max_gap=MAX_GAP,
+                                          max_block=MAX_BLOCK, sort=False)
+    i = 0
+    for start, end in zip(starts, ends):
+        assert end is not None
+        data = store.remote.read_range(f"{pf.PACKS}/{p.id}.pack", int(start), int(end))
+        while i < len(entries) and entries[i].offset + entries[i].length <= end:
+            e = entries[i]
+            i += 1
+            chunk = data[e.offset - int(start):e.offset - int(start) + e.length]
+            if e.kind == pf.CHUNK_LIST:
+                yield chunk
+            elif e.kind == pf.CHUNK:
+                if hash_bytes(chunk) != e.ref.oid:
+                    raise CorruptObjectError(str(e.ref.oid), where=f"remote '{store.remote.name}' (pack '{pf.PACKS}/{p.id}.pack')")
+                yield chunk
+            elif good(e.ref, chunk):
+                yield chunk
+            else:
+                yield store.read_object(e.ref, skip={p.id}, first_bad=p.id)

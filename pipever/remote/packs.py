@@ -22,13 +22,14 @@ import time
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pipever import fsutil, yamlio
 from pipever.errors import CorruptObjectError, ManifestError, PvError, RemoteError
 from pipever.objects import manifest as mf
 from pipever.objects.hashing import hash_bytes
 from pipever.objects.odb import ChangedWhileReadingError, ObjectDB, ObjectRef
+from pipever.objects.oid import Oid
 from pipever.remote import packfmt as pf
 
 if TYPE_CHECKING:
@@ -85,6 +86,8 @@ class PackStore:
         self.may_have_loose = True
         self.format: pf.RemoteFormat | None = None
         self._where: dict[ObjectRef, list[pf.Location]] = {}
+        self._chunks: dict[Oid, list[pf.Location]] = {}
+        self._lists: dict[Oid, list[pf.Location]] = {}
         self._loaded = False
         self._lock = threading.RLock()
         self._format_checked = False
@@ -213,22 +216,63 @@ class PackStore:
 
     def _reindex(self) -> None:
         where: dict[ObjectRef, list[pf.Location]] = {}
+        chunks: dict[Oid, list[pf.Location]] = {}
+        lists: dict[Oid, list[pf.Location]] = {}
         # live packs first, newest first; packs marked for deletion last (still readable)
         order = sorted(self.packs.values(), key=lambda p: (p.dropped is not None, -(p.mtime or 0.0), p.id))
         for p in order:
             for e in p.entries:
-                where.setdefault(e.ref, []).append(pf.Location(p.id, e.offset, e.length))
-        self._where = where
+                loc = pf.Location(p.id, e.offset, e.length)
+                if e.kind == pf.CHUNK:
+                    chunks.setdefault(e.ref.oid, []).append(loc)
+                elif e.kind == pf.CHUNK_LIST:
+                    lists.setdefault(e.ref.oid, []).append(loc)
+                else:
+                    where.setdefault(e.ref, []).append(loc)
+        self._where, self._chunks, self._lists = where, chunks, lists
+
+    def _add_entries(self, pid: str, entries: Sequence[pf.Entry]) -> None:
+        with self._lock:
+            for e in entries:
+                loc = pf.Location(pid, e.offset, e.length)
+                if e.kind == pf.CHUNK:
+                    self._chunks.setdefault(e.ref.oid, []).insert(0, loc)
+                elif e.kind == pf.CHUNK_LIST:
+                    self._lists.setdefault(e.ref.oid, []).insert(0, loc)
+                else:
+                    self._where.setdefault(e.ref, []).insert(0, loc)
 
     # -- queries -------------------------------------------------------------------------------
+    def _live(self, locs: Sequence[pf.Location]) -> bool:
+        return any(self.packs[loc.pack].dropped is None for loc in locs)
+
     def has(self, ref: ObjectRef) -> bool:
-        """In a pack that is not marked for deletion."""
+        """In a pack that is not marked for deletion (a big file: its chunk list)."""
         self.load()
-        return any(self.packs[loc.pack].dropped is None for loc in self._where.get(ref, ()))
+        if self._live(self._where.get(ref, ())):
+            return True
+        return not ref.is_dir and self._live(self._lists.get(ref.oid, ()))
+
+    def has_chunk(self, oid: Oid) -> bool:
+        self.load()
+        return self._live(self._chunks.get(oid, ()))
 
     def locations(self, ref: ObjectRef) -> list[pf.Location]:
+        """Where whole copies of ``ref`` are (not chunked ones)."""
         self.load()
         return list(self._where.get(ref, ()))
+
+    def chunk_locations(self, oid: Oid) -> list[pf.Location]:
+        self.load()
+        return list(self._chunks.get(oid, ()))
+
+    def list_locations(self, oid: Oid) -> list[pf.Location]:
+        self.load()
+        return list(self._lists.get(oid, ()))
+
+    def chunked(self, ref: ObjectRef) -> bool:
+        """Stored as a chunk list (and not also whole)."""
+        return not ref.is_dir and not self.locations(ref) and bool(self.list_locations(ref.oid))
 
     def holders(self, ref: ObjectRef) -> list[str]:
         self.load()
@@ -256,8 +300,12 @@ class PackStore:
 
     def write_pack(self, items: Sequence[tuple[ObjectRef, Path, int]]) -> str:
         """Stream ``(ref, cache file, size)`` items into a new pack, then write its index; the
-        pack's id. ChangedWhileReadingError when a file's size is not the one indexed."""
-        entries = pf.layout_entries((ref, size) for ref, _, size in items)
+        pack's id. ChangedWhileReadingError when a file is not what was indexed."""
+        return self.write_items([Item(ref, path, size) for ref, path, size in items])
+
+    def write_items(self, items: Sequence[Item]) -> str:
+        """A new pack of files, manifests, chunks (a range of a file) and chunk lists (bytes)."""
+        entries = pf.layout_entries([(i.ref, i.size) for i in items], [i.kind for i in items])
         index = pf.encode_index(entries)
         pid = pf.index_id(index)
         self.remote.write_stream(f"{pf.PACKS}/{pid}.pack", _stream(items))
@@ -265,16 +313,16 @@ class PackStore:
         self._remember(pid, index)
         with self._lock:
             self.packs[pid] = Pack(pid, entries)
-            for e in entries:
-                self._where.setdefault(e.ref, []).insert(0, pf.Location(pid, e.offset, e.length))
+        self._add_entries(pid, entries)
         return pid
 
-    def write_pack_from(self, items: Sequence[tuple[ObjectRef, int]], chunks: Iterable[bytes]) -> str:
-        """A pack of ``(ref, size)`` items whose bytes ``chunks`` yields in order (repack)."""
-        entries = pf.layout_entries(items)
-        index = pf.encode_index(entries)
+    def write_pack_from(self, entries: Sequence[pf.Entry], chunks: Iterable[bytes]) -> str:
+        """A pack of ``entries`` (their kinds and sizes; offsets are laid out anew) whose bytes
+        ``chunks`` yields in order (repack)."""
+        laid = pf.layout_entries([(e.ref, e.length) for e in entries], [e.kind for e in entries])
+        index = pf.encode_index(laid)
         pid = pf.index_id(index)
-        total = sum(size for _, size in items)
+        total = sum(e.length for e in entries)
 
         def counted() -> Iterator[bytes]:
             n = 0
@@ -288,7 +336,7 @@ class PackStore:
         self.remote.write_file(f"{pf.PACKS}/{pid}.idx", index)
         self._remember(pid, index)
         with self._lock:
-            self.packs[pid] = Pack(pid, entries)
+            self.packs[pid] = Pack(pid, laid)
             self._reindex()
         return pid
 
@@ -393,8 +441,28 @@ class PackStore:
             bad.update(found)
         return bad
 
+    def read_chunk_list(self, oid: Oid) -> list[Any]:
+        """The chunk list of big file ``oid`` from the first pack with a readable one (the
+        file's hash checks it in the end); CorruptObjectError naming the pack otherwise."""
+        from pipever.remote import chunking
+
+        bad = None
+        for loc in self.list_locations(oid):
+            data = self.remote.read_range(f"{pf.PACKS}/{loc.pack}.pack", loc.offset, loc.offset + loc.length)
+            try:
+                return chunking.decode(data)
+            except (chunking.ChunkListError, ValueError):
+                bad = bad or loc.pack
+        raise CorruptObjectError(f"{oid} (its chunk list)",
+                                 where=f"remote '{self.remote.name}' (pack '{pf.PACKS}/{bad}.pack')")
+
     def download_one(self, ref: ObjectRef, odb: ObjectDB) -> bool:
-        """Put ``ref`` into the cache from a pack; False when no pack lists it."""
+        """Put ``ref`` into the cache from a pack (or its chunks); False when no pack lists it."""
+        if self.chunked(ref):
+            from pipever.remote import chunkfetch
+
+            chunkfetch.fetch(self, ref, odb)
+            return True
         if not self.locations(ref):
             return False
         odb.add_bytes(self.read_object(ref), is_dir=ref.is_dir)
@@ -431,19 +499,40 @@ def good(ref: ObjectRef, data: bytes) -> bool:
     return True
 
 
-def _stream(items: Sequence[tuple[ObjectRef, Path, int]], *, buffer: int = 1 << 20) -> Iterator[bytes]:
-    """The files' bytes back to back, in pieces of about ``buffer`` bytes."""
+@dataclass(frozen=True)
+class Item:
+    """One object to put in a pack: ``size`` bytes of ``source`` (a file, from ``offset``; or
+    bytes in memory) that must hash to ``ref``'s oid -- except a chunk list, named by its file."""
+
+    ref: ObjectRef
+    source: Path | bytes
+    size: int
+    offset: int = 0
+    kind: int = pf.FILE
+
+    def __post_init__(self) -> None:
+        if self.ref.is_dir and self.kind == pf.FILE:
+            object.__setattr__(self, "kind", pf.DIR)
+
+
+def _stream(items: Sequence[Item], *, buffer: int = 1 << 20) -> Iterator[bytes]:
+    """The items' bytes back to back, in pieces of about ``buffer`` bytes. What goes into a pack
+    is what its index says: a file that changed (or rotted) since it was hashed stops the pack
+    before its index is written."""
     pending: list[bytes] = []
     held = 0
-    for ref, path, size in items:
-        with open(path, "rb") as f:
-            data = f.read(size + 1)
-        # what goes into a pack is what its index says: a file that changed (or rotted) since
-        # it was hashed stops the pack before its index is written
-        if len(data) != size or hash_bytes(data) != ref.oid:
-            raise ChangedWhileReadingError(str(path))
+    for item in items:
+        if isinstance(item.source, bytes):
+            data = item.source
+        else:
+            with open(item.source, "rb") as f:
+                if item.offset:
+                    f.seek(item.offset)
+                data = f.read(item.size + (0 if item.kind == pf.CHUNK else 1))
+        if len(data) != item.size or (item.kind != pf.CHUNK_LIST and hash_bytes(data) != item.ref.oid):
+            raise ChangedWhileReadingError(str(item.source) if not isinstance(item.source, bytes) else str(item.ref.oid))
         pending.append(data)
-        held += size
+        held += item.size
         if held >= buffer:
             yield b"".join(pending)
             pending, held = [], 0

@@ -17,9 +17,10 @@ import os
 import threading
 from collections.abc import Collection, Mapping
 
-from pipever.errors import PvError
+from pipever.errors import PvError, RemoteError
 from pipever.objects.odb import ObjectDB, ObjectRef
-from pipever.remote import packfmt, packs
+from pipever.objects.oid import Oid
+from pipever.remote import chunkfetch, chunking, packfmt, packs
 from pipever.remote.base import Remote
 from pipever.remote.transfer import Advance, Outcome, run, split_ready
 
@@ -66,6 +67,16 @@ def upload(
         outcome.not_attempted.extend(r for group in res.not_attempted for r, _ in group)
 
     record(run(plain, put_pack, jobs=min(jobs, PACK_JOBS), translate=remote.error))
+    if big_files and outcome.fatal is None and chunking.available():
+        lists = _put_chunks(remote, odb, big_files, outcome, jobs)
+        list_groups = packfmt.group_into_packs([(r, len(data)) for r, data in lists], remote.pack_size)
+        by_ref = dict(lists)
+
+        def put_lists(group: list[tuple[ObjectRef, int]]) -> None:
+            remote.packs.write_items([packs.Item(r, by_ref[r], n, kind=packfmt.CHUNK_LIST) for r, n in group])
+
+        record(run(list_groups, put_lists, jobs=1, translate=remote.error))
+        big_files = []
     if big_files and outcome.fatal is None:
         loose = run(big_files, lambda r: remote.upload(r, odb.path(r.oid)), jobs=jobs, translate=remote.error,
                     advance=advance)
@@ -99,6 +110,46 @@ def upload(
         with contextlib.suppress(PvError, OSError):
             remote.packs.publish_index_list()
     return outcome
+
+
+def _put_chunks(remote: Remote, odb: ObjectDB, files: list[ObjectRef], outcome: Outcome[ObjectRef],
+                jobs: int) -> list[tuple[ObjectRef, bytes]]:
+    """Cut big files into chunks and put the chunks the remote lacks into packs; the chunk lists
+    of the files whose chunks are all stored (the others go to ``outcome.failed``)."""
+    store = remote.packs
+    params = (store.format or packfmt.RemoteFormat()).chunking
+    local = chunkfetch.local_chunks(store, odb)
+    lists: dict[ObjectRef, list[chunking.Chunk]] = {}
+    items: list[packs.Item] = []
+    queued: dict[Oid, ObjectRef] = {}  # chunk -> the file it is taken from
+    for ref in files:
+        path = odb.path(ref.oid)
+        try:
+            chunks = local.chunks_of(ref.oid, path, params)
+        except OSError as exc:
+            outcome.failed.append((ref, remote.error(exc)))
+            continue
+        lists[ref] = chunks
+        for c in chunks:
+            if c.oid not in queued and not store.has_chunk(c.oid):
+                queued[c.oid] = ref
+                items.append(packs.Item(ObjectRef(c.oid, False), path, c.length, c.offset, packfmt.CHUNK))
+    groups = packfmt.group_into_packs([(i.ref, i.size) for i in items], remote.pack_size)
+    grouped: list[list[packs.Item]] = []
+    at = 0
+    for g in groups:
+        grouped.append(items[at:at + len(g)])
+        at += len(g)
+    res = run(grouped, remote.packs.write_items, jobs=min(jobs, PACK_JOBS), translate=remote.error)
+    failed_files: dict[ObjectRef, PvError] = {}
+    for group, err in res.failed:
+        for item in group:
+            failed_files.setdefault(queued[item.ref.oid], err)
+    for group in res.not_attempted:
+        for item in group:
+            failed_files.setdefault(queued[item.ref.oid], RemoteError("not attempted after an earlier error"))
+    outcome.failed += list(failed_files.items())
+    return [(ref, chunking.encode(chunks)) for ref, chunks in lists.items() if ref not in failed_files]
 
 
 def download(

@@ -153,9 +153,15 @@ def download(
     known = sizes or {}
     store = remote.packs
     packed = [r for r in refs if store.locations(r)]
-    loose = sorted(set(refs) - set(packed), key=_order)
+    chunked = sorted((r for r in refs if r not in set(packed) and store.chunked(r)), key=_order)
+    loose = sorted(set(refs) - set(packed) - set(chunked), key=_order)
     outcome = run(loose, lambda r: remote.download_loose(r, odb, size=known.get(r)), jobs=jobs,
                   translate=remote.error, advance=advance)
+    if chunked:  # one file at a time: each reads its missing chunks concurrently
+        more = run(chunked, lambda r: store.download_one(r, odb), jobs=1, translate=remote.error, advance=advance)
+        outcome.done += more.done
+        outcome.failed += more.failed
+        outcome.not_attempted += more.not_attempted
     if packed:
         from pipever.remote import packtransfer
 

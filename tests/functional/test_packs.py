@@ -77,7 +77,7 @@ def test_packed_push_writes_packs_indexes_and_the_format(pv_repo: Path, pv, pack
     assert _tree(clone, "data") == _tree(pv_repo, "data")
 
 
-def test_objects_at_the_threshold_stay_loose_and_old_loose_remotes_keep_working(
+def test_objects_at_the_threshold_are_chunked_and_old_loose_remotes_keep_working(
     pv_repo: Path, pv, packed_remote: RemoteCase,
 ) -> None:
     remote = packed_remote
@@ -88,17 +88,21 @@ def test_objects_at_the_threshold_stay_loose_and_old_loose_remotes_keep_working(
     assert hash_bytes(b"old" * 100).relpath() in remote.objects()
     pv.ok("remote", "modify", "storage", "layout", "packed")
     pv.ok("remote", "modify", "storage", "pack_threshold", "1KiB")
-    gen({"big.bin": b"B" * 1024, "small.txt": "small"})
+    big = random.Random(12).randbytes(300_000)
+    gen({"big.bin": big, "small.txt": "small"})
     pv.ok("add", "big.bin", "small.txt")
     git("add", "-A")
     git_commit("more")
     assert pv.ok("push").stdout.strip().splitlines()[-1] == "2 files pushed"
     objects = remote.objects()
-    assert hash_bytes(b"B" * 1024).relpath() in objects  # >= threshold: loose
-    assert hash_bytes(b"small").relpath() not in objects and hash_bytes(b"small").relpath() in remote.stored()
+    assert not any(o.startswith("blake3/") for o in objects - {hash_bytes(b"old" * 100).relpath()})
+    assert {hash_bytes(big).relpath(), hash_bytes(b"small").relpath()} <= remote.stored()
+    chunks = [e for entries in remote._indexes().values() for e in entries if e.kind == packfmt.CHUNK]
+    assert 2 <= len(chunks) <= 300_000 // (16 << 10) and sum(e.length for e in chunks) == len(big)
+    assert remote.unsound() == []
     clone = _clone(pv_repo, remote, pv)
     assert "3 files fetched" in pv.ok("pull", cwd=clone).stdout
-    assert (clone / "old.bin").read_bytes() == b"old" * 100 and (clone / "big.bin").read_bytes() == b"B" * 1024
+    assert (clone / "old.bin").read_bytes() == b"old" * 100 and (clone / "big.bin").read_bytes() == big
     assert pv.ok("status", "-c", cwd=clone).stdout == "Cache and remote 'storage' are in sync.\n"
 
 
