@@ -124,8 +124,13 @@ def _check_remote(repo: Repo, rem: Remote, result: FsckResult, *, repair: bool) 
     result.remote_missing = sorted(str(r.oid) for r in needed - present)
     packed = {r for r in present if rem.packs.locations(r)}
     bad = set(rem.packs.verify(packed))  # packs: merged range reads
+    chunked = {r for r in present - packed if rem.packs.chunked(r)}
+    if chunked:
+        from pipever.remote import chunkfetch
+
+        bad |= {r for r in chunked if chunkfetch.verify(rem.packs, r) is not None}
     result.remote_checked = len(present)
-    for ref in sorted(present - packed, key=lambda r: r.oid.hex):
+    for ref in sorted(present - packed - chunked, key=lambda r: r.oid.hex):
         if hash_bytes(rem.read_loose(ref)) != ref.oid:
             bad.add(ref)
     result.remote_corrupt = sorted(str(r.oid) for r in bad)
@@ -139,6 +144,7 @@ def _check_remote(repo: Repo, rem: Remote, result: FsckResult, *, repair: bool) 
     files = [r for r in good if not r.is_dir]
     manifests = {r: [] for r in good if r.is_dir}
     if rem.packed:
+        rem.packs.resend_chunks = True  # a bad chunk may be what made a chunked file bad
         outcome = transfer.upload(rem, repo.odb, files, manifests, present=(), jobs=rem.jobs)
         done = set(outcome.done)
     else:

@@ -123,3 +123,15 @@ def _other_copy(store: PackStore, oid: Oid, bad: str) -> bytes:
         if hash_bytes(data) == oid:
             return data
     raise CorruptObjectError(f"{oid} (a chunk)", where=f"remote '{store.remote.name}' (pack '{pf.PACKS}/{bad}.pack')")
+
+
+def verify(store: PackStore, ref: ObjectRef) -> str | None:
+    """Check a chunked file on the remote: its chunk list reads and every chunk it names hashes
+    to its oid (read by merged ranges, a window at a time); what is wrong, or None."""
+    try:
+        chunks = store.read_chunk_list(ref.oid)
+        for window in chunking.iter_windows(chunks, WINDOW):
+            _download(store, window)
+    except CorruptObjectError as exc:
+        return exc.message
+    return None

@@ -91,6 +91,7 @@ class PackStore:
         self._loaded = False
         self._lock = threading.RLock()
         self._format_checked = False
+        self.resend_chunks = False  # repair: upload every chunk again, even ones the remote lists
 
     @property
     def listable(self) -> bool:

@@ -131,7 +131,7 @@ def _put_chunks(remote: Remote, odb: ObjectDB, files: list[ObjectRef], outcome: 
             continue
         lists[ref] = chunks
         for c in chunks:
-            if c.oid not in queued and not store.has_chunk(c.oid):
+            if c.oid not in queued and (store.resend_chunks or not store.has_chunk(c.oid)):
                 queued[c.oid] = ref
                 items.append(packs.Item(ObjectRef(c.oid, False), path, c.length, c.offset, packfmt.CHUNK))
     groups = packfmt.group_into_packs([(i.ref, i.size) for i in items], remote.pack_size)
