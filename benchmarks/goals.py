@@ -11,6 +11,7 @@ class Kind(Enum):
     LIMIT = "limit"  # pv median / physical lower bound
     SECONDS = "seconds"  # pv median, absolute
     RSS = "rss"  # pv peak RSS over all repetitions, MiB
+    PERCENT = "percent"  # pv median, a percentage (W13: remote growth per new version)
     REQUESTS = "requests"  # HTTP requests pv sent to the S3 server (the most of any run)
 
 
@@ -27,6 +28,8 @@ class Goal:
             return f"≤{self.bound:g}× limit"
         if self.kind is Kind.SECONDS:
             return f"≤{self.bound:g} s"
+        if self.kind is Kind.PERCENT:
+            return f"≤{self.bound:g}%"
         if self.kind is Kind.REQUESTS:
             return f"≤{self.bound:g} requests"
         return f"RSS <{self.bound:g} MiB"
@@ -78,6 +81,10 @@ GOALS: dict[str, tuple[Goal, ...]] = {
     "W7-incr": (_requests(10), RSS_BULK),
     "W8-local": (_dvc(0.3), RSS_BULK),
     "W8-s3": (_dvc(0.1), _requests(60), RSS_BULK),
+    # issue 15 (chunks): remote growth per new version, % of the file
+    "W13-overwrite": (_dvc(0.15), Goal(Kind.PERCENT, 15)),
+    "W13-insert": (_dvc(0.02), Goal(Kind.PERCENT, 2)),
+    "W13-append": (_dvc(0.03), Goal(Kind.PERCENT, 3)),
     "W9-full": (Goal(Kind.LIMIT, 1.2),),
     "W10-first": (_dvc(0.3),),
     "W10-noop": (_dvc(0.3),),
@@ -92,6 +99,7 @@ def check(goal: Goal, figures: Figures) -> Check:
         Kind.DVC_RATIO: figures.ratio,
         Kind.LIMIT: figures.multiple,
         Kind.SECONDS: figures.pv,
+        Kind.PERCENT: figures.pv,
         Kind.RSS: figures.pv_rss_mb,
         Kind.REQUESTS: figures.pv_requests,
     }[goal.kind]

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from benchmarks import footprint, pipelines, workloads
+from benchmarks import dedup, footprint, pipelines, workloads
 from benchmarks.limits import Limits, lower_bounds, measure_limits
 from benchmarks.report import to_json, to_markdown
 from benchmarks.rows import Row, build_rows
@@ -28,6 +28,7 @@ ALL_SCENARIOS: tuple[Scenario, ...] = (
     *pipelines.SCENARIOS,
     *workloads.SCENARIOS[4:],
     *footprint.SCENARIOS,
+    *dedup.SCENARIOS,
 )
 
 

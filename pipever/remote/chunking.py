@@ -65,7 +65,7 @@ def _chunker(params: Chunking) -> Any:
     if not compiled() and not _warned.is_set():
         _warned.set()
         warnings.warn("pyfastcdc runs without its compiled extension: chunking big files is slow "
-                      "(reinstall pyfastcdc for this Python; 'pv doctor' shows it)", RuntimeWarning, stacklevel=3)
+                      "(reinstall pyfastcdc for this Python)", RuntimeWarning, stacklevel=3)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         from pyfastcdc import FastCDC
