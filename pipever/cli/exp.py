@@ -1,5 +1,5 @@
 """``pv exp``: run experiments without touching the branch, table them, apply, branch, remove,
-share. Thin commands over ``pipever.ops.exp_*``, imported inside each command."""
+share. Thin commands over ``pipever.commands.experiments``, imported inside each command."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from pipever.cli import context, render
 
 if TYPE_CHECKING:
     from pipever.cli.pipeline import StageLines
-    from pipever.ops.exp_refs import TransferResult
-    from pipever.ops.repro import Outcome
+    from pipever.commands.experiments.exp_refs import TransferResult
+    from pipever.commands.pipeline.repro import Outcome
 
 SET_HELP = "Change a param for this run: FILE:KEY=VALUE, or KEY=VALUE for params.yaml (repeatable)."
 PV_REMOTE_HELP = "pv remote for the data (default: the default remote)."
@@ -30,6 +30,13 @@ def register(app: typer.Typer) -> None:
     exp.command("push", help="Push experiments to a Git remote, and their data to the pv remote.")(push)
     exp.command("pull", help="Fetch experiments from a Git remote, and their data from the pv remote.")(pull)
     app.add_typer(exp, name="exp")
+    queue = typer.Typer(help="Run and manage queued experiments ('pv exp run --queue').", no_args_is_help=True)
+    queue.command("start", help="Run the queued experiments (as 'pv exp run --run-all').")(queue_start)
+    queue.command("status", help="Queued, running and finished experiments.")(queue_status)
+    queue.command("logs", help="The output of an experiment 'pv queue start' ran or is running.")(queue_logs)
+    queue.command("kill", help="Stop an experiment 'pv queue start' is running.")(queue_kill)
+    queue.command("remove", help="Take experiments off the queue (and forget finished ones).")(queue_remove)
+    app.add_typer(queue, name="queue")
 
 
 class _Named:
@@ -55,37 +62,92 @@ class _Named:
 def run(
     set_params: Optional[List[str]] = typer.Option(None, "-S", "--set-param", help=SET_HELP),
     name: Optional[str] = typer.Option(None, "-n", "--name", help="Name of the experiment (default: made up)."),
-    queue: bool = typer.Option(False, "--queue", help="Only add the run to the queue (see --run-all)."),
-    run_all: bool = typer.Option(False, "--run-all", help="Run every queued experiment."),
-    jobs: int = typer.Option(1, "-j", "--jobs", min=0, help="Parallel stages; with --run-all, experiments at once (0: one per CPU)."),
+    queue: bool = typer.Option(False, "--queue", help="Only add the run to the queue (see 'pv queue start')."),
+    run_all: bool = typer.Option(False, "--run-all", help="Run every queued experiment (as 'pv queue start')."),
+    jobs: Optional[int] = typer.Option(None, "-j", "--jobs", min=0, help="Parallel stages; with --run-all, experiments at once (0: one per CPU)."),
+    executor: Optional[str] = typer.Option(None, "--executor", metavar="ADDRESS", help="Run the stages on the Dask scheduler at ADDRESS, or 'local'."),
 ) -> None:
     from pipever.cli.pipeline import StageLines
-    from pipever.ops import exp_run as ops
+    from pipever.commands.experiments import exp_run as ops
 
-    if jobs < 0:
+    if jobs is not None and jobs < 0:
         raise typer.BadParameter("-j must be 0 or more")
     if run_all and (queue or set_params or name):
         raise typer.BadParameter("--run-all takes no -S, -n or --queue")
-    jobs = jobs or os.cpu_count() or 1
     repo = context.repo()
     if run_all:
-        lines = StageLines(prefix=True)
-        res = ops.run_all(repo, jobs=jobs, reporter_for=lambda n: _Named(lines, n))
-        for done in res.done:
-            render.out(f"Experiment '{done.name}' saved as refs/exps/{done.name} ({done.sha[:7]})")
-        if not res.done and not res.failed:
-            render.out("No experiments are queued.")
-        error = res.error()
-        if error is not None:
-            raise error
+        _start(1 if jobs is None else jobs or os.cpu_count() or 1, executor)
         return
-    out = ops.exp_run(repo, overrides=set_params or [], name=name, jobs=jobs, queue=queue,
-                      reporter=StageLines(prefix=jobs > 1))
+    out = ops.exp_run(repo, overrides=set_params or [], name=name, queue=queue, executor=executor,
+                      jobs=jobs if jobs is None else jobs or os.cpu_count() or 1,
+                      reporter=StageLines(prefix=(jobs or 1) > 1 or executor not in (None, "local")))
     if isinstance(out, ops.QueuedResult):
-        render.out(f"Queued experiment '{out.spec.name}'; run it with 'pv exp run --run-all'")
+        render.out(f"Queued experiment '{out.spec.name}'; run it with 'pv queue start'")
         return
     render.out(f"Experiment '{out.name}' saved as refs/exps/{out.name} ({out.sha[:7]}, based on {out.baseline[:7]})")
     render.out(f"Compare with 'pv exp show'; bring it into the workspace with 'pv exp apply {out.name}'")
+
+
+def _start(jobs: int, executor: str | None) -> None:
+    from pipever.cli.pipeline import StageLines
+    from pipever.commands.experiments import exp_run as ops
+
+    lines = StageLines(prefix=True)
+    res = ops.run_all(context.repo(), jobs=jobs, reporter_for=lambda n: _Named(lines, n), executor=executor)
+    for done in res.done:
+        render.out(f"Experiment '{done.name}' saved as refs/exps/{done.name} ({done.sha[:7]})")
+    if not res.done and not res.failed:
+        render.out("No experiments are queued.")
+    error = res.error()
+    if error is not None:
+        raise error
+
+
+def queue_start(
+    jobs: int = typer.Option(1, "-j", "--jobs", min=0, help="Experiments at once (0: one per CPU)."),
+    executor: Optional[str] = typer.Option(None, "--executor", metavar="ADDRESS", help="Run their stages on the Dask scheduler at ADDRESS."),
+) -> None:
+    _start(jobs or os.cpu_count() or 1, executor)
+
+
+def queue_status(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    from pipever.commands.experiments import queue as q
+
+    rows = q.status(context.repo()).rows
+    if as_json:
+        render.json_out([{"name": r.name, "status": r.status, "detail": r.detail} for r in rows])
+        return
+    if not rows:
+        render.out("No experiments are queued.")
+        return
+    width = max(len(r.name) for r in rows)
+    for r in rows:
+        render.out(f"{r.name:<{width}}  {r.status:<11}  {r.detail}".rstrip())
+
+
+def queue_logs(name: str = typer.Argument(..., help="Experiment name.")) -> None:
+    from pipever.commands.experiments import queue as q
+
+    render.out(q.logs(context.repo(), name).rstrip("\n"))
+
+
+def queue_kill(name: str = typer.Argument(..., help="Experiment name.")) -> None:
+    from pipever.commands.experiments import queue as q
+
+    q.kill(context.repo(), name)
+    render.out(f"Asked 'pv queue start' to stop experiment '{name}'")
+
+
+def queue_remove(
+    names: Optional[List[str]] = typer.Argument(None, help="Experiment names."),
+    remove_all: bool = typer.Option(False, "--all", help="Every queued and finished experiment."),
+) -> None:
+    from pipever.commands.experiments import queue as q
+
+    if not names and not remove_all:
+        raise typer.BadParameter("name experiments to remove, or use --all")
+    removed = q.remove(context.repo(), names or [], remove_all=remove_all)
+    render.out(f"Removed {len(removed)} experiment(s) from the queue" + (f": {', '.join(removed)}" if removed else ""))
 
 
 def show(
@@ -94,7 +156,7 @@ def show(
     precision: int = typer.Option(5, "--precision", min=0, help="Round numbers to this many decimals in tables."),
 ) -> None:
     from pipever.compare.exptable import exp_table
-    from pipever.ops.exp_show import exp_show
+    from pipever.commands.experiments.exp_show import exp_show
 
     res = exp_show(context.repo())
     if as_json:
@@ -111,7 +173,7 @@ def apply(
     name: str = typer.Argument(..., help="Experiment name."),
     force: bool = typer.Option(False, "-f", "--force", help="Overwrite uncommitted changes and data not in the cache."),
 ) -> None:
-    from pipever.ops.exp_apply import exp_apply
+    from pipever.commands.experiments.exp_apply import exp_apply
 
     res = exp_apply(context.repo(), name, force=force)
     co = res.checkout
@@ -127,7 +189,7 @@ def branch(
     name: str = typer.Argument(..., help="Experiment name."),
     branch_name: str = typer.Argument(..., metavar="BRANCH", help="New branch name."),
 ) -> None:
-    from pipever.ops.exp_refs import branch as do_branch
+    from pipever.commands.experiments.exp_refs import branch as do_branch
 
     exp = do_branch(context.repo(), name, branch_name)
     render.out(f"Created branch '{branch_name}' at experiment '{exp.name}' ({exp.sha[:7]})")
@@ -138,7 +200,7 @@ def remove(
     remove_all: bool = typer.Option(False, "-A", "--all", help="Every experiment (not the queued ones)."),
     queued: bool = typer.Option(False, "--queue", help="Every queued run."),
 ) -> None:
-    from pipever.ops.exp_refs import remove as do_remove
+    from pipever.commands.experiments.exp_refs import remove as do_remove
 
     if not names and not remove_all and not queued:
         raise typer.BadParameter("name an experiment, or use --all / --queue")
@@ -163,7 +225,7 @@ def push(
     pv_remote: Optional[str] = typer.Option(None, "-r", "--remote", help=PV_REMOTE_HELP),
     jobs: Optional[int] = typer.Option(None, "-j", "--jobs", min=0, help="Parallel transfers."),
 ) -> None:
-    from pipever.ops.exp_refs import push as do_push
+    from pipever.commands.experiments.exp_refs import push as do_push
 
     _transferred(do_push(context.repo(), remote, names, pv_remote=pv_remote, jobs=jobs), "pushed to", remote)
 
@@ -174,6 +236,6 @@ def pull(
     pv_remote: Optional[str] = typer.Option(None, "-r", "--remote", help=PV_REMOTE_HELP),
     jobs: Optional[int] = typer.Option(None, "-j", "--jobs", min=0, help="Parallel transfers."),
 ) -> None:
-    from pipever.ops.exp_refs import pull as do_pull
+    from pipever.commands.experiments.exp_refs import pull as do_pull
 
     _transferred(do_pull(context.repo(), remote, names, pv_remote=pv_remote, jobs=jobs), "fetched from", remote)

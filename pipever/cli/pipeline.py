@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING, Any, List, Optional
 import typer
 
 from pipever.cli import context, render
-from pipever.ops.progress import NO_PROGRESS
+from pipever.services.progress import NO_PROGRESS
 
 if TYPE_CHECKING:
-    from pipever.ops.repro import Outcome, ReproResult
+    from pipever.commands.pipeline.repro import Outcome, ReproResult
 
 
 def register(app: typer.Typer) -> None:
@@ -70,7 +70,7 @@ class StageLines:
         self._say(name, text, stderr=stderr)
 
     def finished(self, name: str, outcome: Outcome, detail: str | None) -> None:
-        from pipever.ops.repro import Outcome
+        from pipever.commands.pipeline.repro import Outcome
 
         if self._progress is not None:
             self._progress.advance(self._task)
@@ -109,28 +109,32 @@ def repro(
     single: bool = typer.Option(False, "-s", "--single-item", help="Only the targets, not what they depend on."),
     downstream: bool = typer.Option(False, "--downstream", help="The targets and the stages that depend on them."),
     dry: bool = typer.Option(False, "--dry", help="Only print what would run."),
-    jobs: int = typer.Option(1, "-j", "--jobs", min=0, help="Run up to N independent stages at once (0: one per CPU)."),
+    jobs: Optional[int] = typer.Option(None, "-j", "--jobs", min=0, help="Run up to N independent stages at once (0: one per CPU; default 1, on a cluster as many as it has threads)."),
     keep_going: bool = typer.Option(False, "-k", "--keep-going", help="After a failure, go on with independent stages."),
     pull: bool = typer.Option(False, "--pull", help="Fetch missing deps and outputs from the remote first."),
     allow_missing: bool = typer.Option(False, "--allow-missing", help="Skip stages whose only change is missing data."),
     no_run_cache: bool = typer.Option(False, "--no-run-cache", help="Run commands even if the run cache has their results."),
+    executor: Optional[str] = typer.Option(None, "--executor", metavar="ADDRESS", help="Run stages on the Dask scheduler at ADDRESS (tcp://host:8786), or 'local'."),
+    no_download: bool = typer.Option(False, "--no-download", help="With --executor: leave the outputs on the remote."),
     quiet: bool = typer.Option(False, "-q", "--quiet", help="Only errors and the commands' stderr."),
 ) -> None:
     context.STATE.quiet |= quiet
-    from pipever.ops.repro import repro as do_repro
+    from pipever.commands.pipeline.repro import repro as do_repro
 
-    if jobs < 0:
+    if jobs is not None and jobs < 0:
         raise typer.BadParameter("-j must be 0 or more")
-    jobs = jobs or os.cpu_count() or 1
-    lines = StageLines(prefix=jobs > 1, bar=not dry and render.progress() is not NO_PROGRESS)
+    parallel = executor not in (None, "local") or (jobs is not None and (jobs or os.cpu_count() or 1) > 1)
+    lines = StageLines(prefix=parallel, bar=not dry and render.progress() is not NO_PROGRESS)
     try:
         res = do_repro(
             context.repo(), targets or [], force=force, single=single, downstream=downstream, dry=dry, jobs=jobs,
             keep_going=keep_going, pull=pull, allow_missing=allow_missing, run_cache=not no_run_cache,
-            reporter=lines,
+            reporter=lines, executor=executor, download=not no_download,
         )
     finally:
         lines.close()
+    for warning in res.warnings:
+        render.warn(warning)
     _summary(res, dry=dry)
 
 
@@ -156,7 +160,7 @@ def stage_add(
     force: bool = typer.Option(False, "-f", "--force", help="Overwrite a stage of the same name."),
     run: bool = typer.Option(False, "--run", help="Run the stage at once."),
 ) -> None:
-    from pipever.ops.stage_edit import StageSpec, add_stage
+    from pipever.commands.pipeline.stage_edit import StageSpec, add_stage
 
     cmd = command[0] if len(command) == 1 else " ".join(_quote(a) for a in command)
     spec = StageSpec(name=name, cmd=cmd, deps=tuple(deps), outs=tuple(outs), outs_no_cache=tuple(outs_no_cache),
@@ -166,7 +170,7 @@ def stage_add(
     staged = add_stage(repo, spec, force=force)
     render.out(f"Added stage '{name}' to pv.yaml")
     if run:
-        from pipever.ops.repro import repro as do_repro
+        from pipever.commands.pipeline.repro import repro as do_repro
 
         res = do_repro(repo, [name], single=True, reporter=StageLines(prefix=False))
         staged = sorted(set(staged) | set(res.staged))
@@ -177,7 +181,7 @@ def stage_add(
 
 
 def stage_list(as_json: bool = typer.Option(False, "--json", help="Print one JSON document.")) -> None:
-    from pipever.ops.stage_edit import list_stages
+    from pipever.commands.pipeline.stage_edit import list_stages
 
     stages = list_stages(context.repo())
     if as_json:
@@ -198,7 +202,7 @@ def dag(
 ) -> None:
     if dot + mermaid + md > 1:
         raise typer.BadParameter("choose one of --dot, --mermaid, --md")
-    from pipever.ops.dag import dag as do_dag
+    from pipever.commands.pipeline.dag import dag as do_dag
     from pipever.pipeline.dagview import Format, render as draw
 
     fmt = Format.DOT if dot else Format.MERMAID if mermaid else Format.MD if md else Format.ASCII
@@ -216,7 +220,7 @@ def unfreeze(names: List[str] = typer.Argument(..., metavar="STAGE...", help="St
 
 
 def _set_frozen(names: list[str], frozen: bool) -> None:
-    from pipever.ops.stage_edit import set_frozen
+    from pipever.commands.pipeline.stage_edit import set_frozen
 
     staged = set_frozen(context.repo(), names, frozen)
     verb = "Froze" if frozen else "Unfroze"

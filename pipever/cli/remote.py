@@ -40,7 +40,7 @@ def add(
     local: bool = typer.Option(False, "--local", help=LOCAL_HELP),
     force: bool = typer.Option(False, "-f", "--force", help="Overwrite a remote of the same name."),
 ) -> None:
-    from pipever.ops.remote import remote_add
+    from pipever.commands.remotes.remote import remote_add
 
     remote_add(context.repo(), name, url, default=default_, local=local, force=force)
     if default_:
@@ -56,7 +56,7 @@ def modify(
     unset: bool = typer.Option(False, "-u", "--unset", help="Remove the option."),
     local: bool = typer.Option(False, "--local", help=LOCAL_HELP),
 ) -> None:
-    from pipever.ops.remote import remote_modify
+    from pipever.commands.remotes.remote import remote_modify
 
     remote_modify(context.repo(), name, option, value, unset=unset, local=local)
 
@@ -65,14 +65,14 @@ def remove(
     name: str = typer.Argument(..., help="Remote name."),
     local: bool = typer.Option(False, "--local", help="Only from .pv/config.local.yaml."),
 ) -> None:
-    from pipever.ops.remote import remote_remove
+    from pipever.commands.remotes.remote import remote_remove
 
     levels = remote_remove(context.repo(), name, local=True if local else None)
     render.out(f"Remote '{name}' removed from the {' and '.join(levels)} config.")
 
 
 def list_(as_json: bool = typer.Option(False, "--json", help="Print one JSON document.")) -> None:
-    from pipever.ops.remote import remote_list
+    from pipever.commands.remotes.remote import remote_list
 
     infos = remote_list(context.repo())
     if as_json:
@@ -89,7 +89,7 @@ def default(
     unset: bool = typer.Option(False, "-u", "--unset", help="Clear the default."),
     local: bool = typer.Option(False, "--local", help=LOCAL_HELP),
 ) -> int:
-    from pipever.ops.remote import remote_default
+    from pipever.commands.remotes.remote import remote_default
 
     current = remote_default(context.repo(), name, unset=unset, local=local)
     if name is None and not unset:
@@ -129,6 +129,18 @@ def _missing(missing: dict[str, list[str]], *, verb: str) -> None:
     )
 
 
+def _runs_summary(res: object, verb: str, why_skipped: str) -> None:
+    from pipever.commands.remotes.run_cache import RunCacheTransfer
+
+    assert isinstance(res, RunCacheTransfer)
+    _warn(res.warnings)
+    n = res.entries
+    text = f"{n} run-cache entr{'y' if n == 1 else 'ies'} {verb}" if n else "Run cache is up to date."
+    if res.skipped:
+        text += f" ({res.skipped} left out: {why_skipped})"
+    render.out(text)
+
+
 def push(
     targets: Optional[List[str]] = typer.Argument(None, help=TARGETS_HELP),
     remote: Optional[str] = typer.Option(None, "-r", "--remote", help="Remote to push to (default: each out's, or the default)."),
@@ -136,10 +148,11 @@ def push(
     all_branches: bool = typer.Option(False, "-a", "--all-branches", help="Also the data of every branch."),
     all_tags: bool = typer.Option(False, "-T", "--all-tags", help="Also the data of every tag."),
     all_commits: bool = typer.Option(False, "-A", "--all-commits", help="Also the data of every commit."),
+    run_cache: bool = typer.Option(False, "--run-cache", help="Also the run-cache entries and the outputs they name."),
     quiet: bool = typer.Option(False, "-q", "--quiet", help="Errors only."),
 ) -> None:
     context.STATE.quiet |= quiet
-    from pipever.ops.push import push as do_push
+    from pipever.commands.remotes.push import push as do_push
 
     res = do_push(context.repo(), targets or [], remote=remote, jobs=jobs or None, all_branches=all_branches,
                   all_tags=all_tags, all_commits=all_commits, progress=render.progress())
@@ -147,6 +160,11 @@ def push(
     if res.pushed or not res.missing:  # "up to date" would be wrong when some could not be pushed
         render.out(f"{_plural(res.pushed)} pushed" if res.pushed else "Everything is up to date.")
     _missing(res.missing, verb="push")
+    if run_cache:
+        from pipever.commands.remotes.run_cache import push_runs
+
+        _runs_summary(push_runs(context.repo(), remote=remote, jobs=jobs or None, progress=render.progress()),
+                      "pushed", "their outputs are not in the cache")
 
 
 def fetch(
@@ -159,7 +177,7 @@ def fetch(
     quiet: bool = typer.Option(False, "-q", "--quiet", help="Errors only."),
 ) -> None:
     context.STATE.quiet |= quiet
-    from pipever.ops.fetch import fetch as do_fetch
+    from pipever.commands.remotes.fetch import fetch as do_fetch
 
     res = do_fetch(context.repo(), targets or [], remote=remote, jobs=jobs or None, all_branches=all_branches,
                    all_tags=all_tags, all_commits=all_commits, progress=render.progress())
@@ -177,13 +195,19 @@ def pull(
     all_tags: bool = typer.Option(False, "-T", "--all-tags", help="Also fetch the data of every tag."),
     all_commits: bool = typer.Option(False, "-A", "--all-commits", help="Also fetch the data of every commit."),
     force: bool = typer.Option(False, "-f", "--force", help="Overwrite workspace changes that are not in the cache."),
+    run_cache: bool = typer.Option(False, "--run-cache", help="Also the run-cache entries and the outputs they name."),
     quiet: bool = typer.Option(False, "-q", "--quiet", help="Errors only."),
 ) -> None:
     context.STATE.quiet |= quiet
     from pipever.errors import PvError
-    from pipever.ops.pull import pull as do_pull
+    from pipever.commands.remotes.pull import pull as do_pull
 
     repo: Repo = context.repo()
+    if run_cache:
+        from pipever.commands.remotes.run_cache import pull_runs
+
+        _runs_summary(pull_runs(repo, remote=remote, jobs=jobs or None, progress=render.progress()),
+                      "fetched", "their outputs are not on the remote")
     res = do_pull(repo, targets or [], remote=remote, jobs=jobs or None, all_branches=all_branches,
                   all_tags=all_tags, all_commits=all_commits, force=force, progress=render.progress())
     _warn(res.fetch.warnings)
