@@ -16,7 +16,8 @@ CASES = ("W13-overwrite", "W13-insert", "W13-append")
 
 
 def _binary(size: int) -> bytes:
-    return random.Random(13).randbytes(size)
+    rng = random.Random(13)  # randbytes takes at most 256 MiB at once
+    return b"".join(rng.randbytes(min(16 << 20, size - at)) for at in range(0, size, 16 << 20))
 
 
 def _csv(size: int) -> bytes:
