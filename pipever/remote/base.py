@@ -341,8 +341,9 @@ class Remote:
             try:
                 entries = self.fs.ls(self.file_path(rel).rstrip("/") or "/", detail=True)
             except (FileNotFoundError, NotADirectoryError) as exc:
-                if "bucket" in str(exc).lower():
-                    raise self._listing_error(exc) from exc
+                text = str(exc).lower()
+                if "bucket does not exist" in text or "nosuchbucket" in text:  # not a missing prefix
+                    raise self.error(exc) from exc
                 return {}
         out: dict[str, float | None] = {}
         for e in entries:

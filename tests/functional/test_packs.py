@@ -511,3 +511,17 @@ def test_a_corrupt_chunk_is_named_and_nothing_is_kept(pv_repo: Path, pv, packed_
     pv.ok("fsck", "-r", "storage", "--repair")  # a new chunk list and chunks from the good local copy
     pv.ok("pull", cwd=clone)
     assert (clone / "model.bin").read_bytes() == big
+
+
+@pytest.mark.s3
+def test_a_fresh_prefix_named_like_a_bucket_is_an_empty_remote(pv_repo: Path, pv, s3_server, aws_env) -> None:  # type: ignore[no-untyped-def]
+    from tests.s3server import s3_case
+
+    case = s3_case(s3_server)
+    case = RemoteCase(case.kind, case.url + "/bucket-x1", case.root + "/bucket-x1", case.fs, case.local_options)
+    _setup(pv, case, {"f.txt": "x"}, "f.txt")
+    assert pv.ok("push").stdout.strip() == "1 file pushed"
+    missing = RemoteCase(case.kind, "s3://no-such-bucket-pv/x", "no-such-bucket-pv/x", case.fs, case.local_options)
+    missing.configure(pv, "gone", default=False)
+    res = pv("push", "-r", "gone")
+    assert res.exit_code == 1 and "the bucket of remote 'gone'" in res.stderr and "does not exist" in res.stderr
