@@ -4,6 +4,7 @@ share. Thin commands over ``pipever.commands.experiments``, imported inside each
 from __future__ import annotations
 
 import os
+from enum import Enum
 from typing import TYPE_CHECKING, List, Optional
 
 import typer
@@ -29,6 +30,12 @@ def register(app: typer.Typer) -> None:
     exp.command("remove", help="Delete experiments (and queued runs).")(remove)
     exp.command("push", help="Push experiments to a Git remote, and their data to the pv remote.")(push)
     exp.command("pull", help="Fetch experiments from a Git remote, and their data from the pv remote.")(pull)
+    exp.command("list", help="List experiments by the commit they ran from.")(list_)
+    exp.command("ls", hidden=True)(list_)
+    exp.command("diff", help="Params and metrics that differ between two experiments or commits.")(diff)
+    exp.command("save", help="Save the workspace as an experiment (the branch is not touched).")(save)
+    exp.command("rename", help="Rename an experiment.")(rename)
+    exp.command("clean", help="Remove what killed experiment runs left behind.")(clean)
     app.add_typer(exp, name="exp")
     queue = typer.Typer(help="Run and manage queued experiments ('pv exp run --queue').", no_args_is_help=True)
     queue.command("start", help="Run the queued experiments (as 'pv exp run --run-all').")(queue_start)
@@ -150,14 +157,34 @@ def queue_remove(
     render.out(f"Removed {len(removed)} experiment(s) from the queue" + (f": {', '.join(removed)}" if removed else ""))
 
 
+class SortOrder(str, Enum):
+    asc = "asc"
+    desc = "desc"
+
+
 def show(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON document."),
     md: bool = typer.Option(False, "--md", help="Print a Markdown table."),
+    csv: bool = typer.Option(False, "--csv", help="Print the table as CSV."),
     precision: int = typer.Option(5, "--precision", min=0, help="Round numbers to this many decimals in tables."),
+    only_changed: bool = typer.Option(False, "--only-changed", help="Only params and metrics whose value differs between rows."),
+    sort_by: Optional[str] = typer.Option(None, "--sort-by", help="Sort the experiments by this param or metric."),
+    sort_order: SortOrder = typer.Option(SortOrder.asc, "--sort-order", help="Order of --sort-by."),
+    drop: Optional[str] = typer.Option(None, "--drop", help="Leave out the columns whose title matches this regex."),
+    keep: Optional[str] = typer.Option(None, "--keep", help="Always show the columns whose title matches this regex."),
+    no_trunc: bool = typer.Option(False, "--no-trunc", help="Print at full width even where the terminal is narrower."),
 ) -> None:
-    from pipever.compare.exptable import exp_table
+    import re
+
+    from pipever.compare.exptable import TableOptions, exp_table
     from pipever.commands.experiments.exp_show import exp_show
 
+    for flag, pattern in (("--drop", drop), ("--keep", keep)):
+        if pattern is not None:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise typer.BadParameter(f"'{pattern}' is not a regular expression: {exc}", param_hint=flag) from exc
     res = exp_show(context.repo())
     if as_json:
         render.json_out(res.as_list())
@@ -165,8 +192,13 @@ def show(
     for row in res.rows:
         for error in row.errors:
             render.warn(f"{row.name}: {error}")
-    headers, cells = exp_table(res.rows, precision=precision)
-    render.table(headers, cells, md=md)
+    options = TableOptions(precision=None if csv else precision, only_changed=only_changed, drop=drop, keep=keep,
+                           sort_by=sort_by, descending=sort_order is SortOrder.desc)
+    headers, cells = exp_table(res.rows, options=options)
+    if csv:
+        render.csv_out(headers, cells)
+        return
+    render.table(headers, cells, md=md, fit=True, no_trunc=no_trunc)
 
 
 def apply(
@@ -239,3 +271,77 @@ def pull(
     from pipever.commands.experiments.exp_refs import pull as do_pull
 
     _transferred(do_pull(context.repo(), remote, names, pv_remote=pv_remote, jobs=jobs), "fetched from", remote)
+
+
+def list_(
+    all_commits: bool = typer.Option(False, "-A", "--all-commits", help="Experiments of every commit."),
+    rev: Optional[str] = typer.Option(None, "--rev", help="Experiments of this commit (default: HEAD)."),
+    name_only: bool = typer.Option(False, "--name-only", help="Only the names, one a line."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON document."),
+) -> None:
+    from pipever.commands.experiments.exp_manage import exp_list
+
+    groups = exp_list(context.repo(), all_commits=all_commits, rev=rev)
+    if as_json:
+        render.json_out({g.label: [e.name for e in g.experiments] for g in groups})
+        return
+    for g in groups:
+        if name_only:
+            for e in g.experiments:
+                render.out(e.name)
+            continue
+        render.out(f"{g.label}:")
+        for e in g.experiments:
+            render.out(f"\t{e.name}")
+
+
+def diff(
+    a: Optional[str] = typer.Argument(None, metavar="[A]", help="Experiment or commit (default: HEAD)."),
+    b: Optional[str] = typer.Argument(None, metavar="[B]", help="Experiment or commit (default: the workspace)."),
+    show_all: bool = typer.Option(False, "--all", help="Also the values that did not change."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON document."),
+    md: bool = typer.Option(False, "--md", help="Print a Markdown table."),
+    precision: int = typer.Option(5, "--precision", min=0, help="Round numbers to this many decimals."),
+) -> None:
+    from pipever.commands.experiments.exp_manage import exp_diff
+    from pipever.compare.metrics import fmt_value
+
+    res = exp_diff(context.repo(), a, b, show_all=show_all)
+    if as_json:
+        render.json_out(res.to_json())
+        return
+    if not res.changes and not md:
+        render.out(f"No params or metrics differ between '{res.a}' and '{res.b}'.")
+        return
+    rows = [[c.file, c.key, fmt_value(c.old, precision), fmt_value(c.new, precision),
+             "-" if c.diff is None else fmt_value(c.diff, precision)] for c in res.changes]
+    render.table(["Path", "Param/Metric", res.a, res.b, "Change"], rows, md=md)
+
+
+def save(
+    name: Optional[str] = typer.Option(None, "-n", "--name", help="Name of the experiment (default: made up)."),
+    force: bool = typer.Option(False, "-f", "--force", help="Replace an experiment of the same name."),
+    include_untracked: Optional[List[str]] = typer.Option(None, "-I", "--include-untracked", help="An untracked file to save too (repeatable)."),
+    message: Optional[str] = typer.Option(None, "-m", "--message", help="Message of the experiment's commit."),
+) -> None:
+    from pipever.commands.experiments.exp_manage import exp_save
+
+    res = exp_save(context.repo(), name=name, force=force, include_untracked=include_untracked or [], message=message)
+    render.out(f"Experiment '{res.name}' saved as refs/exps/{res.name} ({res.sha[:7]}, based on {res.baseline[:7]})")
+
+
+def rename(
+    old: str = typer.Argument(..., help="Current name."),
+    new: str = typer.Argument(..., help="New name."),
+) -> None:
+    from pipever.commands.experiments.exp_manage import exp_rename
+
+    exp_rename(context.repo(), old, new)
+    render.out(f"Renamed experiment '{old}' to '{new}'")
+
+
+def clean() -> None:
+    from pipever.commands.experiments.exp_manage import exp_clean
+
+    n = exp_clean(context.repo())
+    render.out(f"Removed {n} leftover experiment worktree(s)" if n else "Nothing to clean.")

@@ -18,10 +18,13 @@ from typing import Generic, TypeVar
 from pipever.errors import PvError, RemoteError
 from pipever.objects.odb import ObjectDB, ObjectRef
 from pipever.remote import failures
-from pipever.remote.base import Remote
+from pipever.remote.base import ON_BYTES, Remote
 
 T = TypeVar("T")
 Advance = Callable[[int], None]  # called with the number of items just finished
+# a transfer with an object this big reports its progress in bytes (else in objects: many small
+# files are better counted than measured)
+BYTES_PROGRESS_MIN = 16 << 20
 
 
 @dataclass
@@ -103,16 +106,29 @@ def run(
 def upload(
     remote: Remote, odb: ObjectDB, files: Collection[ObjectRef], manifests: Mapping[ObjectRef, Collection[ObjectRef]],
     *, present: Collection[ObjectRef], jobs: int, advance: Advance | None = None,
+    on_bytes: Advance | None = None,
 ) -> Outcome[ObjectRef]:
     """Upload ``files``, then each manifest whose listed files are all on the remote by then
-    (``present``: what the remote already had). A packed remote: ``packtransfer.upload``."""
+    (``present``: what the remote already had). ``advance`` counts objects, ``on_bytes`` bytes
+    (as the backend sends them, the rest of an object when it is done). A packed remote:
+    ``packtransfer.upload`` (it reports objects only)."""
     if remote.packed:
         from pipever.remote import packtransfer
 
         return packtransfer.upload(remote, odb, files, manifests, present=present, jobs=jobs, advance=advance)
 
     def put(ref: ObjectRef) -> None:
-        remote.upload(ref, odb.path(ref.oid, is_dir=ref.is_dir))
+        path = odb.path(ref.oid, is_dir=ref.is_dir)
+        if on_bytes is None:
+            remote.upload(ref, path)
+            return
+        sent = _Counter(on_bytes)
+        token = ON_BYTES.set(sent)
+        try:
+            remote.upload(ref, path)
+        finally:
+            ON_BYTES.reset(token)
+        sent.finish(path.stat().st_size)
 
     outcome = run(sorted(files, key=_order), put, jobs=jobs, translate=remote.error, advance=advance)
     if outcome.fatal is not None:
@@ -146,17 +162,29 @@ def split_ready(
 
 def download(
     remote: Remote, odb: ObjectDB, refs: Collection[ObjectRef], *, jobs: int, advance: Advance | None = None,
-    sizes: Mapping[ObjectRef, int] | None = None,
+    sizes: Mapping[ObjectRef, int] | None = None, on_bytes: Advance | None = None,
 ) -> Outcome[ObjectRef]:
     """Fetch ``refs`` into the cache, each verified before it enters it (``sizes``: expected
-    sizes where known, so small objects can be read into memory)."""
+    sizes where known, so small objects can be read into memory; ``on_bytes``: bytes received)."""
     known = sizes or {}
+
+    def get(ref: ObjectRef) -> None:
+        if on_bytes is None:
+            remote.download_loose(ref, odb, size=known.get(ref))
+            return
+        got = _Counter(on_bytes)
+        token = ON_BYTES.set(got)
+        try:
+            remote.download_loose(ref, odb, size=known.get(ref))
+        finally:
+            ON_BYTES.reset(token)
+        got.finish(known.get(ref, 0))
+
     store = remote.packs
     packed = [r for r in refs if store.locations(r)]
     chunked = sorted((r for r in refs if r not in set(packed) and store.chunked(r)), key=_order)
     loose = sorted(set(refs) - set(packed) - set(chunked), key=_order)
-    outcome = run(loose, lambda r: remote.download_loose(r, odb, size=known.get(r)), jobs=jobs,
-                  translate=remote.error, advance=advance)
+    outcome = run(loose, get, jobs=jobs, translate=remote.error, advance=advance)
     if chunked:  # one file at a time: each reads its missing chunks concurrently
         more = run(chunked, lambda r: store.download_one(r, odb), jobs=1, translate=remote.error, advance=advance)
         outcome.done += more.done
@@ -170,6 +198,22 @@ def download(
         outcome.failed += more.failed
         outcome.not_attempted += more.not_attempted
     return outcome
+
+
+class _Counter:
+    """Passes byte counts on, and at ``finish`` whatever the backend did not report."""
+
+    def __init__(self, sink: Advance) -> None:
+        self.sink = sink
+        self.seen = 0
+
+    def __call__(self, n: int) -> None:
+        self.seen += n
+        self.sink(n)
+
+    def finish(self, size: int) -> None:
+        if size > self.seen:
+            self.sink(size - self.seen)
 
 
 def delete(
