@@ -2,7 +2,7 @@
 
 Each plot is drawn as inline SVG (no JavaScript needed) and its complete Vega-Lite spec, data
 inlined, is embedded as ``<script type="application/json" class="vega-lite-spec">`` for tools.
-When the vega, vega-lite and vega-embed scripts are given (read from a locally installed package,
+When the vega, vega-lite and vega-embed scripts are given (the copies vendored in the package,
 never fetched), they are inlined too and the charts become interactive, the SVG staying as the
 fallback. Nothing on the page loads from the network.
 """

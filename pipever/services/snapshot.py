@@ -14,6 +14,7 @@ from functools import cached_property
 
 from pipever.data import pointer as ptr
 from pipever.errors import CorruptObjectError, GitError, ObjectNotFoundError, PvError, TargetError
+from pipever.experiments.names import REF_PREFIX
 from pipever.objects.hashing import hash_bytes
 from pipever.objects.oid import Oid
 from pipever.paths import is_inside, parent, read_inside
@@ -36,11 +37,18 @@ class Rev:
 
 
 def resolve_rev(repo: RepoContext, rev: str | None) -> Rev:
-    """``None`` or ``'workspace'`` is the work tree; anything else must name a commit."""
+    """``None`` or ``'workspace'`` is the work tree; anything else must name a commit, or an
+    experiment (``refs/exps/<rev>``) when no commit has that name, as DVC takes them."""
     if rev is None or rev == WORKSPACE:
         return Rev(WORKSPACE)
     require_git(repo)
-    return Rev(rev, repo.git.resolve(rev))
+    try:
+        return Rev(rev, repo.git.resolve(rev))
+    except GitError:
+        exp = repo.git.ref_sha(REF_PREFIX + rev) if rev and not rev.startswith(("-", "/")) else None
+        if exp is None:
+            raise
+        return Rev(rev, exp)
 
 
 def require_git(repo: RepoContext) -> None:

@@ -153,7 +153,10 @@ def execute(repo: RepoContext, spec: RunSpec, *, jobs: int | None = 1, reporter:
     from pipever.commands.data.checkout import checkout
     from pipever.commands.pipeline.repro import ReproFailedError, repro
 
-    with temp_worktree(repo, spec.baseline, spec.files) as wt:
+    from pipever.pipeline.livestatus import live  # stage progress for 'pv ui'
+
+    with live(repo.tmp_dir, reporter, command=repo.command, experiment=spec.name) as reporter, \
+            temp_worktree(repo, spec.baseline, spec.files) as wt:
         checkout(wt, [])  # deps and the baseline's outputs, from the shared cache
         try:
             result = repro(wt, jobs=jobs, reporter=reporter, cancel=cancel, executor=executor)

@@ -3,14 +3,12 @@
 The plots are the ``pv.yaml`` ones (top-level definitions and stage ``plots`` outs, the newest
 revision's definition winning) or the given targets (plot ids or data files). Each revision's data
 file is read like a metrics file (Git objects, or the cache for pv-tracked files). The report is
-written atomically to ``OUT_DIR/index.html``. When the optional ``pipever[plots]`` extra is
-installed, its vega scripts are inlined and the charts become interactive.
+written atomically to ``OUT_DIR/index.html`` with the vendored vega scripts inlined
+(``compare.vega``), so the charts are interactive offline.
 """
 
 from __future__ import annotations
 
-import importlib.util
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +18,7 @@ from pipever.compare.plotdata import TEMPLATES, PlotConfig, Records, build_plot,
 from pipever.compare.report import ReportPlot, render_html
 from pipever.compare.svgcharts import render_svg
 from pipever.compare.templates import vega_spec
+from pipever.compare.vega import vega_scripts
 from pipever.errors import PvError
 from pipever.fsutil import atomic_write_text
 from pipever.paths import cwd_target
@@ -27,7 +26,6 @@ from pipever.services.snapshot import Snapshot, read_or_error, resolve_rev
 from pipever.pipeline.stage import PlotProps
 from pipever.context import RepoContext
 
-VEGA_PACKAGE = "altair_viewer"  # ships vega, vega-lite and vega-embed as plain .js files
 INDEX = "index.html"
 
 
@@ -113,20 +111,3 @@ def _read(snap: Snapshot, config: PlotConfig, errors: list[str]) -> dict[str, Re
         except PvError as exc:
             errors.append(f"{snap.name}: {exc.render()}")
     return found
-
-
-def vega_scripts() -> list[str]:
-    """vega, vega-lite and vega-embed sources from the installed ``altair_viewer`` package (the
-    newest of each), without importing it; [] when it is not installed."""
-    spec = importlib.util.find_spec(VEGA_PACKAGE)
-    if spec is None or not spec.submodule_search_locations:
-        return []
-    folder = Path(next(iter(spec.submodule_search_locations))) / "scripts"
-    sources = []
-    for lib in ("vega", "vega-lite", "vega-embed"):
-        files = [f for f in folder.glob(f"{lib}-*.js") if re.fullmatch(rf"{lib}-[\d.]+\.js", f.name)]
-        if not files:
-            return []
-        newest = max(files, key=lambda f: tuple(int(n) for n in re.findall(r"\d+", f.name)))
-        sources.append(newest.read_text(encoding="utf-8"))
-    return sources

@@ -10,6 +10,7 @@ plans, checks the pipeline before anything is written, and holds the repo lock.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import threading
@@ -87,8 +88,9 @@ def _repro(
     opts = Options(force=force, jobs=max(1, local_jobs), keep_going=keep_going, allow_missing=allow_missing,
                    run_cache=run_cache and not force, download=download or where.is_local)
     from pipever.commands.pipeline.repro_run import Execution
+    from pipever.pipeline.livestatus import live  # stage progress for 'pv ui'
 
-    with repo.locked():
+    with repo.locked(), (contextlib.nullcontext(reporter) if dry else live(repo.tmp_dir, reporter, command=repo.command)) as reporter:
         from pipever.services.lockio import read_lock
 
         lock = read_lock(repo)
