@@ -11,6 +11,8 @@ class Kind(Enum):
     LIMIT = "limit"  # pv median / physical lower bound
     SECONDS = "seconds"  # pv median, absolute
     RSS = "rss"  # pv peak RSS over all repetitions, MiB
+    PERCENT = "percent"  # pv median, a percentage (W13: remote growth per new version)
+    REQUESTS = "requests"  # HTTP requests pv sent to the S3 server (the most of any run)
 
 
 @dataclass(frozen=True)
@@ -26,6 +28,10 @@ class Goal:
             return f"≤{self.bound:g}× limit"
         if self.kind is Kind.SECONDS:
             return f"≤{self.bound:g} s"
+        if self.kind is Kind.PERCENT:
+            return f"≤{self.bound:g}%"
+        if self.kind is Kind.REQUESTS:
+            return f"≤{self.bound:g} requests"
         return f"RSS <{self.bound:g} MiB"
 
 
@@ -37,6 +43,7 @@ class Figures:
     pv_rss_mb: float | None
     ratio: float | None
     multiple: float | None
+    pv_requests: int | None = None
 
 
 @dataclass(frozen=True)
@@ -53,19 +60,31 @@ def _rss(bound: float) -> Goal:
     return Goal(Kind.RSS, bound)
 
 
+def _requests(bound: int) -> Goal:
+    return Goal(Kind.REQUESTS, bound)
+
+
 RSS_DATA = _rss(200)
+RSS_BULK = _rss(150)
 GOALS: dict[str, tuple[Goal, ...]] = {
     "W1": (_dvc(0.15), Goal(Kind.LIMIT, 1.5), _rss(100)),
     "W2": (_dvc(0.25), RSS_DATA),
     "W3": (_dvc(0.1), Goal(Kind.SECONDS, 0.3), RSS_DATA),
     "W4": (_dvc(0.2), RSS_DATA),
     "W5": (_dvc(0.2), Goal(Kind.LIMIT, 2), RSS_DATA),
-    "W6": (_dvc(0.3), RSS_DATA),
-    "W6-noop": (_dvc(0.3), Goal(Kind.SECONDS, 1), RSS_DATA),
-    "W7": (_dvc(0.3), RSS_DATA),
-    "W7-noop": (_dvc(0.3), RSS_DATA),
-    "W8-local": (_dvc(0.3), RSS_DATA),
-    "W8-s3": (_dvc(0.3), RSS_DATA),
+    # issue 14 (packed remotes): transfers an order of magnitude below DVC, in few requests
+    "W6": (_dvc(0.2), RSS_BULK),
+    "W6-noop": (_dvc(0.3), Goal(Kind.SECONDS, 1), RSS_BULK),
+    "W6-incr": (_dvc(0.3), RSS_BULK),
+    "W7": (_dvc(0.1), _requests(60), RSS_BULK),
+    "W7-noop": (_dvc(0.3), RSS_BULK),
+    "W7-incr": (_requests(10), RSS_BULK),
+    "W8-local": (_dvc(0.3), RSS_BULK),
+    "W8-s3": (_dvc(0.1), _requests(60), RSS_BULK),
+    # issue 15 (chunks): remote growth per new version, % of the file
+    "W13-overwrite": (_dvc(0.15), Goal(Kind.PERCENT, 15)),
+    "W13-insert": (_dvc(0.02), Goal(Kind.PERCENT, 2)),
+    "W13-append": (_dvc(0.03), Goal(Kind.PERCENT, 3)),
     "W9-full": (Goal(Kind.LIMIT, 1.2),),
     "W10-first": (_dvc(0.3),),
     "W10-noop": (_dvc(0.3),),
@@ -80,7 +99,9 @@ def check(goal: Goal, figures: Figures) -> Check:
         Kind.DVC_RATIO: figures.ratio,
         Kind.LIMIT: figures.multiple,
         Kind.SECONDS: figures.pv,
+        Kind.PERCENT: figures.pv,
         Kind.RSS: figures.pv_rss_mb,
+        Kind.REQUESTS: figures.pv_requests,
     }[goal.kind]
     if value is None:
         return Check(goal, "n/a")

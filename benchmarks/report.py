@@ -29,6 +29,8 @@ def fmt_figure(fig: ToolFigure | None, unit: str) -> str:
         low = fmt_value(fig.stats.low, unit).split()[0]
         high = fmt_value(fig.stats.high, unit).split()[0]
         text += f" ({low}–{high})"
+    if fig.requests is not None:
+        text += f", {fig.requests} requests"
     return text
 
 

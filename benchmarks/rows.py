@@ -21,6 +21,7 @@ class ToolFigure:
     peak_rss_mb: float | None = None
     command: str | None = None
     samples: tuple[float, ...] = ()
+    requests: int | None = None  # HTTP requests to S3 (the most of any run)
 
 
 @dataclass(frozen=True)
@@ -44,7 +45,8 @@ def figure(outcome: Outcome | None) -> ToolFigure:
         return ToolFigure("skipped", outcome.skipped or "not run")
     rss = max(outcome.rss_mb) if outcome.rss_mb else None
     stats = summarize(outcome.values)
-    return ToolFigure("ok", None, stats, rss, outcome.command, tuple(outcome.values))
+    requests = max(outcome.requests) if outcome.requests else None
+    return ToolFigure("ok", None, stats, rss, outcome.command, tuple(outcome.values), requests)
 
 
 def ratio(numerator: ToolFigure | None, denominator: ToolFigure | None) -> float | None:
@@ -75,6 +77,7 @@ def build_row(
             pv_rss_mb=pv.peak_rss_mb if pv else None,
             ratio=pv_ratio,
             multiple=multiple,
+            pv_requests=pv.requests if pv else None,
         ),
     )
     return Row(step, figures, pv_ratio, limit_s, limit_what, multiple, checks, verdict)

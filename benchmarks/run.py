@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from benchmarks import footprint, pipelines, workloads
+from benchmarks import dedup, footprint, pipelines, workloads
 from benchmarks.limits import Limits, lower_bounds, measure_limits
 from benchmarks.report import to_json, to_markdown
 from benchmarks.rows import Row, build_rows
@@ -28,6 +28,7 @@ ALL_SCENARIOS: tuple[Scenario, ...] = (
     *pipelines.SCENARIOS,
     *workloads.SCENARIOS[4:],
     *footprint.SCENARIOS,
+    *dedup.SCENARIOS,
 )
 
 
@@ -135,7 +136,7 @@ def run_all(
     with contextlib.ExitStack() as stack:
         if any(s.needs_s3 for s in scenarios) and MotoS3.available():
             server = stack.enter_context(MotoS3())
-            runner.s3_url, runner.s3_endpoint = server.url, server.endpoint
+            runner.s3_url, runner.s3_endpoint, runner.s3_requests = server.url, server.endpoint, server.requests
         for index, scenario in enumerate(scenarios):
             runner.run(scenario)
             after_each(scenarios[: index + 1])

@@ -10,13 +10,27 @@ from typing import Any
 BUCKET = "bench-bucket"
 
 
+class _RequestCounter(logging.Handler):
+    """Counts the requests moto answers, from werkzeug's one log line per request."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.count = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if '"' in record.getMessage():
+            self.count += 1
+
+
 class MotoS3:
-    """Context manager; ``url()`` hands out a fresh ``s3://bench-bucket/xN`` prefix each call."""
+    """Context manager; ``url()`` hands out a fresh ``s3://bench-bucket/xN`` prefix each call;
+    ``requests()`` is the number of HTTP requests the server has answered so far."""
 
     def __init__(self) -> None:
         self._server: Any = None
         self._client: Any = None
         self._counter = itertools.count(1)
+        self._requests = _RequestCounter()
         self.endpoint = ""
 
     @staticmethod
@@ -32,7 +46,12 @@ class MotoS3:
         import boto3
         from moto.server import ThreadedMotoServer
 
-        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one log line per request
+        log = logging.getLogger("werkzeug")  # one log line per request: counted, not printed
+        for handler in list(log.handlers):
+            log.removeHandler(handler)
+        log.addHandler(self._requests)
+        log.setLevel(logging.INFO)
+        log.propagate = False
 
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         self._server.start()
@@ -56,6 +75,10 @@ class MotoS3:
     ) -> None:
         if self._server is not None:
             self._server.stop()
+        logging.getLogger("werkzeug").removeHandler(self._requests)
+
+    def requests(self) -> int:
+        return self._requests.count
 
     def url(self) -> str:
         """A prefix no earlier run has written to."""

@@ -46,6 +46,7 @@ class Step:
     label: str
     requires: tuple[str, ...] = ()
     unit: str = "s"
+    counts_requests: bool = False  # report the HTTP requests the S3 server answered
 
 
 @dataclass
@@ -57,6 +58,7 @@ class Outcome:
     skipped: str | None = None
     error: str | None = None
     command: str | None = None
+    requests: list[int] = field(default_factory=list)  # HTTP requests to the S3 server, per run
 
 
 Results = dict[tuple[str, str], Outcome]
@@ -82,6 +84,7 @@ class Ctx:
     steps: dict[str, Step]
     s3_url: Callable[[], str] | None = None
     s3_endpoint: str = ""
+    s3_requests: Callable[[], int] | None = None
     reached: set[str] = field(default_factory=set)
 
     @property
@@ -123,6 +126,7 @@ class Ctx:
         self.outcome(step_id).command = " && ".join(self.show(argv) for argv, _ in cmds)
         for _ in range(repeat):
             samples: list[Sample] = []
+            before = self.s3_requests() if self.s3_requests else 0
             for argv, cwd in cmds:
                 samples.append(run_timed(argv, cwd=cwd, env=self.sandbox.env))
                 if not samples[-1].ok:
@@ -130,6 +134,8 @@ class Ctx:
             total = combine(samples)
             self.outcome(step_id).values.append(total.wall_s)
             self.outcome(step_id).rss_mb.append(total.peak_rss_mb)
+            if self.s3_requests and self.steps[step_id].counts_requests:
+                self.outcome(step_id).requests.append(self.s3_requests() - before)
         return True
 
     def show(self, argv: Sequence[str]) -> str:
@@ -170,6 +176,7 @@ class Runner:
     keep_tmp: bool = False
     s3_url: Callable[[], str] | None = None
     s3_endpoint: str = ""
+    s3_requests: Callable[[], int] | None = None
 
     def run(self, scenario: Scenario) -> None:
         active = [t for t in self.tools if self._precheck(scenario, t)]
@@ -201,7 +208,8 @@ class Runner:
         steps = {s.id: s for s in scenario.steps}
         with Sandbox(self.tmp_parent, keep=self.keep_tmp) as sandbox:
             tool.prepare_home(sandbox.home, sandbox.env)
-            ctx = Ctx(tool, self.sizes, sandbox, self.results, steps, self.s3_url, self.s3_endpoint)
+            ctx = Ctx(tool, self.sizes, sandbox, self.results, steps, self.s3_url, self.s3_endpoint,
+                      self.s3_requests)
             try:
                 scenario.body(ctx)
             except StepFailed as exc:

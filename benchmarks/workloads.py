@@ -38,13 +38,13 @@ def directory_lifecycle(ctx: Ctx) -> None:
     ctx.time("W5", (tool.argv("checkout"), repo))
 
 
-STEP_IDS = {"local": ("W6", "W6-noop", "W8-local"), "s3": ("W7", "W7-noop", "W8-s3")}
+STEP_IDS = {"local": ("W6", "W6-noop", "W6-incr", "W8-local"), "s3": ("W7", "W7-noop", "W7-incr", "W8-s3")}
 
 
 def _push_and_clone(ctx: Ctx, kind: str, url: str) -> None:
     """Push the tree to ``url`` twice (W6/W7), then ``git clone`` + ``pull`` (W8)."""
-    push_id, noop_id, clone_id = STEP_IDS[kind]
-    repo, _ = _repo_with_tree(ctx, ctx.sizes.s3_files if kind == "s3" else ctx.sizes.n_files)
+    push_id, noop_id, incr_id, clone_id = STEP_IDS[kind]
+    repo, layout = _repo_with_tree(ctx, ctx.sizes.s3_files if kind == "s3" else ctx.sizes.n_files)
     tool = ctx.tool
     ctx.run_tool("add", "data", cwd=repo)
     ctx.run_tool("remote", "add", "-d", kind, url, cwd=repo)
@@ -53,6 +53,9 @@ def _push_and_clone(ctx: Ctx, kind: str, url: str) -> None:
         ctx.run_tool("remote", "modify", kind, option, ctx.s3_endpoint, cwd=repo)
     ctx.time(push_id, (tool.argv("push", "-r", kind), repo))
     ctx.time(noop_id, (tool.argv("push", "-r", kind), repo))
+    datagen.change_files(repo / "data", layout, ctx.sizes.n_changed, seed=5)
+    ctx.run_tool("add", "data", cwd=repo)
+    ctx.time(incr_id, (tool.argv("push", "-r", kind), repo))
     if not ctx.can(clone_id):
         return
     ctx.setup(["git", "add", "-A"], cwd=repo)
@@ -106,6 +109,7 @@ SCENARIOS = (
         (
             Step("W6", "push to a local-folder remote", PUSH),
             Step("W6-noop", "no-op push, local remote", PUSH),
+            Step("W6-incr", "push after 10 files changed, local remote", PUSH),
             Step("W8-local", "git clone + pull, local remote", (*PUSH, "pull")),
         ),
         push_local,
@@ -114,9 +118,10 @@ SCENARIOS = (
     Scenario(
         "W7+W8 s3",
         (
-            Step("W7", "push to S3 (moto)", PUSH),
-            Step("W7-noop", "no-op push, S3", PUSH),
-            Step("W8-s3", "git clone + pull, S3", (*PUSH, "pull")),
+            Step("W7", "push to S3 (moto)", PUSH, counts_requests=True),
+            Step("W7-noop", "no-op push, S3", PUSH, counts_requests=True),
+            Step("W7-incr", "push after 10 files changed, S3", PUSH, counts_requests=True),
+            Step("W8-s3", "git clone + pull, S3", (*PUSH, "pull"), counts_requests=True),
         ),
         push_s3,
         ("init", "add", "remote"),

@@ -42,12 +42,21 @@ def add(
     use_glob: bool = typer.Option(False, "--glob", help="Expand wildcards in TARGETs."),
     jobs: int = typer.Option(0, "-j", "--jobs", min=0, help=JOBS_HELP),
     quiet: bool = typer.Option(False, "-q", "--quiet", help="Errors only."),
+    to_remote: bool = typer.Option(False, "--to-remote", help="Stream the data to a remote instead of the cache (data bigger than the disk)."),
+    remote: Optional[str] = typer.Option(None, "-r", "--remote", help="Remote for --to-remote (default: the default remote)."),
 ) -> None:
     context.STATE.quiet |= quiet
-    from pipever.commands.data.add import add as do_add
-
+    if remote and not to_remote:
+        raise typer.BadParameter("-r/--remote needs --to-remote")
     repo = context.repo()
-    res = do_add(repo, targets, use_glob=use_glob, jobs=jobs, progress=render.progress())
+    if to_remote:
+        from pipever.commands.data.add_to_remote import add_to_remote
+
+        res = add_to_remote(repo, targets, remote=remote, use_glob=use_glob, jobs=jobs, progress=render.progress())
+    else:
+        from pipever.commands.data.add import add as do_add
+
+        res = do_add(repo, targets, use_glob=use_glob, jobs=jobs, progress=render.progress())
     if res.skipped:
         shown = ", ".join(res.skipped[:10]) + (f" and {len(res.skipped) - 10} more" if len(res.skipped) > 10 else "")
         render.warn(f"left out {len(res.skipped)} symlink(s) to nothing: {shown}")
@@ -223,11 +232,16 @@ def fsck(
             render.out(f"corrupt on remote: {oid}{fixed}")
         for oid in res.remote_missing:
             render.out(f"missing on remote: {oid}")
+        for rel in res.remote_bad_indexes:
+            fixed = " (removed; its objects re-uploaded)" if rel in res.remote_removed_indexes else ""
+            render.out(f"corrupt pack index on remote: {rel}{fixed}")
     if not res.ok:
         from pipever.errors import PvError
 
+        left = len(res.corrupt) + len(res.remote_corrupt) - len(res.repaired) - len(res.remote_repaired)
+        left += len(set(res.remote_bad_indexes) - set(res.remote_removed_indexes))
         raise PvError(
-            f"{len(res.corrupt) + len(res.remote_corrupt) - len(res.repaired) - len(res.remote_repaired)} corrupt object(s) remain",
+            f"{left} corrupt object(s) remain",
             hint="run 'pv fsck --repair' (with -r REMOTE to fetch good copies)",
         )
     return 0

@@ -87,6 +87,7 @@ def gc(
     remote: Optional[str] = typer.Option(None, "-r", "--remote", help="Remote for --cloud (default: the default remote)."),
     dry: bool = typer.Option(False, "--dry", help="Only list what would be deleted."),
     force: bool = typer.Option(False, "-f", "--force", help="Do not ask for confirmation."),
+    grace: str = typer.Option("24h", "--grace", help="With --cloud: how long a replaced pack stays before it is deleted (e.g. 24h, 30m, 0)."),
     revs: Optional[List[str]] = typer.Option(None, "--rev", help="Also keep what this commit uses (repeatable)."),
     num: int = typer.Option(1, "-n", "--num", min=1, help="With --rev: keep the last NUM commits from each."),
     date: Optional[str] = typer.Option(None, "--date", help="Also keep what commits made on or after YYYY-MM-DD use."),
@@ -101,6 +102,12 @@ def gc(
         raise typer.BadParameter("--not-in-remote keeps what the remote lacks: it cannot go with --cloud")
     from pipever.errors import PvError
     from pipever.commands.data import gc as gc_op
+    from pipever.remote.packgc import parse_duration
+
+    try:
+        grace_s = parse_duration(grace)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--grace") from exc
 
     repo = context.repo()
     scope = gc_op.Scope(all_branches=all_branches, all_tags=all_tags, all_commits=all_commits,
@@ -109,7 +116,7 @@ def gc(
     plan = gc_op.plan_gc(repo, scope)
     for rel in plan.unknown_dirs:
         render.warn(f"the manifest of '{rel}' is not in the cache: its files cannot be kept through it")
-    cloud_plan = gc_op.plan_cloud(repo, scope, remote=remote, progress=render.progress()) if cloud else None
+    cloud_plan = gc_op.plan_cloud(repo, scope, remote=remote, progress=render.progress(), grace=grace_s) if cloud else None
     if plan.empty and (cloud_plan is None or cloud_plan.empty):
         render.out("Nothing to delete: every object in the cache is in use." if not cloud else "Nothing to delete: every object in the cache and on the remote is in use.")
         return 0
@@ -126,6 +133,10 @@ def gc(
     if cloud_plan is not None:
         cres = gc_op.apply_cloud(repo, cloud_plan, scope, progress=render.progress())
         render.out(f"Removed {len(cres.removed)} object(s) from remote '{cres.remote}'.")
+        p = cres.packs
+        if p.repacked or p.marked or p.deleted:
+            render.out(f"Packs on '{cres.remote}': {len(p.repacked)} repacked into {len(p.new_packs)}, "
+                       f"{len(p.marked)} marked for deletion, {len(p.deleted)} deleted.")
     return 0
 
 
@@ -139,6 +150,11 @@ def _list_plan(plan: GcPlan, cloud_plan: CloudGcPlan | None) -> None:
         for ref in cloud_plan.remove:
             render.out(f"{cloud_plan.remote}: {ref.oid}{'.dir' if ref.is_dir else ''}")
         render.out(f"{len(cloud_plan.remove)} object(s) to delete from remote '{cloud_plan.remote}'; {cloud_plan.kept} in use stay.")
+        pp = cloud_plan.packs
+        if not pp.empty:
+            render.out(f"Packs on '{cloud_plan.remote}': {len(pp.repack)} to repack, {len(pp.mark)} to mark for deletion "
+                       f"({pp.dead_objects} unused object(s), {render.human_size(pp.dead_bytes)}), {len(pp.delete)} marked "
+                       f"earlier to delete, {len(pp.leftovers)} leftover upload(s).")
 
 
 # -- remove, move, unprotect --------------------------------------------------------------------

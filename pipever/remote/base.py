@@ -24,7 +24,8 @@ from pipever.errors import CorruptObjectError, PvError, RemoteError
 from pipever.objects.hashing import hash_bytes
 from pipever.objects.odb import ObjectDB, ObjectRef
 from pipever.objects.oid import ALGO, oid_from_relpath
-from pipever.remote import failures, options as opt
+from pipever.remote import failures, options as opt, packfmt
+from pipever.remote.packs import PackStore
 from pipever.remote.url import RemoteURL, mask_url, require_backend
 
 log = logging.getLogger("pipever.remote")  # one line per request with -v
@@ -46,6 +47,9 @@ class Remote:
         self._fs: Any = None
         self._fs_lock = threading.Lock()
         self._made_dirs: set[str] = set()
+        self.index_cache: Path | None = None  # where read pack indexes are kept (.pv/tmp/remotes/..)
+        self.chunk_dir: Path | None = None  # the local chunk index (.pv/tmp/chunks)
+        self._packs: PackStore | None = None
 
     # -- identity ------------------------------------------------------------------------------
     @property
@@ -64,6 +68,29 @@ class Remote:
     @property
     def writable(self) -> bool:
         return self.spec.backend.writable
+
+    # -- storage layout (pv's own options) ---------------------------------------------------------
+    @property
+    def packed(self) -> bool:
+        """Whether new objects are written into packs (``layout: packed``, the default)."""
+        return opt.layout(self.name, self.options) == packfmt.PACKED
+
+    @property
+    def pack_threshold(self) -> int:
+        return opt.size(self.name, self.options, "pack_threshold", packfmt.DEFAULT_THRESHOLD)
+
+    @property
+    def pack_size(self) -> int:
+        return opt.size(self.name, self.options, "pack_size", packfmt.DEFAULT_PACK_SIZE)
+
+    @property
+    def packs(self) -> PackStore:
+        """The remote's packs and indexes (read on first use; loose objects are read as well)."""
+        if self._packs is None:
+            with self._fs_lock:
+                if self._packs is None:
+                    self._packs = PackStore(self, self.index_cache)
+        return self._packs
 
     def __repr__(self) -> str:
         return f"Remote({self.name!r}, {self.display!r})"
@@ -191,7 +218,19 @@ class Remote:
         return found
 
     def existing(self, refs: Collection[ObjectRef], *, jobs: int | None = None) -> set[ObjectRef]:
-        """Which of ``refs`` the remote has, in as few requests as the estimate allows.
+        """Which of ``refs`` the remote has: those its pack indexes list (packs marked for
+        deletion do not count), then, if the remote holds loose objects at all, loose ones."""
+        if not refs:
+            return set()
+        store = self.packs
+        found = {r for r in refs if store.has(r)}
+        rest = [r for r in refs if r not in found]
+        if rest and store.may_have_loose:
+            found |= self.existing_loose(rest, jobs=jobs)
+        return found
+
+    def existing_loose(self, refs: Collection[ObjectRef], *, jobs: int | None = None) -> set[ObjectRef]:
+        """Which of ``refs`` the remote has as loose objects, in as few requests as the estimate allows.
 
         One prefix is listed first; its size estimates the remote's. Then, whichever needs fewer
         requests: list the other prefixes the objects fall in (on object stores, 16 shards per
@@ -275,8 +314,20 @@ class Remote:
 
     def download(self, ref: ObjectRef, odb: ObjectDB, *, size: int | None = None) -> None:
         """Fetch one object into the cache; its hash is checked before it enters the cache, and a
-        corrupt download is dropped (CorruptObjectError naming the oid and this remote). A small
-        object of known ``size`` is fetched into memory, at most ``size + 1`` bytes of it."""
+        corrupt download is dropped (CorruptObjectError naming the oid and this remote). From a
+        pack when an index lists it, else the loose object."""
+        if not self.packs.download_one(ref, odb):
+            self.download_loose(ref, odb, size=size)
+
+    def read_bytes(self, ref: ObjectRef) -> bytes:
+        """An object's bytes, verified when read from a pack (loose ones are returned as stored)."""
+        if self.packs.locations(ref):
+            return self.packs.read_object(ref)
+        return self.read_loose(ref)
+
+    def download_loose(self, ref: ObjectRef, odb: ObjectDB, *, size: int | None = None) -> None:
+        """Fetch one loose object. A small object of known ``size`` is fetched into memory, at
+        most ``size + 1`` bytes of it."""
         self._debug("get", self.path(ref))
         if size is not None and size <= SMALL_OBJECT and not ref.is_dir:
             with self.mapped_errors():
@@ -296,10 +347,92 @@ class Remote:
             raise
         insert_file(odb, ref, tmp, remote=self.name)
 
-    def read_bytes(self, ref: ObjectRef) -> bytes:
+    def read_loose(self, ref: ObjectRef) -> bytes:
         self._debug("get", self.path(ref))
         with self.mapped_errors():
             return bytes(self.fs.cat_file(self.path(ref)))
+
+    # -- pv's own files (pv-remote.yaml, packs/): paths relative to the root -----------------
+    def file_path(self, rel: str) -> str:
+        return f"{self.root}/{rel}" if self.root not in ("", "/") else f"{self.root}{rel}"
+
+    def list_dir(self, rel: str) -> dict[str, float | None]:
+        """Names in a folder of the remote with their modification times (epoch seconds, None
+        when the backend does not say); {} for a folder that does not exist."""
+        with self.mapped_errors():
+            try:
+                entries = self.fs.ls(self.file_path(rel).rstrip("/") or "/", detail=True)
+            except (FileNotFoundError, NotADirectoryError) as exc:
+                text = str(exc).lower()
+                if "bucket does not exist" in text or "nosuchbucket" in text:  # not a missing prefix
+                    raise self.error(exc) from exc
+                return {}
+        out: dict[str, float | None] = {}
+        for e in entries:
+            name = str(e.get("name", "")).rstrip("/").rsplit("/", 1)[-1]
+            if name:
+                out[name] = _mtime(e)
+        return out
+
+    def read_file(self, rel: str) -> bytes:
+        with self.mapped_errors():  # one GET (s3fs otherwise asks for the size first)
+            return bytes(self.fs.cat_file(self.file_path(rel), **_GET_KW.get(self.spec.backend.protocol, {})))
+
+    def read_range(self, rel: str, start: int, end: int) -> bytes:
+        with self.mapped_errors():
+            return bytes(self.fs.cat_file(self.file_path(rel), start=start, end=end))
+
+    def write_file(self, rel: str, data: bytes) -> None:
+        """Write a small file whole (a single request where the backend allows)."""
+        self.write_stream(rel, [data])
+
+    def write_stream(self, rel: str, chunks: Iterable[bytes]) -> None:
+        """Stream ``chunks`` into a new file that appears only once complete: a temp name and a
+        rename where renames are atomic, else an upload that is committed at the end (and
+        aborted when ``chunks`` fails)."""
+        if not self.writable:
+            raise RemoteError(f"remote '{self.name}' ({self.display}) is read-only", hint="push to another remote with -r")
+        dst = self.file_path(rel)
+        head, name = dst.rsplit("/", 1)
+        with self.mapped_errors():
+            if self.spec.backend.page_size is None:
+                self.fs.makedirs(head, exist_ok=True)
+            target = f"{head}/.{name}.{uuid.uuid4().hex[:12]}{TMP_SUFFIX}" if self.spec.backend.atomic_move else dst
+            f = self.fs.open(target, "wb", **_OPEN_KW.get(self.spec.backend.protocol, {}))
+            try:
+                for chunk in chunks:
+                    f.write(chunk)
+            except BaseException:
+                discard = getattr(f, "discard", None)
+                with contextlib.suppress(Exception):
+                    if callable(discard):
+                        discard()  # s3fs: abort the multipart upload; nothing becomes visible
+                        f.closed = True  # (else closing it later would commit what was buffered)
+                    else:
+                        f.close()
+                if target != dst:
+                    with contextlib.suppress(Exception):
+                        self.fs.rm_file(target)
+                raise
+            f.close()
+            if target != dst:
+                try:
+                    self.fs.mv(target, dst)
+                except BaseException:
+                    with contextlib.suppress(Exception):
+                        self.fs.rm_file(target)
+                    raise
+
+    def remove_file(self, rel: str) -> None:
+        with self.mapped_errors(), contextlib.suppress(FileNotFoundError):
+            self.fs.rm_file(self.file_path(rel))
+
+    def move_file(self, src: str, dst: str) -> None:
+        """Rename within the remote (object stores: a server-side copy, then a delete)."""
+        with self.mapped_errors():
+            if self.spec.backend.page_size is None:
+                self.fs.makedirs(self.file_path(dst).rsplit("/", 1)[0], exist_ok=True)
+            self.fs.mv(self.file_path(src), self.file_path(dst))
 
     def delete(self, refs: list[ObjectRef]) -> None:
         """Delete objects (a batch request on object stores, one by one elsewhere)."""
@@ -339,6 +472,22 @@ def _bytes_callback(on_bytes: Callable[[int], None]) -> Any:
 # in memory per file; a 1 GiB transfer then peaks at ~1.1 GB RSS, with these at ~60-130 MB
 _PUT_KW: dict[str, dict[str, int]] = {"s3": {"chunksize": 16 << 20, "max_concurrency": 2}}
 _GET_KW: dict[str, dict[str, int]] = {"s3": {"max_concurrency": 1}}  # one streamed GET
+# streamed pack uploads: parts of 32 MiB (a 64 MiB pack is 4 requests, ~32 MiB held per upload)
+_OPEN_KW: dict[str, dict[str, int]] = {"s3": {"block_size": 32 << 20}}
+
+
+def _mtime(entry: Mapping[str, Any]) -> float | None:
+    for key in ("LastModified", "mtime", "last_modified", "modified", "created"):
+        v = entry.get(key)
+        if v is None:
+            continue
+        if hasattr(v, "timestamp"):
+            return float(v.timestamp())
+        try:
+            return float(v)
+        except (TypeError, ValueError):
+            continue
+    return None
 
 
 def insert_bytes(odb: ObjectDB, ref: ObjectRef, data: bytes, *, remote: str) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -70,7 +70,7 @@ class LocalRemote(Remote):
                     os.unlink(tmp)
                 raise
 
-    def download(self, ref: ObjectRef, odb: ObjectDB, *, size: int | None = None) -> None:
+    def download_loose(self, ref: ObjectRef, odb: ObjectDB, *, size: int | None = None) -> None:
         src = Path(self.path(ref))
         self._debug("get", src)
         if size is not None and size <= SMALL_OBJECT and not ref.is_dir:
@@ -89,10 +89,63 @@ class LocalRemote(Remote):
             raise
         insert_file(odb, ref, tmp, remote=self.name)
 
-    def read_bytes(self, ref: ObjectRef) -> bytes:
+    def read_loose(self, ref: ObjectRef) -> bytes:
         self._debug("get", self.path(ref))
         with self.mapped_errors():
             return Path(self.path(ref)).read_bytes()
+
+    def file_path(self, rel: str) -> str:
+        return os.path.join(self.root, *rel.split("/"))
+
+    def list_dir(self, rel: str) -> dict[str, float | None]:
+        out: dict[str, float | None] = {}
+        with self.mapped_errors():
+            try:
+                it = os.scandir(self.file_path(rel))
+            except (FileNotFoundError, NotADirectoryError):
+                return out
+            with it:
+                for e in it:
+                    try:
+                        out[e.name] = e.stat().st_mtime
+                    except FileNotFoundError:
+                        continue
+        return out
+
+    def read_file(self, rel: str) -> bytes:
+        with self.mapped_errors():
+            return Path(self.file_path(rel)).read_bytes()
+
+    def read_range(self, rel: str, start: int, end: int) -> bytes:
+        with self.mapped_errors(), open(self.file_path(rel), "rb") as f:
+            f.seek(start)
+            return f.read(end - start)
+
+    def write_stream(self, rel: str, chunks: Iterable[bytes]) -> None:
+        dst = Path(self.file_path(rel))
+        with self.mapped_errors():
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            tmp = fsutil.tmp_name(dst)
+            try:
+                with open(tmp, "wb") as f:
+                    for chunk in chunks:
+                        f.write(chunk)
+                os.chmod(tmp, 0o444)
+                os.replace(tmp, dst)
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
+                raise
+
+    def remove_file(self, rel: str) -> None:
+        with self.mapped_errors(), contextlib.suppress(FileNotFoundError):
+            os.unlink(self.file_path(rel))
+
+    def move_file(self, src: str, dst: str) -> None:
+        with self.mapped_errors():
+            target = self.file_path(dst)
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            os.replace(self.file_path(src), target)
 
     def delete(self, refs: list[ObjectRef]) -> None:
         self._debug("delete", f"{len(refs)} object(s)")

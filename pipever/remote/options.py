@@ -15,7 +15,8 @@ from typing import Any
 from pipever.remote.url import AZURE, FILE, GCS, HDFS, HTTP, S3, SSH, WEBDAV, Backend, RemoteURL
 
 # options pipever itself reads; never passed to fsspec
-OWN = {"url", "jobs", "connect_timeout", "read_timeout", "retries"}
+# (``layout``, ``pack_threshold``, ``pack_size``: how pv stores objects there, SPEC §4.1)
+OWN = {"url", "jobs", "connect_timeout", "read_timeout", "retries", "layout", "pack_threshold", "pack_size"}
 
 SAFE: dict[Backend, set[str]] = {
     FILE: set(),
@@ -164,3 +165,38 @@ def secret_values(options: Mapping[str, Any]) -> list[str]:
     from pipever.config import is_secret
 
     return [str(v) for k, v in options.items() if is_secret(str(k)) and v not in (None, "") and len(str(v)) >= 4]
+
+
+def layout(name: str, options: Mapping[str, Any]) -> str:
+    """The ``layout`` option: ``packed`` (default) or ``loose``."""
+    value = str(options.get("layout") or "packed").strip().lower()
+    if value not in ("packed", "loose"):
+        from pipever.errors import RemoteError
+
+        raise RemoteError(f"remote '{name}' has an invalid 'layout' {options.get('layout')!r}",
+                          hint=f"use 'pv remote modify {name} layout packed' (or 'loose')")
+    return value
+
+
+_UNITS = {"": 1, "b": 1, "k": 1 << 10, "kb": 1 << 10, "kib": 1 << 10, "m": 1 << 20, "mb": 1 << 20,
+          "mib": 1 << 20, "g": 1 << 30, "gb": 1 << 30, "gib": 1 << 30}
+
+
+def size(name: str, options: Mapping[str, Any], key: str, default: int) -> int:
+    """A size option in bytes (``4194304``, ``4MiB``, ``64M``); RemoteError for another value."""
+    raw = options.get(key)
+    if raw is None or raw == "":
+        return default
+    text = str(raw).strip().lower().replace(" ", "")
+    digits = text.rstrip("abcdefghijklmnopqrstuvwxyz")
+    unit = text[len(digits):]
+    try:
+        value = int(float(digits) * _UNITS[unit])
+    except (ValueError, KeyError):
+        value = 0
+    if value <= 0:
+        from pipever.errors import RemoteError
+
+        raise RemoteError(f"remote '{name}' has an invalid '{key}' {raw!r}",
+                          hint=f"give a size in bytes or with a unit, e.g. 'pv remote modify {name} {key} 4MiB'")
+    return value

@@ -11,6 +11,7 @@ import os
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from pipever.data import pointer as ptr
@@ -66,7 +67,18 @@ def open_remote(repo: RepoContext, name: str | None) -> Remote:
     base = str(repo.root) if "url" in levels["local"] or "url" in levels["repo"] else None
     spec = remote_url.parse(str(url), base_dir=base)
     opts, ignored = remote_options.split_trusted(levels["repo"], levels["global"], levels["local"], spec.backend)
-    return make_remote(name, spec, opts, ignored=ignored)
+    rem = make_remote(name, spec, opts, ignored=ignored)
+    rem.index_cache = index_cache_dir(repo, spec)
+    rem.chunk_dir = repo.tmp_dir / "chunks"
+    return rem
+
+
+def index_cache_dir(repo: RepoContext, spec: remote_url.RemoteURL) -> Path:
+    """Where the pack indexes read from a remote are kept (one folder per remote location)."""
+    from pipever.objects.hashing import hash_bytes
+
+    key = hash_bytes(f"{spec.backend.protocol}\n{spec.root}\n{spec.url_options}".encode()).hex[:20]
+    return repo.tmp_dir / "remotes" / key
 
 
 def ignored_warning(rem: Remote) -> str:

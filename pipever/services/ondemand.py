@@ -27,7 +27,7 @@ def ensure_object(repo: RepoContext, oid: Oid, *, is_dir: bool = False, remote: 
             raise
         raise ObjectNotFoundError(str(oid), path) from exc  # no remote at all to download from
     try:
-        if not rem.exists(ref):
+        if not rem.existing([ref]):  # in a pack or loose
             raise ObjectNotFoundError(str(oid), path)
         rem.download(ref, repo.odb)
     finally:

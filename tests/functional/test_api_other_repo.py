@@ -20,6 +20,8 @@ def source(tmp_path: Path, pv: PvRunner) -> Path:
     pv.ok("init", cwd=root)
     pv.ok("config", "remote.store.url", str(tmp_path / "store"), cwd=root)
     pv.ok("config", "core.remote", "store", cwd=root)
+    # one file per object: get_url() names those paths (a packed remote has no URL per object)
+    pv.ok("config", "remote.store.layout", "loose", cwd=root)
     gen({"data": {"images": {"a.png": "A1", "sub": {"b.png": "B"}}}, "model.pkl": b"\x80v1", "params.yaml": "lr: 0.1\n"}, root)
     pv.ok("add", "data/images", "model.pkl", cwd=root)
     git("add", "-A", cwd=root)

@@ -38,6 +38,7 @@ def test_fsck_quarantines_corrupt_objects_and_checkout_refuses_them(pv_repo: Pat
 def test_fsck_repair_from_remote_and_remote_check(pv_repo: Path, pv: PvRunner, tmp_path: Path) -> None:
     remote = tmp_path / "remote"
     pv.ok("remote", "add", "-d", "store", str(remote))
+    pv.ok("remote", "modify", "store", "layout", "loose")  # one file per object (packs: test_packs.py)
     gen({"f": "good", "g": "other"})
     pv.ok("add", "f", "g")
     pv.ok("push")

@@ -240,6 +240,7 @@ def test_cloud_needs_a_remote(pv_repo: Path, pv: PvRunner) -> None:
 def test_cloud_deletes_unused_remote_objects(pv_repo: Path, pv: PvRunner, tmp_path: Path) -> None:
     store = tmp_path / "store"
     pv.ok("remote", "add", "-d", "store", str(store))
+    pv.ok("remote", "modify", "store", "layout", "loose")  # one file per object (packs: test_packs.py)
     gen({"data": {"a": "a1\n", "same": "same\n"}, "f.txt": "f1\n"})
     pv.ok("add", "data", "f.txt")
     git_commit("v1")

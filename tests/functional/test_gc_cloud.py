@@ -19,7 +19,8 @@ def _two_versions(pv) -> None:  # type: ignore[no-untyped-def]
     git_commit("v2")
 
 
-def test_gc_cloud_deletes_only_unreferenced_objects(pv_repo: Path, pv, remote: RemoteCase) -> None:
+def test_gc_cloud_deletes_only_unreferenced_objects(pv_repo: Path, pv, loose_remote: RemoteCase) -> None:
+    remote = loose_remote  # one file per object (packs: test_packs.py)
     remote.configure(pv)
     _two_versions(pv)
     # foreign and temporary names on the remote are never touched
@@ -75,6 +76,13 @@ def test_gc_cloud_keeps_files_of_a_directory_whose_manifest_only_the_remote_has(
 def test_pv_gc_cloud_from_the_command_line(pv_repo: Path, pv, remote: RemoteCase) -> None:
     remote.configure(pv)
     _two_versions(pv)
-    res = pv.ok("gc", "-w", "--cloud", "-f")
+    res = pv.ok("gc", "-w", "--cloud", "-f", "--grace", "0")
     assert "storage" in res.stdout
-    assert len(remote.objects()) == 3
+    from pipever.objects.hashing import hash_bytes
+
+    stored = remote.stored()
+    assert {hash_bytes(b"a2").relpath(), hash_bytes(b"same").relpath()} <= stored
+    assert sum(s.endswith(".dir") for s in stored) == 1  # the old manifest is gone
+    # packed: v1's pack (a1, same, its manifest) is mostly dead: 'same' is repacked, the pack deleted
+    assert len(stored) == 3
+    assert pv.ok("status", "-c").stdout == "Cache and remote 'storage' are in sync.\n"

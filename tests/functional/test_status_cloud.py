@@ -35,7 +35,7 @@ def test_status_cloud_new_then_in_sync_then_deleted_and_missing(pv_repo: Path, p
         pv.ok("remote", "modify", "--local", "storage", k, v, cwd=clone)
     from pipever.objects.hashing import hash_bytes
 
-    remote.delete(hash_bytes(b"model").relpath())
+    remote.remove(hash_bytes(b"model").relpath())
     res = pv.ok("status", "-c", "--json", cwd=clone)
     # the manifest was fetched (verified) to learn the directory's files
     assert json.loads(res.stdout) == {"data/a.txt": "deleted", "data/b.txt": "deleted", "m.bin": "missing"}

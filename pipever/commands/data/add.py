@@ -15,7 +15,7 @@ from pipever.objects.build import FileStat
 from pipever.objects.oid import Oid
 from pipever.services import tracked as trk
 from pipever.services.progress import NO_PROGRESS, Progress
-from pipever.services.save import save_path, scan
+from pipever.services.save import Saved, save_path, scan
 from pipever.paths import is_inside
 from pipever.context import RepoContext
 
@@ -137,6 +137,11 @@ def _add_one(
     scanned: list[FileStat] | FileStat | None = None,
 ) -> Added:
     saved = save_path(repo, rel, jobs=jobs, progress=progress, scanned=scanned)
+    return write_pointer(repo, rel, prev, saved)
+
+
+def write_pointer(repo: Repo, rel: str, prev: trk.Tracked | None, saved: Saved) -> Added:
+    """Write (or update) the pointer of ``rel`` for what ``saved`` says it is."""
     oid, size, nfiles = saved.oid, saved.size, saved.nfiles
     pointer_rel = ptr.pointer_rel_for(rel)
     name = rel.rsplit("/", 1)[-1]

@@ -30,12 +30,14 @@ class FsckResult:
     remote_missing: list[str] = field(default_factory=list)
     remote_repaired: list[str] = field(default_factory=list)
     unrepaired: list[str] = field(default_factory=list)
+    remote_bad_indexes: list[str] = field(default_factory=list)  # pack indexes that fail their hash
+    remote_removed_indexes: list[str] = field(default_factory=list)  # removed by --repair
 
     @property
     def ok(self) -> bool:
         return not (set(self.corrupt) - set(self.repaired)) and not (
             set(self.remote_corrupt) - set(self.remote_repaired)
-        ) and not self.unrepaired
+        ) and not self.unrepaired and not (set(self.remote_bad_indexes) - set(self.remote_removed_indexes))
 
 
 def _is_good(repo: RepoContext, ref: ObjectRef) -> bool:
@@ -112,18 +114,47 @@ def _quarantined(repo: RepoContext) -> list[ObjectRef]:
 
 
 def _check_remote(repo: RepoContext, rem: Remote, result: FsckResult, *, repair: bool) -> None:
+    from pipever.remote import transfer
     from pipever.services import used
 
+    rem.packs.load(tolerant=True, force=True, fresh=True)  # a corrupt index is reported (and with repair removed), not fatal
+    result.remote_bad_indexes = list(rem.packs.bad_indexes)
     needed = used.expand(repo.odb, used.used_outs(repo)).objects
     present = rem.existing(needed)
     result.remote_missing = sorted(str(r.oid) for r in needed - present)
-    for ref in sorted(present, key=lambda r: r.oid.hex):
-        result.remote_checked += 1
-        data = rem.read_bytes(ref)
-        if hash_bytes(data) == ref.oid:
-            continue
-        result.remote_corrupt.append(str(ref.oid))
-        if repair and repo.odb.exists(ref.oid, is_dir=ref.is_dir) and _is_good(repo, ref):
-            rem.upload(ref, repo.odb.path(ref.oid, is_dir=ref.is_dir))
-            result.remote_repaired.append(str(ref.oid))
+    packed = {r for r in present if rem.packs.locations(r)}
+    bad = set(rem.packs.verify(packed))  # packs: merged range reads
+    chunked = {r for r in present - packed if rem.packs.chunked(r)}
+    if chunked:
+        from pipever.remote import chunkfetch
 
+        bad |= {r for r in chunked if chunkfetch.verify(rem.packs, r) is not None}
+    result.remote_checked = len(present)
+    for ref in sorted(present - packed - chunked, key=lambda r: r.oid.hex):
+        if hash_bytes(rem.read_loose(ref)) != ref.oid:
+            bad.add(ref)
+    result.remote_corrupt = sorted(str(r.oid) for r in bad)
+    if not repair:
+        return
+    # re-upload good local copies (on a packed remote: in a new pack, which readers try first),
+    # and what only a corrupt index listed
+    lost = {r for r in needed - present if repo.odb.exists(r.oid, is_dir=r.is_dir)}
+    good = [r for r in sorted(bad | lost, key=lambda r: r.oid.hex)
+            if repo.odb.exists(r.oid, is_dir=r.is_dir) and _is_good(repo, r)]
+    files = [r for r in good if not r.is_dir]
+    manifests = {r: [] for r in good if r.is_dir}
+    if rem.packed:
+        rem.packs.resend_chunks = True  # a bad chunk may be what made a chunked file bad
+        outcome = transfer.upload(rem, repo.odb, files, manifests, present=(), jobs=rem.jobs)
+        done = set(outcome.done)
+    else:
+        done = set()
+        for ref in good:
+            rem.upload(ref, repo.odb.path(ref.oid, is_dir=ref.is_dir))
+            done.add(ref)
+    result.remote_repaired = sorted(str(r.oid) for r in done & bad)
+    result.remote_missing = sorted(set(result.remote_missing) - {str(r.oid) for r in done})
+    if not (lost - done):
+        for rel in result.remote_bad_indexes:
+            rem.packs.remove_index(rel)
+        result.remote_removed_indexes = list(result.remote_bad_indexes)

@@ -237,12 +237,16 @@ def _stale_tmp_files(repo: RepoContext) -> list[Path]:
     return sorted(stale)
 
 
-def plan_cloud(repo: RepoContext, scope: Scope, *, remote: str | None, progress: Progress = NO_PROGRESS) -> CloudGcPlan:
-    """The remote half of ``pv gc --cloud`` (``commands/remotes/gc_cloud.py``), keeping what the scope keeps."""
+def plan_cloud(repo: RepoContext, scope: Scope, *, remote: str | None, progress: Progress = NO_PROGRESS,
+               grace: float | None = None) -> CloudGcPlan:
+    """The remote half of ``pv gc --cloud`` (``commands/remotes/gc_cloud.py``), keeping what the
+    scope keeps; ``grace``: seconds a pack stays marked before it is deleted (default 24 h)."""
     from pipever.commands.remotes import gc_cloud
+    from pipever.remote.packgc import DEFAULT_GRACE
 
     kept, _unknown = kept_objects(repo, scope)
-    return gc_cloud.plan_gc_cloud(repo, kept, remote=remote, progress=progress)
+    return gc_cloud.plan_gc_cloud(repo, kept, remote=remote, progress=progress,
+                                  grace=DEFAULT_GRACE if grace is None else grace)
 
 
 def apply_cloud(repo: RepoContext, plan: CloudGcPlan, scope: Scope, *, progress: Progress = NO_PROGRESS) -> CloudGcResult:
@@ -251,5 +255,5 @@ def apply_cloud(repo: RepoContext, plan: CloudGcPlan, scope: Scope, *, progress:
 
     with repo.locked():
         kept, _unknown = kept_objects(repo, scope)
-    plan = replace(plan, remove=tuple(r for r in plan.remove if r not in kept))
+    plan = replace(plan, remove=tuple(r for r in plan.remove if r not in kept), keep=plan.keep | set(kept))
     return gc_cloud.apply_gc_cloud(repo, plan, progress=progress)

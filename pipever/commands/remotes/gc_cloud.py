@@ -22,7 +22,7 @@ from pipever.objects.hashing import hash_bytes
 from pipever.objects.odb import ObjectRef
 from pipever.services import cloud
 from pipever.services.progress import NO_PROGRESS, Progress
-from pipever.remote import transfer
+from pipever.remote import packgc, transfer
 from pipever.remote.base import Remote
 from pipever.context import RepoContext
 
@@ -30,27 +30,33 @@ from pipever.context import RepoContext
 @dataclass(frozen=True)
 class CloudGcPlan:
     remote: str
-    remove: tuple[ObjectRef, ...]  # manifests first, then files
+    remove: tuple[ObjectRef, ...]  # loose objects: manifests first, then files
     kept: int  # objects on the remote that stay
+    packs: packgc.PackGcPlan = packgc.PackGcPlan()  # packs to repack, mark, delete
+    keep: frozenset[ObjectRef] = frozenset()  # what was kept, directories expanded
 
     @property
     def empty(self) -> bool:
-        return not self.remove
+        return not self.remove and self.packs.empty
 
 
 @dataclass
 class CloudGcResult:
     remote: str
     removed: list[ObjectRef] = field(default_factory=list)
+    packs: packgc.PackGcResult = field(default_factory=packgc.PackGcResult)
 
 
 def plan_gc_cloud(repo: RepoContext, keep: Collection[ObjectRef], *, remote: str | None = None,
-                  progress: Progress = NO_PROGRESS) -> CloudGcPlan:
-    """What ``apply_gc_cloud`` would delete from ``remote`` (default remote when None)."""
+                  progress: Progress = NO_PROGRESS, grace: float = packgc.DEFAULT_GRACE) -> CloudGcPlan:
+    """What ``apply_gc_cloud`` would delete from ``remote`` (default remote when None); packs
+    marked for deletion at least ``grace`` seconds ago are deleted (see ``remote/packgc.py``)."""
     rem = cloud.open_remote(repo, remote)
     progress.start(f"Listing remote '{rem.name}'", None)
     try:
-        on_remote = {ref for ref, _ in rem.iter_objects()}
+        loose = {ref for ref, _ in rem.iter_objects()}
+        rem.packs.load(force=True)
+        on_remote = loose | rem.packs.objects()
     finally:
         progress.done()
     kept = set(keep)
@@ -68,8 +74,9 @@ def plan_gc_cloud(repo: RepoContext, keep: Collection[ObjectRef], *, remote: str
             "neither in the cache nor readable on remote '" + rem.name + "': " + ", ".join(unreadable[:5]),
             hint="fetch or push those directories first; nothing was deleted",
         )
-    remove = sorted(on_remote - kept, key=lambda r: (not r.is_dir, r.relpath))
-    return CloudGcPlan(rem.name, tuple(remove), len(on_remote) - len(remove))
+    remove = sorted(loose - kept, key=lambda r: (not r.is_dir, r.relpath))
+    packs = packgc.plan(rem.packs, kept, grace=grace)
+    return CloudGcPlan(rem.name, tuple(remove), len(loose) - len(remove) + packs.live_objects, packs, frozenset(kept))
 
 
 def _manifest_entries(repo: RepoContext, rem: Remote, ref: ObjectRef, on_remote: set[ObjectRef]) -> list[ObjectRef]:
@@ -92,6 +99,12 @@ def apply_gc_cloud(repo: RepoContext, plan: CloudGcPlan, *, jobs: int | None = N
     result = CloudGcResult(rem.name)
     if plan.empty:
         return result
+    if not plan.packs.empty:
+        progress.start(f"Repacking on '{rem.name}'", None)
+        try:
+            result.packs = packgc.apply(rem.packs, plan.packs, plan.keep)
+        finally:
+            progress.done()
     progress.start(f"Deleting from '{rem.name}'", len(plan.remove))
     try:
         outcome = transfer.delete(rem, list(plan.remove), jobs=jobs or rem.jobs, advance=progress.advance)
@@ -106,9 +119,10 @@ def apply_gc_cloud(repo: RepoContext, plan: CloudGcPlan, *, jobs: int | None = N
 
 
 def gc_cloud(repo: RepoContext, keep: Collection[ObjectRef], *, remote: str | None = None, jobs: int | None = None,
-             dry: bool = False, progress: Progress = NO_PROGRESS) -> tuple[CloudGcPlan, CloudGcResult]:
+             dry: bool = False, progress: Progress = NO_PROGRESS,
+             grace: float = packgc.DEFAULT_GRACE) -> tuple[CloudGcPlan, CloudGcResult]:
     """Plan and (unless ``dry``) apply in one call, for callers that confirmed already."""
-    plan = plan_gc_cloud(repo, keep, remote=remote, progress=progress)
+    plan = plan_gc_cloud(repo, keep, remote=remote, progress=progress, grace=grace)
     if dry:
         return plan, CloudGcResult(plan.remote)
     return plan, apply_gc_cloud(repo, plan, jobs=jobs, progress=progress)

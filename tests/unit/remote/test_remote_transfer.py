@@ -21,7 +21,8 @@ def remote_cls(request: pytest.FixtureRequest) -> type[Remote]:
 
 
 def _remote(tmp_path: Path, cls: type[Remote] = Remote) -> Remote:
-    return cls("r", url.parse(str(tmp_path / "remote")), {})
+    """A remote in the loose layout (one file per object; the packed layout: test_packs.py)."""
+    return cls("r", url.parse(str(tmp_path / "remote")), {"layout": "loose"})
 
 
 def _translate(exc: BaseException) -> PvError:
@@ -131,7 +132,7 @@ def test_object_store_lists_sixteen_prefixes_for_many_objects(tmp_path: Path) ->
     odb = ObjectDB(tmp_path / "cache")
     refs = [_store(odb, str(i).encode()) for i in range(400)]
     rem, fake = _store_remote({f"b/p/{r.relpath}" for r in refs[:200]})
-    assert rem.existing(refs) == set(refs[:200])
+    assert rem.existing_loose(refs) == set(refs[:200])
     assert fake.calls["exists"] == 0 and fake.calls["find"] <= 17  # one sample + one per hex digit
 
 
@@ -145,7 +146,7 @@ def test_object_store_checks_objects_one_by_one_when_few_are_wanted_from_a_big_r
     sample = max(counts, key=lambda s: counts[s])  # the prefix existing() samples first
     keys = {f"b/p/blake3/{sample}/{i:062x}" for i in range(3000)} | {f"b/p/{r.relpath}" for r in refs[:10]}
     rem, fake = _store_remote(keys)
-    assert rem.existing(refs) == set(refs[:10])
+    assert rem.existing_loose(refs) == set(refs[:10])
     assert fake.calls["find"] == 1 and fake.calls["exists"] == 30 - counts[sample]
 
 
