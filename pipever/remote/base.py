@@ -16,7 +16,6 @@ import threading
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -24,7 +23,8 @@ from pipever.errors import CorruptObjectError, PvError, RemoteError
 from pipever.objects.hashing import hash_bytes
 from pipever.objects.odb import ObjectDB, ObjectRef
 from pipever.objects.oid import ALGO, oid_from_relpath
-from pipever.remote import failures, options as opt, packfmt
+from pipever.remote import chunkfetch, failures, options as opt, packfmt
+from pipever.remote.host import map_concurrently
 from pipever.remote.packs import PackStore
 from pipever.remote.url import RemoteURL, mask_url, require_backend
 
@@ -316,7 +316,7 @@ class Remote:
         """Fetch one object into the cache; its hash is checked before it enters the cache, and a
         corrupt download is dropped (CorruptObjectError naming the oid and this remote). From a
         pack when an index lists it, else the loose object."""
-        if not self.packs.download_one(ref, odb):
+        if not chunkfetch.download_one(self.packs, ref, odb):
             self.download_loose(ref, odb, size=size)
 
     def read_bytes(self, ref: ObjectRef) -> bytes:
@@ -508,11 +508,3 @@ def insert_file(odb: ObjectDB, ref: ObjectRef, tmp: Path, *, remote: str) -> Non
 def _hits(refs: Iterable[ObjectRef], names: set[str]) -> set[ObjectRef]:
     """The refs whose object name (``<62 hex>[.dir]``) is among ``names``."""
     return {r for r in refs if (r.oid.hex[2:] + ".dir" if r.is_dir else r.oid.hex[2:]) in names}
-
-
-def map_concurrently(fn: Callable[[Any], T], items: list[Any], *, jobs: int) -> list[T]:
-    """``[fn(x) for x in items]`` on ``jobs`` threads; the first error is raised."""
-    if len(items) <= 1 or jobs <= 1:
-        return [fn(x) for x in items]
-    with ThreadPoolExecutor(max_workers=min(jobs, len(items)), thread_name_prefix="pv-remote") as pool:
-        return list(pool.map(fn, items))

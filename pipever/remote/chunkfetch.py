@@ -15,6 +15,7 @@ from pipever.objects.hashing import hash_bytes
 from pipever.objects.odb import ObjectDB, ObjectRef
 from pipever.objects.oid import Oid
 from pipever.remote import chunking, packfmt as pf
+from pipever.remote.host import map_concurrently
 from pipever.remote.packs import MAX_BLOCK, MAX_GAP, READ_JOBS, PackStore
 
 WINDOW = 32 << 20
@@ -65,7 +66,6 @@ def _download(store: PackStore, chunks: list[chunking.Chunk]) -> dict[Oid, bytes
     """Missing chunks by merged range reads, each verified (another pack's copy on a bad one)."""
     from fsspec.utils import merge_offset_ranges
 
-    from pipever.remote.base import map_concurrently
 
     wanted: dict[Oid, pf.Location] = {}
     for c in chunks:
@@ -135,3 +135,12 @@ def verify(store: PackStore, ref: ObjectRef) -> str | None:
     except CorruptObjectError as exc:
         return exc.message
     return None
+
+
+def download_one(store: PackStore, ref: ObjectRef, odb: ObjectDB) -> bool:
+    """Put ``ref`` into the cache from a pack, or rebuilt from its chunks; False when no pack
+    lists it."""
+    if store.chunked(ref):
+        fetch(store, ref, odb)
+        return True
+    return store.download_packed(ref, odb)

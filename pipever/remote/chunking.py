@@ -70,7 +70,8 @@ def _chunker(params: Chunking) -> Any:
         warnings.simplefilter("ignore")
         from pyfastcdc import FastCDC
     return FastCDC(params.avg_size, min_size=params.min_size, max_size=params.max_size,
-                   normalized_chunking=params.normalization, seed=params.seed)
+                   normalized_chunking=params.normalization,  # type: ignore[arg-type]  # validated 0-3 in pv-remote.yaml
+                   seed=params.seed)
 
 
 def cut_file(path: Path, params: Chunking) -> list[Chunk]:

@@ -11,7 +11,8 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
-from pipever.remote.base import Remote, map_concurrently
+from pipever.remote.base import Remote
+from pipever.remote.host import map_concurrently
 
 
 class DvcRemote:

@@ -22,7 +22,7 @@ import time
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pipever import fsutil, yamlio
 from pipever.errors import CorruptObjectError, ManifestError, PvError, RemoteError
@@ -31,9 +31,8 @@ from pipever.objects.hashing import hash_bytes
 from pipever.objects.odb import ChangedWhileReadingError, ObjectDB, ObjectRef
 from pipever.objects.oid import Oid
 from pipever.remote import packfmt as pf
+from pipever.remote.host import PackHost, map_concurrently
 
-if TYPE_CHECKING:
-    from pipever.remote.base import Remote
 
 MAX_GAP = 256 << 10  # unneeded bytes read to merge two ranges into one request
 MAX_BLOCK = 8 << 20  # largest merged range (bytes held in memory per concurrent read)
@@ -78,7 +77,7 @@ class _Listing:
 
 
 class PackStore:
-    def __init__(self, remote: Remote, cache_dir: Path | None) -> None:
+    def __init__(self, remote: PackHost, cache_dir: Path | None) -> None:
         self.remote = remote
         self.cache_dir = cache_dir
         self.packs: dict[str, Pack] = {}
@@ -95,7 +94,7 @@ class PackStore:
 
     @property
     def listable(self) -> bool:
-        return self.remote.spec.backend.protocol != "http"
+        return bool(self.remote.spec.backend.protocol != "http")
 
     # -- loading -------------------------------------------------------------------------------
     def load(self, *, tolerant: bool = False, force: bool = False, fresh: bool = False) -> None:
@@ -114,7 +113,6 @@ class PackStore:
                 ids = [i for i in ids if f"{i}.pack" in listing.packs]
             self.bad_indexes = []
             packs: dict[str, Pack] = {}
-            from pipever.remote.base import map_concurrently
 
             loaded = map_concurrently(lambda i: self._load_index(i, tolerant, fresh), ids, jobs=min(8, self.remote.jobs))
             for pid, entries in zip(ids, loaded):
@@ -422,7 +420,6 @@ class PackStore:
     def verify(self, refs: Collection[ObjectRef]) -> dict[ObjectRef, str]:
         """Read ``refs`` from their first pack by merged ranges and hash each; the objects whose
         copy there is bad, with that pack's name (readers would fall back to another copy)."""
-        from pipever.remote.base import map_concurrently
 
         bad: dict[ObjectRef, str] = {}
 
@@ -457,13 +454,9 @@ class PackStore:
         raise CorruptObjectError(f"{oid} (its chunk list)",
                                  where=f"remote '{self.remote.name}' (pack '{pf.PACKS}/{bad}.pack')")
 
-    def download_one(self, ref: ObjectRef, odb: ObjectDB) -> bool:
-        """Put ``ref`` into the cache from a pack (or its chunks); False when no pack lists it."""
-        if self.chunked(ref):
-            from pipever.remote import chunkfetch
-
-            chunkfetch.fetch(self, ref, odb)
-            return True
+    def download_packed(self, ref: ObjectRef, odb: ObjectDB) -> bool:
+        """Put ``ref`` into the cache from a pack; False when no pack lists it (a chunked file:
+        ``chunkfetch.download_one``)."""
         if not self.locations(ref):
             return False
         odb.add_bytes(self.read_object(ref), is_dir=ref.is_dir)

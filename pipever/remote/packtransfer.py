@@ -22,7 +22,7 @@ from pipever.objects.odb import ObjectDB, ObjectRef
 from pipever.objects.oid import Oid
 from pipever.remote import chunkfetch, chunking, packfmt, packs
 from pipever.remote.base import Remote
-from pipever.remote.transfer import Advance, Outcome, run, split_ready
+from pipever.remote.engine import Advance, Outcome, run, split_ready
 
 PACK_JOBS = 2  # packs streamed at once (each holds one upload part in memory on object stores)
 

@@ -9,99 +9,14 @@ lists is on the remote, so a remote never holds a manifest whose files are missi
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Collection, Mapping, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
-from typing import Generic, TypeVar
+from collections.abc import Collection, Mapping, Sequence
 
-from pipever.errors import PvError, RemoteError
 from pipever.objects.odb import ObjectDB, ObjectRef
-from pipever.remote import failures
+from pipever.remote import chunkfetch, packtransfer
 from pipever.remote.base import ON_BYTES, Remote
+from pipever.remote.engine import BYTES_PROGRESS_MIN, Advance, Outcome, run, split_ready
 
-T = TypeVar("T")
-Advance = Callable[[int], None]  # called with the number of items just finished
-# a transfer with an object this big reports its progress in bytes (else in objects: many small
-# files are better counted than measured)
-BYTES_PROGRESS_MIN = 16 << 20
-
-
-@dataclass
-class Outcome(Generic[T]):
-    done: list[T] = field(default_factory=list)
-    failed: list[tuple[T, PvError]] = field(default_factory=list)
-    not_attempted: list[T] = field(default_factory=list)  # skipped after a fatal error
-
-    @property
-    def fatal(self) -> PvError | None:
-        return next((e for _, e in self.failed if failures.fatal(e)), None)
-
-
-def run(
-    items: Sequence[T], action: Callable[[T], object], *, jobs: int, translate: Callable[[BaseException], PvError],
-    advance: Advance | None = None,
-) -> Outcome[T]:
-    """Apply ``action`` to every item on ``jobs`` threads; errors are collected, not raised."""
-    outcome: Outcome[T] = Outcome()
-    if not items:
-        return outcome
-    stop = threading.Event()
-    skipped = object()
-
-    def task(item: T) -> object:
-        if stop.is_set():
-            return skipped
-        try:
-            action(item)
-        except Exception as exc:  # noqa: BLE001 - every failure is reported with its item
-            err = translate(exc)
-            if failures.fatal(err):
-                stop.set()
-            return err
-        return None
-
-    pool = ThreadPoolExecutor(max_workers=max(1, min(jobs, len(items))), thread_name_prefix="pv-transfer")
-    futures: dict[Future[object], T] = {}
-    try:
-        # keep a bounded window in flight so a fatal error or Ctrl-C stops quickly
-        pending: set[Future[object]] = set()
-        it = iter(items)
-        window = max(1, jobs) * 4
-        exhausted = False
-        while True:
-            while not exhausted and len(pending) < window:
-                item = next(it, None)
-                if item is None:
-                    exhausted = True
-                    break
-                fut = pool.submit(task, item)
-                futures[fut] = item
-                pending.add(fut)
-            if not pending:
-                break
-            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
-            for fut in finished:
-                res = fut.result()
-                item = futures.pop(fut)
-                if res is skipped:
-                    outcome.not_attempted.append(item)
-                elif isinstance(res, PvError):
-                    outcome.failed.append((item, res))
-                else:
-                    outcome.done.append(item)
-                if advance is not None:
-                    advance(1)
-            if stop.is_set() and not exhausted:
-                outcome.not_attempted.extend(it)
-                exhausted = True
-    except BaseException:
-        stop.set()
-        pool.shutdown(wait=True, cancel_futures=True)
-        raise
-    pool.shutdown(wait=True)
-    return outcome
-
+__all__ = ["BYTES_PROGRESS_MIN", "Advance", "Outcome", "delete", "download", "run", "split_ready", "upload"]
 
 def upload(
     remote: Remote, odb: ObjectDB, files: Collection[ObjectRef], manifests: Mapping[ObjectRef, Collection[ObjectRef]],
@@ -113,8 +28,6 @@ def upload(
     (as the backend sends them, the rest of an object when it is done). A packed remote:
     ``packtransfer.upload`` (it reports objects only)."""
     if remote.packed:
-        from pipever.remote import packtransfer
-
         return packtransfer.upload(remote, odb, files, manifests, present=present, jobs=jobs, advance=advance)
 
     def put(ref: ObjectRef) -> None:
@@ -141,23 +54,6 @@ def upload(
     outcome.failed += second.failed
     outcome.not_attempted += second.not_attempted
     return outcome
-
-
-def split_ready(
-    remote: Remote, manifests: Mapping[ObjectRef, Collection[ObjectRef]], on_remote: Collection[ObjectRef],
-) -> tuple[list[ObjectRef], list[tuple[ObjectRef, PvError]]]:
-    """Manifests whose files are all in ``on_remote``, and the others with their error."""
-    ready: list[ObjectRef] = []
-    blocked: list[tuple[ObjectRef, PvError]] = []
-    for m, listed in manifests.items():
-        missing = sum(1 for f in listed if f not in on_remote)
-        if not missing:
-            ready.append(m)
-        else:
-            blocked.append((m, RemoteError(
-                f"directory manifest not uploaded: {missing} of its files are not on remote '{remote.name}'",
-            )))
-    return ready, blocked
 
 
 def download(
@@ -187,13 +83,11 @@ def download(
     loose = sorted(set(refs) - in_packs - set(chunked), key=_order)
     outcome = run(loose, get, jobs=jobs, translate=remote.error, advance=advance)
     if chunked:  # one file at a time: each reads its missing chunks concurrently
-        more = run(chunked, lambda r: store.download_one(r, odb), jobs=1, translate=remote.error, advance=advance)
+        more = run(chunked, lambda r: chunkfetch.download_one(store, r, odb), jobs=1, translate=remote.error, advance=advance)
         outcome.done += more.done
         outcome.failed += more.failed
         outcome.not_attempted += more.not_attempted
     if packed:
-        from pipever.remote import packtransfer
-
         more = packtransfer.download(remote, odb, packed, jobs=jobs, advance=advance)
         outcome.done += more.done
         outcome.failed += more.failed

@@ -140,7 +140,7 @@ def _add_one(
     return write_pointer(repo, rel, prev, saved)
 
 
-def write_pointer(repo: Repo, rel: str, prev: trk.Tracked | None, saved: Saved) -> Added:
+def write_pointer(repo: RepoContext, rel: str, prev: trk.Tracked | None, saved: Saved) -> Added:
     """Write (or update) the pointer of ``rel`` for what ``saved`` says it is."""
     oid, size, nfiles = saved.oid, saved.size, saved.nfiles
     pointer_rel = ptr.pointer_rel_for(rel)

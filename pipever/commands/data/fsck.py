@@ -142,7 +142,7 @@ def _check_remote(repo: RepoContext, rem: Remote, result: FsckResult, *, repair:
     good = [r for r in sorted(bad | lost, key=lambda r: r.oid.hex)
             if repo.odb.exists(r.oid, is_dir=r.is_dir) and _is_good(repo, r)]
     files = [r for r in good if not r.is_dir]
-    manifests = {r: [] for r in good if r.is_dir}
+    manifests: dict[ObjectRef, list[ObjectRef]] = {r: [] for r in good if r.is_dir}
     if rem.packed:
         rem.packs.resend_chunks = True  # a bad chunk may be what made a chunked file bad
         outcome = transfer.upload(rem, repo.odb, files, manifests, present=(), jobs=rem.jobs)
