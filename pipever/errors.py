@@ -5,6 +5,7 @@ to do. Only ``pipever.cli.app.main`` turns them into ``ERROR: <message> — <hin
 
 PvError
 ├── NotARepoError, NotAGitRepoError, AlreadyInitializedError
+├── UnsafeRepoError                 .pv (or its cache) is a link a commit could plant
 ├── PathOutsideRepoError            a path escapes the work tree or enters .git/.pv
 ├── PointerError(pointer_path)      an unreadable or invalid *.pv file
 ├── ManifestError                   a directory manifest that is corrupt or escapes
@@ -63,6 +64,11 @@ class AlreadyInitializedError(PvError):
         super().__init__(
             f"'{where}' is already a pipever repository", hint="use 'pv init --force' to reinitialize"
         )
+
+
+class UnsafeRepoError(PvError):
+    """The repository's own folders are not its own: ``.pv`` or ``.pv/cache`` from a commit
+    leads to another project's config and cache."""
 
 
 class PathOutsideRepoError(PvError):

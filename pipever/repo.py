@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from pipever import fsutil
 from pipever.config import Config
-from pipever.errors import NotARepoError
+from pipever.errors import NotARepoError, UnsafeRepoError
 from pipever.objects.build import Workspace
 from pipever.objects.odb import ObjectDB
 from pipever.objects.state import StateDB, StateNoop
@@ -50,6 +50,9 @@ class Repo:
             raise NotARepoError(str(start))
         self.root = found
         self.pv_dir = found / PV_DIR
+        if self.pv_dir.is_symlink():  # a commit's .pv pointing at another project's config and cache
+            raise UnsafeRepoError(f"'{PV_DIR}' in '{found}' is a symlink (to '{os.readlink(self.pv_dir)}')",
+                                  hint=f"pv uses only a real '{PV_DIR}' folder: remove the link and run 'pv init'")
         self.tmp_dir = self.pv_dir / "tmp"
         self.wait_for_lock = False
         self.command = "pv"
@@ -72,13 +75,21 @@ class Repo:
 
     @cached_property
     def cache_dir(self) -> Path:
+        """``PV_CACHE_DIR``, else ``cache.dir`` (relative to ``.pv``), else ``.pv/cache``. A
+        ``.pv/cache`` that is a symlink committed to Git (another project's cache, which gc would
+        empty) is refused."""
         env = os.environ.get("PV_CACHE_DIR")
-        conf = self.config.get("cache.dir")
         if env:
             return Path(env).resolve()
+        conf = self.config.get("cache.dir")
         if conf:
             return (self.pv_dir / str(conf)).resolve() if not os.path.isabs(str(conf)) else Path(str(conf))
-        return self.pv_dir / "cache"
+        default = self.pv_dir / "cache"
+        if default.is_symlink() and self.scm and self.git.tracked([f"{PV_DIR}/cache"]):
+            raise UnsafeRepoError(f"'{PV_DIR}/cache' is a symlink committed to Git (to '{os.readlink(default)}')",
+                                  hint=f"the cache is this machine's: run 'git rm --cached {PV_DIR}/cache' and remove the link, "
+                                       "or set 'pv config --local cache.dir PATH'")
+        return default
 
     @cached_property
     def odb(self) -> ObjectDB:

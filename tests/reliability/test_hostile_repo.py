@@ -49,3 +49,46 @@ def test_repro_refuses_a_cached_output_file_git_tracks(pv_repo: Path, pv: PvRunn
     assert res.stderr.startswith("Stage 's' failed: output 'notes.txt' of stage 's' holds files tracked by Git: 'notes.txt'"), res
     assert (pv_repo / "notes.txt").read_text() == "my notes, edited\n"
 
+
+# -- cases 2, 3, 17: .pv, its local config and the cache are this work tree's own ----------------
+def other_project(tmp_path: Path, pv: PvRunner) -> tuple[Path, list[Path]]:
+    """Another pv repository next to the current one, with one object in its cache."""
+    other = tmp_path / "other"
+    other.mkdir()
+    git("init", "-q", "-b", "main", cwd=other)
+    pv.ok("init", cwd=other)
+    gen({"precious.csv": "only copy\n"}, other)
+    pv.ok("add", "precious.csv", cwd=other)
+    objects = [p for p in (other / ".pv" / "cache").rglob("*") if p.is_file()]
+    assert objects
+    return other, objects
+
+
+def test_a_pv_folder_that_is_a_symlink_is_refused(pv_repo: Path, pv: PvRunner, tmp_path: Path) -> None:
+    other, objects = other_project(tmp_path, pv)
+    git("rm", "-rq", ".pv")
+    shutil.rmtree(pv_repo / ".pv")
+    os.symlink(other / ".pv", pv_repo / ".pv")
+    git_commit("a .pv borrowed from another project")
+    for args in (("status",), ("gc", "-w", "-f"), ("add", "x")):
+        res = pv(*args)
+        assert res.exit_code == 1, res
+        assert res.stderr.startswith(f"ERROR: '.pv' in '{pv_repo}' is a symlink"), res
+    assert all(p.exists() for p in objects)
+
+
+def test_a_committed_cache_symlink_is_refused(pv_repo: Path, pv: PvRunner, tmp_path: Path) -> None:
+    other, objects = other_project(tmp_path, pv)
+    shutil.rmtree(pv_repo / ".pv" / "cache", ignore_errors=True)
+    os.symlink(other / ".pv" / "cache", pv_repo / ".pv" / "cache")
+    git("add", "-f", ".pv/cache")
+    git_commit("a cache borrowed from another project")
+    res = pv("gc", "-w", "-f")
+    assert res.exit_code == 1, res
+    assert res.stderr.startswith("ERROR: '.pv/cache' is a symlink committed to Git"), res
+    assert all(p.exists() for p in objects)
+    # the owner's own symlink (not in Git) is the owner's choice
+    git("rm", "-q", "--cached", ".pv/cache")
+    git("commit", "-qm", "drop it")
+    assert pv("status").exit_code == 0
+
