@@ -10,7 +10,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pipever import fsutil
+from pipever import fsutil, notices
 from pipever.config import Config
 from pipever.errors import NotARepoError, UnsafeRepoError
 from pipever.objects.build import Workspace
@@ -75,15 +75,20 @@ class Repo:
 
     @cached_property
     def cache_dir(self) -> Path:
-        """``PV_CACHE_DIR``, else ``cache.dir`` (relative to ``.pv``), else ``.pv/cache``. A
-        ``.pv/cache`` that is a symlink committed to Git (another project's cache, which gc would
-        empty) is refused."""
+        """``PV_CACHE_DIR``, else ``cache.dir`` (relative to ``.pv``), else ``.pv/cache``. The
+        committed config may only name a cache inside the work tree: one outside (another
+        project's cache, which gc would empty) is ignored with a warning."""
         env = os.environ.get("PV_CACHE_DIR")
         if env:
             return Path(env).resolve()
         conf = self.config.get("cache.dir")
         if conf:
-            return (self.pv_dir / str(conf)).resolve() if not os.path.isabs(str(conf)) else Path(str(conf))
+            path = (self.pv_dir / str(conf)).resolve()
+            trusted = any(self.config.get("cache.dir", level=lvl) for lvl in ("local", "global"))
+            if trusted or path == self.root or self.root in path.parents and (self.root / ".git") not in (path, *path.parents):
+                return path
+            notices.warn(f"'cache.dir' in the committed .pv/config.yaml points outside the work tree ('{conf}'): "
+                         "ignored — set it with 'pv config --local cache.dir PATH' to use a cache there")
         default = self.pv_dir / "cache"
         if default.is_symlink() and self.scm and self.git.tracked([f"{PV_DIR}/cache"]):
             raise UnsafeRepoError(f"'{PV_DIR}/cache' is a symlink committed to Git (to '{os.readlink(default)}')",

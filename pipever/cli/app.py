@@ -19,7 +19,7 @@ try:  # newer typer vendors its own click
 except ImportError:  # pragma: no cover - older typer uses click itself
     from click.exceptions import ClickException  # type: ignore[assignment]
 
-from pipever import __version__
+from pipever import __version__, notices
 from pipever.cli import context
 
 COMMAND_MODULES = ("data", "manage", "git", "model", "remote", "compare", "plots", "pipeline", "repos", "exp")
@@ -139,6 +139,7 @@ def _pre_parse(argv: list[str]) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
+    notices.start(_warn)
     _pre_parse(args)
     register(_modules_for(args))
     command = typer.main.get_command(app)
@@ -211,6 +212,10 @@ def _traceback() -> None:
         import traceback
 
         traceback.print_exc()
+
+
+def _warn(text: str) -> None:
+    sys.stderr.write(f"WARNING: {text}\n")
 
 
 def _err(text: str) -> None:

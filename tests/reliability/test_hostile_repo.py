@@ -92,3 +92,41 @@ def test_a_committed_cache_symlink_is_refused(pv_repo: Path, pv: PvRunner, tmp_p
     git("commit", "-qm", "drop it")
     assert pv("status").exit_code == 0
 
+
+def test_a_committed_cache_dir_outside_the_work_tree_is_ignored(pv_repo: Path, pv: PvRunner, tmp_path: Path) -> None:
+    other, objects = other_project(tmp_path, pv)
+    gen({".pv/config.yaml": f"cache:\n  dir: {other / '.pv' / 'cache'}\n"})
+    git_commit("use another project's cache")
+    res = pv("gc", "-w", "-f")
+    assert res.exit_code == 0, res
+    assert (f"WARNING: 'cache.dir' in the committed .pv/config.yaml points outside the work tree "
+            f"('{other / '.pv' / 'cache'}'): ignored") in res.stderr, res
+    assert all(p.exists() for p in objects)
+    gen({"mine.csv": "mine\n"})
+    pv.ok("add", "mine.csv")
+    assert any((pv_repo / ".pv" / "cache").rglob("*")), "the default cache is used"
+    # relative too, and through a symlink inside the work tree
+    gen({".pv/config.yaml": "cache:\n  dir: ../../other/.pv/cache\n"})
+    assert "points outside the work tree" in pv.ok("status").stderr
+    os.symlink(other, pv_repo / "link")
+    gen({".pv/config.yaml": "cache:\n  dir: ../link/.pv/cache\n"})
+    assert "points outside the work tree" in pv.ok("gc", "-w", "-f").stderr
+    assert all(p.exists() for p in objects)
+
+
+def test_a_cache_dir_outside_from_local_or_global_config_or_env_is_honoured(
+    pv_repo: Path, pv: PvRunner, tmp_path: Path, monkeypatch: object,
+) -> None:
+    shared = tmp_path / "shared-cache"
+    pv.ok("config", "--local", "cache.dir", str(shared))
+    gen({"a.csv": "a\n"})
+    res = pv.ok("add", "a.csv")
+    assert "WARNING" not in res.stderr
+    assert any(shared.rglob("*"))
+    # the committed config may keep the cache inside the work tree
+    pv.ok("config", "--local", "--unset", "cache.dir")
+    pv.ok("config", "cache.dir", "cache2")
+    gen({"b.csv": "b\n"})
+    assert "WARNING" not in pv.ok("add", "b.csv").stderr
+    assert any((pv_repo / ".pv" / "cache2").rglob("*"))
+
