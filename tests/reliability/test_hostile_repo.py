@@ -130,3 +130,18 @@ def test_a_cache_dir_outside_from_local_or_global_config_or_env_is_honoured(
     assert "WARNING" not in pv.ok("add", "b.csv").stderr
     assert any((pv_repo / ".pv" / "cache2").rglob("*"))
 
+
+def test_a_committed_config_local_yaml_is_ignored_with_a_warning(pv_repo: Path, pv: PvRunner, tmp_path: Path) -> None:
+    other, objects = other_project(tmp_path, pv)
+    gen({".pv/config.local.yaml": f"cache:\n  dir: {other / '.pv' / 'cache'}\n"})
+    git("add", "-f", ".pv/config.local.yaml")
+    git_commit("a 'local' config from a commit")
+    res = pv("gc", "-w", "-f")
+    assert res.exit_code == 0, res
+    assert ("WARNING: '.pv/config.local.yaml' is tracked by Git, so it may come from anyone's commit: "
+            "ignored — run 'git rm --cached .pv/config.local.yaml' to use it as your local config") in res.stderr, res
+    assert all(p.exists() for p in objects)
+    git("rm", "-q", "--cached", ".pv/config.local.yaml")
+    git_commit("untrack it")
+    res = pv.ok("status")
+    assert "WARNING" not in res.stderr
