@@ -87,6 +87,9 @@ def gc(
     remote: Optional[str] = typer.Option(None, "-r", "--remote", help="Remote for --cloud (default: the default remote)."),
     dry: bool = typer.Option(False, "--dry", help="Only list what would be deleted."),
     force: bool = typer.Option(False, "-f", "--force", help="Do not ask for confirmation."),
+    skip_unreadable: bool = typer.Option(
+        False, "--skip-unreadable",
+        help="Go on when a revision's pointer or pv.lock cannot be read (deletes the data only it references)."),
 ) -> int:
     if not (workspace or all_branches or all_tags or all_commits or all_experiments):
         raise typer.BadParameter("choose what to keep: -w (workspace), -a (branches), -T (tags), -A (all commits) "
@@ -98,7 +101,7 @@ def gc(
 
     repo = context.repo()
     scope = gc_op.Scope(all_branches=all_branches, all_tags=all_tags, all_commits=all_commits,
-                        all_experiments=all_experiments)
+                        all_experiments=all_experiments, skip_unreadable=skip_unreadable)
     plan = gc_op.plan_gc(repo, scope)
     for rel in plan.unknown_dirs:
         render.warn(f"the manifest of '{rel}' is not in the cache: its files cannot be kept through it")
