@@ -145,3 +145,27 @@ def test_a_committed_config_local_yaml_is_ignored_with_a_warning(pv_repo: Path, 
     git_commit("untrack it")
     res = pv.ok("status")
     assert "WARNING" not in res.stderr
+
+
+# -- case 11: a YAML alias bomb in params/metrics ----------------------------------------------
+def test_a_yaml_alias_bomb_is_a_clear_error_not_a_hang(pv_repo: Path, pv: PvRunner) -> None:
+    import resource
+
+    from tests.reliability import harness as h
+    from tests.unit.test_yamlio import bomb
+
+    gen({"pv.yaml": "stages:\n  s:\n    cmd: echo\n    params: [a0]\nmetrics: [metrics.yaml]\n",
+         "params.yaml": "a0: [1]\n", "metrics.yaml": "acc: 1\n"})
+    git_commit("baseline")
+
+    def one_gb() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
+
+    for args, file in ((["params", "diff"], "params.yaml"), (["metrics", "show"], "metrics.yaml"),
+                       (["exp", "show"], "params.yaml")):
+        git("checkout", "--", ".")
+        gen({file: bomb()})
+        res = h.run_pv(args, pv_repo, timeout=60, preexec_fn=one_gb)
+        assert res.returncode in (0, 1), (args, res)
+        assert f"{file}:7: its aliases expand to more than 1000000 values" in res.stderr, (args, res)
+        assert "Traceback" not in res.stderr and "MemoryError" not in res.stderr
