@@ -1,0 +1,58 @@
+"""A damaged repository or an unusual machine (issue 16): a broken state database, file names
+that are not UTF-8 or as long as the filesystem allows, a cache setting that cannot work. Each is
+a clear message or is handled; none is a traceback or an 'unexpected' error."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import PvRunner, gen
+
+STATE = Path(".pv/tmp/state.db")
+
+
+def _garbage(db: Path) -> None:
+    db.write_bytes(b"this is not an SQLite database, just bytes\n" * 100)
+
+
+def _truncated(db: Path) -> None:
+    data = db.read_bytes()
+    db.write_bytes(data[:100] + b"\xff" * (len(data) - 100))
+
+
+def _other_schema(db: Path) -> None:
+    db.unlink()
+    conn = sqlite3.connect(db)
+    conn.execute("CREATE TABLE state (path TEXT PRIMARY KEY, something_else BLOB)")
+    conn.execute("CREATE TABLE complete (x INTEGER)")
+    conn.commit()
+    conn.close()
+
+
+# -- case 10: a damaged state database is moved aside and rebuilt ------------------------------
+@pytest.mark.parametrize("damage", [_garbage, _truncated, _other_schema])
+def test_a_damaged_state_database_is_moved_aside_and_rebuilt(pv_repo: Path, pv: PvRunner, damage) -> None:
+    gen({"data": {"a.csv": "a\n", "b.csv": "b\n"}, "f.txt": "f\n"})
+    pv.ok("add", "data", "f.txt")
+    for leftover in (".pv/tmp/state.db-wal", ".pv/tmp/state.db-shm"):
+        if os.path.exists(leftover):
+            os.unlink(leftover)
+    damage(STATE)
+    res = pv("status")
+    assert res.exit_code == 0, res
+    assert res.stdout == "Data and pipelines are up to date.\n", res
+    warnings = [line for line in res.stderr.splitlines() if line.startswith("WARNING: ")]
+    assert len(warnings) == 1, res
+    assert warnings[0].startswith("WARNING: the state database '.pv/tmp/state.db' is damaged ("), res
+    assert warnings[0].endswith("): moved aside to '.pv/tmp/state.db.damaged' and rebuilt — files are hashed again once"), res
+    assert Path(".pv/tmp/state.db.damaged").exists()
+    # rebuilt: the next commands work and say nothing more
+    gen({"f.txt": "f2\n"})
+    res = pv.ok("add", "f.txt")
+    assert "WARNING" not in res.stderr
+    assert pv.ok("status").stdout == "Data and pipelines are up to date.\n"
+    assert "WARNING" not in pv.ok("checkout").stderr
