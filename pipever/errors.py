@@ -12,6 +12,7 @@ PvError
 ├── SchemaError(file, line)         invalid YAML / unknown keys in pv.yaml, config, ...
 ├── ConfigError
 ├── TargetError                     a target that is missing, tracked by Git, inside a tracked dir
+│   └── FileNameError(path)         a name pv cannot record: not UTF-8, or its pointer's too long
 ├── CycleError(cycle), DuplicateOutError, OverlappingOutError, MissingDepError, StageError
 ├── RemoteNotFoundError, RemoteError, MissingExtraError(extra)
 ├── TransferError(failed)
@@ -118,6 +119,19 @@ class ConfigError(PvError):
 
 class TargetError(PvError):
     pass
+
+
+class FileNameError(TargetError):
+    """A file name pv cannot record (SPEC §4: names are UTF-8); ``path`` as found on disk."""
+
+    def __init__(self, path: str, problem: str, *, hint: str) -> None:
+        super().__init__(f"{problem}", hint=hint)
+        self.path = path
+
+
+def escaped(path: str) -> str:
+    """``path`` for a message: bytes that are not UTF-8 (``os.fsdecode``'s surrogates) as ``\\xNN``."""
+    return path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 class StageError(PvError):

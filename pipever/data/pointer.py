@@ -14,7 +14,7 @@ from typing import Any
 from pipever import yamlio
 from pipever.errors import PathOutsideRepoError, PointerError, SchemaError
 from pipever.objects.oid import Oid, parse_oid
-from pipever.paths import check_relpath, join, parent
+from pipever.paths import check_relpath, check_utf8, join, parent
 
 SUFFIX = ".pv"
 HEADER = "# pipever pointer: commit this file; the data itself is in the cache and on remotes\n"
@@ -70,6 +70,8 @@ class Pointer:
 
 
 def pointer_rel_for(target_rel: str) -> str:
+    """The pointer file of ``target_rel``; FileNameError when the target's name is not UTF-8."""
+    check_utf8([target_rel])
     return target_rel + SUFFIX
 
 

@@ -21,6 +21,7 @@ from pipever.objects.hashing import hash_file
 from pipever.objects.manifest import Entry, Manifest
 from pipever.objects.oid import Oid, oid_from_relpath
 from pipever.objects.state import StateDB
+from pipever.paths import check_utf8
 
 class Ignore(Protocol):
     """Decides which paths to leave out of a directory (``.pvignore``)."""
@@ -124,6 +125,7 @@ class Workspace:
                             else:
                                 self.dangling.append(prefix + name)
         out.sort(key=itemgetter(0))  # by rel
+        check_utf8([f[0] for f in out])  # a manifest records names as UTF-8
         return out
 
     # -- hash ---------------------------------------------------------------------------------

@@ -56,3 +56,27 @@ def test_a_damaged_state_database_is_moved_aside_and_rebuilt(pv_repo: Path, pv: 
     assert "WARNING" not in res.stderr
     assert pv.ok("status").stdout == "Data and pipelines are up to date.\n"
     assert "WARNING" not in pv.ok("checkout").stderr
+
+
+# -- case 12: file names that are not UTF-8 ----------------------------------------------------
+def test_a_file_name_that_is_not_utf8_is_refused_naming_its_bytes(pv_repo: Path, pv: PvRunner) -> None:
+    gen({"d": {"ok.txt": "ok\n"}, "t": {"ok.txt": "ok\n"}})
+    os.makedirs(b"d/sub", exist_ok=True)
+    Path(os.fsdecode(b"d/sub/caf\xe9.txt")).write_text("latin-1 name\n")
+    res = pv("add", "d")
+    assert res.exit_code == 1, res
+    assert res.stderr == ("ERROR: file name 'd/sub/caf\\xe9.txt' is not valid UTF-8 — rename it "
+                          "(pv records names as UTF-8)\n"), res
+    assert not Path("d.pv").exists()
+    # a tracked directory that gains one
+    pv.ok("add", "t")
+    Path(os.fsdecode(b"t/\xff\xfe.bin")).write_bytes(b"x")
+    for args in (("status",), ("commit",), ("diff",), ("add", "t")):
+        res = pv(*args)
+        assert res.exit_code == 1, (args, res)
+        assert "file name 't/\\xff\\xfe.bin' is not valid UTF-8" in res.stderr, (args, res)
+    # a single file
+    Path(os.fsdecode(b"na\xefve.csv")).write_text("x\n")
+    res = pv("add", os.fsdecode(b"na\xefve.csv"))
+    assert res.exit_code == 1 and "file name 'na\\xefve.csv' is not valid UTF-8" in res.stderr, res
+
