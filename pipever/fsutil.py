@@ -18,9 +18,23 @@ TMP_SUFFIX = ".pvtmp"
 _TMP_NAME = re.compile(r"\..+\.[0-9a-f]{12}\.pvtmp", re.DOTALL)
 
 
+NAME_MAX = 255  # bytes in one file name (Linux, macOS; Windows: 255 UTF-16 units)
+_TMP_EXTRA = len(".") + len(".0123456789ab") + len(TMP_SUFFIX)
+
+
 def tmp_name(path: Path) -> Path:
-    """A unique temporary sibling of ``path`` (same directory, so rename is atomic)."""
-    return path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}{TMP_SUFFIX}")
+    """A unique temporary sibling of ``path`` (same directory, so rename is atomic). Its name
+    never exceeds NAME_MAX: a long name is cut (at a character boundary) to make room."""
+    name = path.name
+    raw = os.fsencode(name)
+    if len(raw) + _TMP_EXTRA > NAME_MAX:
+        cut = raw[:NAME_MAX - _TMP_EXTRA]
+        try:
+            raw.decode("utf-8")
+            name = cut.decode("utf-8", "ignore")  # drop a character cut in two
+        except UnicodeDecodeError:
+            name = os.fsdecode(cut)
+    return path.with_name(f".{name}.{uuid.uuid4().hex[:12]}{TMP_SUFFIX}")
 
 
 def atomic_write(path: Path, data: bytes, *, fsync: bool = False, mode: int | None = None) -> None:

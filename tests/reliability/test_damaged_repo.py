@@ -80,3 +80,41 @@ def test_a_file_name_that_is_not_utf8_is_refused_naming_its_bytes(pv_repo: Path,
     res = pv("add", os.fsdecode(b"na\xefve.csv"))
     assert res.exit_code == 1 and "file name 'na\\xefve.csv' is not valid UTF-8" in res.stderr, res
 
+
+# -- case 13: names as long as the filesystem allows -------------------------------------------
+@pytest.mark.parametrize("link", ["copy", "hardlink", "symlink"])
+def test_names_of_254_bytes_are_added_and_checked_out(pv_repo: Path, pv: PvRunner, link: str) -> None:
+    long = "n" * 250 + ".csv"  # 254 bytes, one below NAME_MAX
+    wide = "é" * 125 + ".txt"  # 254 bytes in UTF-8
+    pv.ok("config", "cache.type", link)
+    gen({"d": {long: "long\n", wide: "wide\n", "sub": {long: "deep\n"}}})
+    pv.ok("add", "d")
+    assert pv.ok("status").stdout == "Data and pipelines are up to date.\n"
+    for name in (long, wide):
+        os.unlink(Path("d") / name)
+    res = pv.ok("checkout", "d")
+    assert (Path("d") / long).read_text() == "long\n" and (Path("d") / wide).read_text() == "wide\n"
+    (Path("d") / "sub" / long).unlink()
+    pv.ok("checkout", "--relink", "d")
+    assert (Path("d") / "sub" / long).read_text() == "deep\n"
+    assert pv.ok("status").stdout == "Data and pipelines are up to date.\n", res
+    if link != "copy":
+        pv.ok("unprotect", "d")
+        (Path("d") / long).write_text("changed\n")
+        pv.ok("add", "d")
+    assert not [p for p in Path(".").rglob("*.pvtmp")]
+
+
+def test_a_file_whose_pointer_name_would_be_too_long_is_refused(pv_repo: Path, pv: PvRunner) -> None:
+    fits = "f" * 251  # its pointer has 254 bytes
+    gen({fits: "fits\n"})
+    pv.ok("add", fits)
+    assert Path(fits + ".pv").exists()
+    too_long = "t" * 254
+    gen({too_long: "x\n"})
+    res = pv("add", too_long)
+    assert res.exit_code == 1, res
+    assert res.stderr == (f"ERROR: cannot track '{too_long}': its pointer file '{too_long}.pv' would have a name "
+                          "of 257 bytes, more than the file system allows (255) — rename it, or track the "
+                          "directory that holds it\n"), res
+
