@@ -118,3 +118,12 @@ def test_a_file_whose_pointer_name_would_be_too_long_is_refused(pv_repo: Path, p
                           "of 257 bytes, more than the file system allows (255) — rename it, or track the "
                           "directory that holds it\n"), res
 
+
+def test_relinking_a_file_already_hardlinked_leaves_no_temp_file(pv_repo: Path, pv: PvRunner) -> None:
+    """rename(2) of a hard link onto the same inode does nothing: the temp name stayed behind."""
+    pv.ok("config", "cache.type", "hardlink")
+    gen({"d": {"a.csv": "a\n"}, "f.txt": "f\n"})
+    pv.ok("add", "d", "f.txt")
+    pv.ok("checkout", "--relink")
+    assert not [p for p in Path(".").rglob("*.pvtmp")]
+    assert pv.ok("status").stdout == "Data and pipelines are up to date.\n"
