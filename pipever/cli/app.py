@@ -144,6 +144,7 @@ def main(argv: list[str] | None = None) -> int:
     register(_modules_for(args))
     command = typer.main.get_command(app)
     try:
+        _start_up_is_over()
         rv = command.main(args=args, prog_name="pv", standalone_mode=False)
     except typer.Exit as exc:
         return int(exc.exit_code)
@@ -178,6 +179,18 @@ def main(argv: list[str] | None = None) -> int:
     if rv == 130:  # typer >= 0.16 turns Ctrl-C (KeyboardInterrupt) into a returned 130
         _err("interrupted")
     return rv if isinstance(rv, int) else 0
+
+
+def _start_up_is_over() -> None:
+    """The command runs from now on: Ctrl-C becomes a KeyboardInterrupt its clean-up sees (the
+    console script's start-up handler, ``entry._interrupted_during_start_up``, just exits 130)."""
+    import _signal  # type: ignore[import-not-found]  # builtin; 'signal' would cost ms
+
+    try:
+        if getattr(_signal.getsignal(_signal.SIGINT), "__name__", "") == "_interrupted_during_start_up":
+            _signal.signal(_signal.SIGINT, _signal.default_int_handler)
+    except (ValueError, OSError):  # not the main thread
+        pass
 
 
 ENVIRONMENT_ERRNOS = frozenset({
