@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from pipever import fsutil, notices
 from pipever.config import Config
-from pipever.errors import NotARepoError, UnsafeRepoError
+from pipever.errors import ConfigError, NotARepoError, UnsafeRepoError
 from pipever.objects.build import Workspace
 from pipever.objects.odb import ObjectDB
 from pipever.objects.state import StateDB, StateNoop
@@ -38,6 +38,20 @@ def find_root(start: Path) -> Path | None:
         if (d / PV_DIR).is_dir():
             return d
     return None
+
+
+def _check_can_be_dir(path: Path, source: str, fix: str) -> None:
+    """ConfigError when ``path`` (the cache) is, or is below, something that is no directory:
+    a write would fail with 'Not a directory', which reads like a race ("changed while pv was
+    working"). One stat when the cache exists."""
+    if path.is_dir():
+        return
+    for p in (path, *path.parents):
+        if os.path.lexists(p):
+            if not p.is_dir():
+                what = "is a file" if p == path else f"is below '{p}', which is no directory"
+                raise ConfigError(f"the cache directory '{path}' from {source} cannot be a directory: it {what}", hint=fix)
+            return
 
 
 class Repo:
@@ -78,15 +92,23 @@ class Repo:
         """``PV_CACHE_DIR``, else ``cache.dir`` (relative to ``.pv``), else ``.pv/cache``. The
         committed config may only name a cache inside the work tree: one outside (another
         project's cache, which gc would empty) is ignored with a warning."""
+        path, source, fix = self._cache_setting()
+        _check_can_be_dir(path, source, fix)
+        return path
+
+    def _cache_setting(self) -> tuple[Path, str, str]:
+        """(the cache directory, where the setting comes from, how to change it)."""
         env = os.environ.get("PV_CACHE_DIR")
         if env:
-            return Path(env).resolve()
-        conf = self.config.get("cache.dir")
-        if conf:
-            path = (self.pv_dir / str(conf)).resolve()
-            trusted = any(self.config.get("cache.dir", level=lvl) for lvl in ("local", "global"))
-            if trusted or path == self.root or self.root in path.parents and (self.root / ".git") not in (path, *path.parents):
-                return path
+            return Path(env).resolve(), "PV_CACHE_DIR", "set PV_CACHE_DIR to a directory, or unset it"
+        level = next((lvl for lvl in ("local", "repo", "global") if self.config.get("cache.dir", level=lvl)), None)
+        if level is not None:
+            conf = str(self.config.get("cache.dir", level=level))
+            path = (self.pv_dir / conf).resolve()
+            inside = path == self.root or self.root in path.parents and (self.root / ".git") not in (path, *path.parents)
+            if level != "repo" or inside:
+                flag = {"local": "--local ", "global": "--global ", "repo": ""}[level]
+                return path, f"'cache.dir' ({level} config)", f"change it: 'pv config {flag}cache.dir PATH'"
             notices.warn(f"'cache.dir' in the committed .pv/config.yaml points outside the work tree ('{conf}'): "
                          "ignored — set it with 'pv config --local cache.dir PATH' to use a cache there")
         default = self.pv_dir / "cache"
@@ -94,7 +116,7 @@ class Repo:
             raise UnsafeRepoError(f"'{PV_DIR}/cache' is a symlink committed to Git (to '{os.readlink(default)}')",
                                   hint=f"the cache is this machine's: run 'git rm --cached {PV_DIR}/cache' and remove the link, "
                                        "or set 'pv config --local cache.dir PATH'")
-        return default
+        return default, "the default cache", f"remove the file '{PV_DIR}/cache', or set 'pv config --local cache.dir PATH'"
 
     @cached_property
     def odb(self) -> ObjectDB:

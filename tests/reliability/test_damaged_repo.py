@@ -127,3 +127,32 @@ def test_relinking_a_file_already_hardlinked_leaves_no_temp_file(pv_repo: Path, 
     pv.ok("checkout", "--relink")
     assert not [p for p in Path(".").rglob("*.pvtmp")]
     assert pv.ok("status").stdout == "Data and pipelines are up to date.\n"
+
+
+# -- case 16: a cache directory that cannot be one ---------------------------------------------
+@pytest.mark.parametrize("where", ["local", "env", "default"])
+def test_a_cache_dir_under_a_regular_file_names_the_setting(
+    pv_repo: Path, pv: PvRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str,
+) -> None:
+    gen({"a.csv": "a\n"})
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory\n")
+    if where == "local":
+        pv.ok("config", "--local", "cache.dir", str(blocker / "cache"))
+        setting, fix = "'cache.dir' (local config)", "pv config --local cache.dir PATH"
+        shown = blocker / "cache"
+    elif where == "env":
+        monkeypatch.setenv("PV_CACHE_DIR", str(blocker / "sub" / "cache"))
+        setting, fix = "PV_CACHE_DIR", "set PV_CACHE_DIR to a directory"
+        shown = blocker / "sub" / "cache"
+    else:
+        os.rmdir(".pv/cache") if Path(".pv/cache").is_dir() else None
+        Path(".pv/cache").write_text("a damaged repository\n")
+        setting, fix = "the default cache", "remove the file '.pv/cache'"
+        shown = pv_repo / ".pv" / "cache"
+    for args in (("add", "a.csv"), ("gc", "-w", "-f")):
+        res = pv(*args)
+        assert res.exit_code == 1, res
+        assert res.stderr.startswith(f"ERROR: the cache directory '{shown}' from {setting} cannot be a directory: "), res
+        assert fix in res.stderr and "changed while pv was working" not in res.stderr, res
+    assert not Path("a.csv.pv").exists()
