@@ -169,3 +169,41 @@ def test_a_yaml_alias_bomb_is_a_clear_error_not_a_hang(pv_repo: Path, pv: PvRunn
         assert res.returncode in (0, 1), (args, res)
         assert f"{file}:7: its aliases expand to more than 1000000 values" in res.stderr, (args, res)
         assert "Traceback" not in res.stderr and "MemoryError" not in res.stderr
+
+
+# -- case 5: checkout never deletes files .pvignore hides from pv -------------------------------
+def test_checkout_of_a_file_over_a_directory_keeps_pvignored_files(pv_repo: Path, pv: PvRunner) -> None:
+    gen({".pvignore": "*.log\n", "out": "a file version\n"})
+    pv.ok("add", "out")
+    git_commit("out is a file")
+    os.unlink("out")
+    gen({"out": {"part.csv": "a directory version\n"}})
+    pv.ok("add", "out")
+    git_commit("out is a directory")
+    gen({"out": {"notes.log": "the user's own notes, never added\n"}})
+    git("checkout", "-q", "HEAD~1", "--", "out.pv")
+    res = pv("checkout", "out")
+    assert res.exit_code == 1, res
+    assert "out/notes.log" in res.stderr and res.stderr.startswith("ERROR: "), res
+    assert Path("out/notes.log").read_text() == "the user's own notes, never added\n"
+    res = pv("checkout", "--force", "out")
+    assert res.exit_code == 0, res
+    assert Path("out").read_text() == "a file version\n"
+
+
+def test_checkout_of_a_file_over_a_subdirectory_keeps_pvignored_files(pv_repo: Path, pv: PvRunner) -> None:
+    gen({".pvignore": "*.log\n", "d": {"sub": "a file version\n", "x": "x\n"}})
+    pv.ok("add", "d")
+    git_commit("d/sub is a file")
+    pv.ok("unprotect", "d")
+    os.unlink("d/sub")
+    gen({"d": {"sub": {"part.csv": "a directory version\n"}}})
+    pv.ok("add", "d")
+    git_commit("d/sub is a directory")
+    gen({"d": {"sub": {"notes.log": "the user's own notes\n"}}})
+    git("checkout", "-q", "HEAD~1", "--", "d.pv")
+    res = pv("checkout", "d")
+    assert res.exit_code == 1, res
+    assert "Traceback" not in res.stderr and "unexpected" not in res.stderr, res
+    assert "d/sub/notes.log" in res.stderr, res
+    assert Path("d/sub/notes.log").read_text() == "the user's own notes\n"
