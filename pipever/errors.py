@@ -14,6 +14,7 @@ PvError
 ├── TargetError                     a target that is missing, tracked by Git, inside a tracked dir
 │   └── FileNameError(path)         a name pv cannot record: not UTF-8, or its pointer's too long
 ├── CycleError(cycle), DuplicateOutError, OverlappingOutError, MissingDepError, StageError
+├── DuplicatePointerOutError(out, pointers)  two pointer files name one output
 ├── RemoteNotFoundError, RemoteError, MissingExtraError(extra)
 ├── TransferError(failed)
 ├── CorruptObjectError(oid)
@@ -155,6 +156,18 @@ class DuplicateOutError(PvError):
         )
         self.out = out
         self.stages = list(stages)
+
+
+class DuplicatePointerOutError(PvError):
+    """Two pointer files (or two outs of one) name the same output: which version is the data?"""
+
+    def __init__(self, out: str, pointers: Sequence[str]) -> None:
+        super().__init__(
+            f"output '{out}' is named by more than one pointer file: " + ", ".join(f"'{p}'" for p in pointers),
+            hint="keep the one that is right and delete the others (e.g. 'git rm " + sorted(pointers)[-1] + "')",
+        )
+        self.out = out
+        self.pointers = list(pointers)
 
 
 class OverlappingOutError(PvError):

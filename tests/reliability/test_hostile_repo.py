@@ -207,3 +207,18 @@ def test_checkout_of_a_file_over_a_subdirectory_keeps_pvignored_files(pv_repo: P
     assert "Traceback" not in res.stderr and "unexpected" not in res.stderr, res
     assert "d/sub/notes.log" in res.stderr, res
     assert Path("d/sub/notes.log").read_text() == "the user's own notes\n"
+
+
+# -- case 7: two pointers for one output --------------------------------------------------------
+def test_two_pointer_files_naming_the_same_output_are_refused_naming_both(pv_repo: Path, pv: PvRunner) -> None:
+    gen({"data": {"a.csv": "a\n"}, "other": "other\n"})
+    pv.ok("add", "data", "other")
+    text = Path("other.pv").read_text()
+    gen({"copy.pv": text.replace("path: other", "path: data")})
+    git_commit("a second pointer for data")
+    for args in (("status",), ("checkout", "--force"), ("gc", "-w", "-f"), ("commit",)):
+        res = pv(*args)
+        assert res.exit_code == 1, (args, res)
+        assert res.stderr.startswith("ERROR: output 'data' is named by more than one pointer file: "
+                                     "'copy.pv', 'data.pv' — "), (args, res)
+    assert Path("data/a.csv").read_text() == "a\n"
