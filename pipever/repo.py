@@ -126,7 +126,7 @@ class Repo:
     def state(self) -> StateDB:
         if self.config.get("state.enabled", True) is False:
             return StateNoop()
-        return StateDB(self.tmp_dir / "state.db")
+        return StateDB(self.tmp_dir / "state.db", cache_dir=lambda: self.cache_dir)
 
     @cached_property
     def workspace(self) -> Workspace:

@@ -40,12 +40,52 @@ def is_racy(st: os.stat_result, now_ns: int) -> bool:
     return st.st_mtime_ns >= now_ns - (RACY_COARSE_NS if coarse else RACY_NS)
 
 
+def cache_stamp(cache_dir: Path) -> str | None:
+    """Identity and state of a cache: its path and the (inode, mtime) of ``blake3/`` and each
+    shard directory; any object added or removed, by pv or anyone, changes it. None when a shard
+    changed within the clock's granularity (a further change might not show)."""
+    import hashlib
+
+    base = cache_dir / "blake3"
+    try:
+        st = os.stat(base)
+        parts = [f"{os.path.abspath(cache_dir)}|{st.st_ino}:{st.st_mtime_ns}"]
+        newest = st.st_mtime_ns
+        with os.scandir(base) as it:
+            for entry in it:
+                if entry.is_dir(follow_symlinks=False):
+                    sub = entry.stat(follow_symlinks=False)
+                    parts.append(f"{entry.name}:{sub.st_ino}:{sub.st_mtime_ns}")
+                    newest = max(newest, sub.st_mtime_ns)
+    except FileNotFoundError:
+        return None
+    if newest >= time.time_ns() - (RACY_COARSE_NS if newest % 1_000_000_000 == 0 else RACY_NS):
+        return None
+    parts.sort()
+    return hashlib.blake2b("\n".join(parts).encode(), digest_size=16).hexdigest()
+
+
 class StateDB:
-    def __init__(self, path: Path) -> None:
+    """``cache_dir`` (called when needed) is the cache whose completeness marks this keeps: a
+    mark is trusted only while that cache is unchanged (see ``cache_stamp``)."""
+
+    STAMP_TTL_NS = 1_000_000_000  # how long one reading of the cache's stamp is reused
+
+    def __init__(self, path: Path, *, cache_dir: Callable[[], Path] | None = None) -> None:
         self.path = path
         self._conn: sqlite3.Connection | None = None
         self._pending: dict[str, tuple[Key, str]] = {}
         self._loaded: dict[str, tuple[Key, str]] | None = None
+        self._cache_dir = cache_dir
+        self._stamp: tuple[int, str | None] | None = None
+
+    def _cache_stamp(self, *, fresh: bool = False) -> str | None:
+        if self._cache_dir is None:
+            return None
+        now = time.monotonic_ns()
+        if fresh or self._stamp is None or now - self._stamp[0] > self.STAMP_TTL_NS:
+            self._stamp = (now, cache_stamp(self._cache_dir()))
+        return self._stamp[1]
 
     def _safely(self, op: Callable[[sqlite3.Connection], T]) -> T:
         """``op`` on the database; once more on a fresh one when this one is damaged."""
@@ -92,7 +132,8 @@ class StateDB:
                     "CREATE TABLE IF NOT EXISTS state (path TEXT PRIMARY KEY, inode INTEGER, "
                     "size INTEGER, mtime_ns INTEGER, oid TEXT) WITHOUT ROWID"
                 )
-                conn.execute("CREATE TABLE IF NOT EXISTS complete (oid TEXT PRIMARY KEY) WITHOUT ROWID")
+                conn.execute("DROP TABLE IF EXISTS complete")  # marks without the cache's stamp (trusted blindly)
+                conn.execute("CREATE TABLE IF NOT EXISTS complete_in (oid TEXT PRIMARY KEY, stamp TEXT) WITHOUT ROWID")
                 conn.execute("CREATE TABLE IF NOT EXISTS dirs (path TEXT PRIMARY KEY, fp TEXT, oid TEXT) WITHOUT ROWID")
             except sqlite3.Error:
                 conn.close()
@@ -155,16 +196,24 @@ class StateDB:
         self._safely(lambda db: db.execute("INSERT OR REPLACE INTO dirs VALUES (?, ?, ?)", (path, fingerprint, oid.hex)))
 
     # -- directories whose every object is known to be in the cache --------------------------------
+    # A mark holds the cache's stamp when it was made: an object removed since (by hand, a disk
+    # error, another tool) or another cache (PV_CACHE_DIR) makes it stale, and the directory is
+    # checked again, object by object.
     def is_complete(self, oid: Oid) -> bool:
-        row = self._safely(lambda db: db.execute("SELECT 1 FROM complete WHERE oid = ?", (oid.hex,)).fetchone())
-        return row is not None
+        stamp = self._cache_stamp()
+        if stamp is None:
+            return False
+        row = self._safely(lambda db: db.execute("SELECT stamp FROM complete_in WHERE oid = ?", (oid.hex,)).fetchone())
+        return row is not None and row[0] == stamp
 
     def mark_complete(self, oid: Oid) -> None:
-        self._safely(lambda db: db.execute("INSERT OR IGNORE INTO complete VALUES (?)", (oid.hex,)))
+        stamp = self._cache_stamp(fresh=True)  # the cache as it is now, after what was just written
+        if stamp is not None:
+            self._safely(lambda db: db.execute("INSERT OR REPLACE INTO complete_in VALUES (?, ?)", (oid.hex, stamp)))
 
     def clear_complete(self) -> None:
         """Forget every mark (after objects were deleted from the cache, e.g. by gc)."""
-        self._safely(lambda db: db.execute("DELETE FROM complete"))
+        self._safely(lambda db: db.execute("DELETE FROM complete_in"))
 
     def forget(self, paths: Iterable[str]) -> None:
         rows = [(p,) for p in paths]

@@ -156,3 +156,42 @@ def test_a_cache_dir_under_a_regular_file_names_the_setting(
         assert res.stderr.startswith(f"ERROR: the cache directory '{shown}' from {setting} cannot be a directory: "), res
         assert fix in res.stderr and "changed while pv was working" not in res.stderr, res
     assert not Path("a.csv.pv").exists()
+
+
+# -- case 9: a directory whose file objects left the cache ---------------------------------------
+def _drop_object(root: Path, content: bytes) -> None:
+    from pipever.objects.hashing import hash_bytes
+
+    obj = root / ".pv" / "cache" / hash_bytes(content).relpath()
+    os.chmod(obj.parent, 0o755)
+    obj.unlink()
+
+
+def test_a_directory_whose_file_object_is_gone_from_the_cache_is_not_in_cache(pv_repo: Path, pv: PvRunner) -> None:
+    gen({"d": {"a.csv": "a\n", "b.csv": "b\n"}})
+    pv.ok("add", "d")
+    assert pv.ok("status").stdout == "Data and pipelines are up to date.\n"  # remembered as complete
+    _drop_object(pv_repo, b"a\n")  # by hand, a disk error, another tool: not by pv gc
+    res = pv("status")
+    assert res.stdout == "d.pv:\n\tchanged outs:\n\t\tnot in cache:       d\n", res
+    pv.ok("commit", "--force", "d")  # the workspace still has it: back in the cache
+    assert pv.ok("status").stdout == "Data and pipelines are up to date.\n"
+
+
+def test_a_switched_cache_does_not_inherit_completeness(pv_repo: Path, pv: PvRunner, tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    import shutil
+
+    gen({"d": {"a.csv": "a\n", "b.csv": "b\n"}})
+    pv.ok("add", "d")
+    assert pv.ok("status").stdout == "Data and pipelines are up to date.\n"
+    other = tmp_path / "other-cache"
+    shutil.copytree(pv_repo / ".pv" / "cache", other)
+    monkeypatch.setenv("PV_CACHE_DIR", str(other))
+    from pipever.objects.hashing import hash_bytes
+
+    obj = other / hash_bytes(b"b\n").relpath()
+    os.chmod(obj.parent, 0o755)
+    obj.unlink()
+    res = pv("status")
+    assert res.stdout == "d.pv:\n\tchanged outs:\n\t\tnot in cache:       d\n", res
