@@ -74,7 +74,10 @@ class Workspace:
                 st = os.stat(real)
             except FileNotFoundError:
                 return None
-            return FileStat(rel, st, parsed[0] if parsed and not parsed[1] else None)
+            # the object's name is its oid only while its bytes are those pv verified (an edit
+            # through the link changes the object itself): else the file is hashed
+            trusted = parsed is not None and not parsed[1] and self.state.get("\x00cache/" + parsed[0].hex, st) == parsed[0]
+            return FileStat(rel, st, parsed[0] if trusted and parsed is not None else None)
         inside = real.startswith(self.real_root + os.sep)
         rel_real = real[len(self.real_root) + 1:] if inside else ""
         top = rel_real.split(os.sep, 1)[0]

@@ -195,3 +195,36 @@ def test_a_switched_cache_does_not_inherit_completeness(pv_repo: Path, pv: PvRun
     obj.unlink()
     res = pv("status")
     assert res.stdout == "d.pv:\n\tchanged outs:\n\t\tnot in cache:       d\n", res
+
+
+# -- case 8: an edit through a link to the cache ------------------------------------------------
+@pytest.mark.parametrize("link", ["hardlink", "symlink"])
+def test_an_edit_through_a_link_into_the_cache_is_reported_as_corrupt(pv_repo: Path, pv: PvRunner, link: str) -> None:
+    """Root ignores the read-only bit of cache objects (so does a tool that chmods first): writing
+    to a workspace file linked to the cache changes the object itself, and the old version is
+    gone. status must not call that up to date, and must say the cache object is damaged."""
+    pv.ok("config", "cache.type", link)
+    gen({"f.txt": "v1\n", "d": {"a.csv": "a\n", "b.csv": "b\n"}})
+    pv.ok("add", "f.txt", "d")
+    cached = [p for p in Path(".pv/cache").rglob("*") if p.is_file() and not p.name.endswith(".dir")]
+    assert cached and all(not (p.stat().st_mode & 0o222) for p in cached), "cache objects are read-only"
+    assert pv.ok("status").stdout == "Data and pipelines are up to date.\n"
+    with open("f.txt", "a") as f:  # in place, through the link (as root: the mode does not stop it)
+        f.write("v2\n")
+    with open("d/a.csv", "a") as f:
+        f.write("more\n")
+    res = pv("status")
+    assert res.stdout == ("d.pv:\n\tchanged outs:\n\t\tcorrupt in cache:   d\n"
+                          "f.txt.pv:\n\tchanged outs:\n\t\tcorrupt in cache:   f.txt\n"), res
+    assert ("WARNING: the cache object of 'f.txt' was changed through its link in the workspace: "
+            "the recorded version is lost") in res.stderr, res
+    assert "pv fsck --repair" in res.stderr and "pv unprotect f.txt" in res.stderr, res
+    # what the warning says to do keeps the edit and gets rid of the damaged object
+    pv.ok("unprotect", "f.txt", "d")
+    assert Path("f.txt").read_text() == "v1\nv2\n" and Path("d/a.csv").read_text() == "a\nmore\n"
+    res = pv.ok("status")
+    assert res.stdout == "d.pv:\n\tchanged outs:\n\t\tmodified:           d\nf.txt.pv:\n\tchanged outs:\n\t\tmodified:           f.txt\n", res
+    assert pv("fsck", "--repair").exit_code in (0, 1)
+    pv.ok("add", "f.txt", "d")
+    assert pv.ok("status").stdout == "Data and pipelines are up to date.\n"
+    assert pv.ok("fsck").exit_code == 0
