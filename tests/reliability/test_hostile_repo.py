@@ -222,3 +222,26 @@ def test_two_pointer_files_naming_the_same_output_are_refused_naming_both(pv_rep
         assert res.stderr.startswith("ERROR: output 'data' is named by more than one pointer file: "
                                      "'copy.pv', 'data.pv' — "), (args, res)
     assert Path("data/a.csv").read_text() == "a\n"
+
+
+# -- found: .pvignore files are the work tree's own ---------------------------------------------
+def test_a_pvignore_symlinked_out_of_the_work_tree_is_not_read(pv_repo: Path, pv: PvRunner, tmp_path: Path) -> None:
+    secret = tmp_path / "outside" / "secret.txt"
+    secret.parent.mkdir()
+    secret.write_text("TOP-SECRET-line\n")
+    os.symlink(secret, pv_repo / ".pvignore")
+    git("add", ".pvignore")
+    git("commit", "-qm", "a .pvignore that is a link out of the work tree")
+    gen({"TOP-SECRET-line": "x\n", "d": {"a": "a\n"}})
+    for args in (("check-ignore", "-d", "TOP-SECRET-line"), ("add", "d")):
+        res = pv(*args)
+        assert res.exit_code == 1, (args, res)
+        assert "TOP-SECRET" not in res.stdout, (args, res)
+        assert res.stderr.startswith("ERROR: path '.pvignore' is a symlink to"), (args, res)
+
+
+def test_a_pvignore_that_is_not_utf8_is_a_clear_error(pv_repo: Path, pv: PvRunner) -> None:
+    gen({".pvignore": b"*.log\n\xff\xfe\n", "d": {"a": "a\n"}})
+    res = pv("add", "d")
+    assert res.exit_code == 1, res
+    assert res.stderr.startswith("ERROR: .pvignore: not UTF-8 text"), res
