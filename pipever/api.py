@@ -26,6 +26,7 @@ from typing import IO, Any, BinaryIO
 from pipever.errors import CorruptObjectError, ManifestError, ObjectNotFoundError, PvError, TargetError
 from pipever.objects.oid import Oid
 from pipever.paths import check_relpath, is_inside, to_repo_path
+from pipever.context import RepoContext
 from pipever.repo import Repo
 
 __all__ = ["open", "read"]
@@ -86,8 +87,8 @@ def get_url(path: str, repo: str | None = None, rev: str | None = None, remote: 
     >>> get_url("model.pkl", rev="v1.0")
     's3://bucket/store/blake3/9f/8a…'
     """
-    from pipever.ops.ondemand import object_url
-    from pipever.ops.used import outs_at_rev, outs_in_workspace
+    from pipever.services.ondemand import object_url
+    from pipever.services.used import outs_at_rev, outs_in_workspace
 
     with _open_repo(repo, rev=rev, remote_ok=True) as r:
         rel = _repo_rel(r, path)
@@ -112,13 +113,13 @@ def _is_url(repo: str) -> bool:
 
 
 @contextlib.contextmanager
-def _open_repo(repo: str | None, *, rev: str | None = None, remote_ok: bool = False) -> Iterator[Repo]:
+def _open_repo(repo: str | None, *, rev: str | None = None, remote_ok: bool = False) -> Iterator[RepoContext]:
     """The repository to read: around the cwd, at a local path, or (``remote_ok``) a Git URL
     cloned at ``rev`` into a temp directory for the duration."""
     if repo is not None and _is_url(repo):
         if not remote_ok:
             raise PvError(f"cannot read from '{repo}': only local repositories are supported", hint="clone it and pass the local path")
-        from pipever.ops.extrepo import open_external
+        from pipever.commands.repos.extrepo import open_external
 
         with open_external(repo, rev=rev, checkout=rev is None) as ext:  # rev=None reads its workspace
             yield ext.repo
@@ -130,25 +131,25 @@ def _open_repo(repo: str | None, *, rev: str | None = None, remote_ok: bool = Fa
         r.close()
 
 
-def _repo_rel(r: Repo, path: str) -> str:
+def _repo_rel(r: RepoContext, path: str) -> str:
     if os.path.isabs(path):
         return to_repo_path(r.root, path)
     return check_relpath(path.replace(os.sep, "/"))
 
 
-def _open_binary(r: Repo, rel: str, rev: str | None, remote: str | None) -> BinaryIO:
+def _open_binary(r: RepoContext, rel: str, rev: str | None, remote: str | None) -> BinaryIO:
     if rev is None:
         fs = r.workspace.stat_file(rel) if not (r.root / rel).is_dir() else None
         if fs is not None:
             return builtins.open(r.root / rel, "rb")
         if (r.root / rel).is_dir():
             raise TargetError(f"'{rel}' is a directory", hint="open a file inside it")
-        from pipever.ops.used import outs_in_workspace
+        from pipever.services.used import outs_in_workspace
 
         outs = outs_in_workspace(r)
         where = "the workspace"
     else:
-        from pipever.ops.used import outs_at_rev
+        from pipever.services.used import outs_at_rev
 
         sha = r.git.resolve(rev)
         outs = outs_at_rev(r, sha)
@@ -164,12 +165,12 @@ def _open_binary(r: Repo, rel: str, rev: str | None, remote: str | None) -> Bina
     raise TargetError(f"'{rel}' does not exist in {where}", hint="check the path (relative to the repository root)")
 
 
-def _object_for(r: Repo, rel: str, out_rel: str, oid: Oid, is_dir: bool, remote: str | None) -> Oid:
+def _object_for(r: RepoContext, rel: str, out_rel: str, oid: Oid, is_dir: bool, remote: str | None) -> Oid:
     if not is_dir:
         return oid
     if rel == out_rel:
         raise TargetError(f"'{rel}' is a directory", hint="open a file inside it")
-    from pipever.ops.ondemand import ensure_object
+    from pipever.services.ondemand import ensure_object
 
     ensure_object(r, oid, is_dir=True, remote=remote, path=out_rel)
     try:
@@ -184,8 +185,8 @@ def _object_for(r: Repo, rel: str, out_rel: str, oid: Oid, is_dir: bool, remote:
     raise TargetError(f"'{rel}' is not in the tracked directory '{out_rel}'", hint="check the path")
 
 
-def _open_object(r: Repo, oid: Oid, rel: str, remote: str | None) -> BinaryIO:
-    from pipever.ops.ondemand import ensure_object
+def _open_object(r: RepoContext, oid: Oid, rel: str, remote: str | None) -> BinaryIO:
+    from pipever.services.ondemand import ensure_object
 
     ensure_object(r, oid, remote=remote, path=rel)
     try:
@@ -242,7 +243,7 @@ class _Verifying(io.RawIOBase):
 
 
 # -- model registry (SPEC §10) ------------------------------------------------------------------
-# One block owned by the model registry; the logic lives in ``pipever.ops.model_get``.
+# One block owned by the model registry; the logic lives in ``pipever.commands.registry.model_get``.
 __all__ += ["model_path", "open_model"]
 
 
@@ -257,7 +258,7 @@ def model_path(name: str, *, stage: str | None = None, version: str | None = Non
     >>> with builtins.open(model_path("churn", stage="prod"), "rb") as f:
     ...     clf = pickle.load(f)
     """
-    from pipever.ops.model_get import model_path as resolve_path
+    from pipever.commands.registry.model_get import model_path as resolve_path
 
     with _open_repo(repo) as r:
         return str(resolve_path(r, name, version=version, stage=stage))
@@ -291,7 +292,7 @@ def open_model(
         raw.close()
 
 
-# -- params and metrics (SPEC §12): pipever.ops.params / pipever.ops.metrics -------------------------
+# -- params and metrics (SPEC §12): pipever.commands.pipeline.params / pipever.commands.pipeline.metrics -------------------------
 __all__ += ["params_show", "metrics_show"]
 
 
@@ -311,7 +312,7 @@ def params_show(
     >>> params_show("configs/model.toml", rev="v1.0")
     {...}
     """
-    from pipever.ops.params import params_show as show
+    from pipever.commands.pipeline.params import params_show as show
 
     names = [stages] if isinstance(stages, str) else list(stages or ())
     with _open_repo(repo, rev=rev, remote_ok=True) as r:
@@ -327,7 +328,7 @@ def metrics_show(*targets: str, repo: str | None = None, rev: str | None = None)
     >>> metrics_show()["auc"]
     0.80181
     """
-    from pipever.ops.metrics import metrics_show as show
+    from pipever.commands.pipeline.metrics import metrics_show as show
 
     with _open_repo(repo, rev=rev, remote_ok=True) as r:
         [found] = show(r, rev=rev, targets=[_repo_rel(r, t) for t in targets]).revs

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from pipever.errors import GitError
+from pipever.registry.tags import TagRef
 
 WORKSPACE = None  # a "revision" meaning the work tree
 
@@ -29,20 +30,6 @@ class RefInfo:
     parents: tuple[str, ...]
     time: int  # committer date, seconds since the epoch
     subject: str = ""
-
-
-@dataclass(frozen=True)
-class TagRef:
-    """A tag as the model registry reads it (``list_tags``)."""
-
-    name: str
-    commit: str  # the commit it points to (peeled)
-    annotated: bool
-    tagger: str = ""
-    email: str = ""
-    time: int = 0  # tagger date, seconds since the epoch (0 for lightweight tags)
-    date: str = ""  # tagger date, ISO 8601 with the tagger's offset
-    message: str = ""
 
 
 _TAG_FIELDS = (

@@ -60,7 +60,7 @@ def _pv_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     tpl = tmp_path_factory.mktemp("template") / "repo"
     tpl.mkdir()
     _git_init(tpl)
-    from pipever.ops.init import init
+    from pipever.commands.project.init import init
 
     init(tpl)
     subprocess.run(["git", "-C", str(tpl), "commit", "-qm", "init pv"], check=True, env={**os.environ, **GIT_ENV})

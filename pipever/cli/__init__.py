@@ -1,1 +1,1 @@
-"""The command-line shell over ``pipever.ops``: typer and rich live only here."""
+"""The command-line shell over ``pipever.commands``: typer and rich live only here."""

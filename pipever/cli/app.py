@@ -1,6 +1,6 @@
 """The ``pv`` program: the typer app, global flags, and THE error boundary (``main``).
 
-Command modules only register thin commands; each imports its ops lazily inside the command, so
+Command modules only register thin commands; each imports its command function lazily inside the command, so
 start-up stays small (no gitpython, fsspec, networkx or rich unless the command needs them).
 """
 
@@ -22,7 +22,7 @@ except ImportError:  # pragma: no cover - older typer uses click itself
 from pipever import __version__, notices
 from pipever.cli import context
 
-COMMAND_MODULES = ("data", "manage", "git", "model", "remote", "compare", "plots", "pipeline", "repos", "exp")
+COMMAND_MODULES = ("data", "manage", "git", "model", "remote", "compare", "plots", "pipeline", "repos", "exp", "migrate")
 # The module that registers each top-level command. ``pv add ...`` builds only the commands of
 # its own module (building all ~50 costs ~80 ms of start-up); a name missing here, ``pv --help``
 # and typos build everything, so the index is a speed-up only, never a gate.
@@ -37,6 +37,7 @@ COMMAND_INDEX = {
     **dict.fromkeys(("repro", "dag", "freeze", "unfreeze", "stage"), "pipeline"),
     **dict.fromkeys(("ls", "get", "import", "update"), "repos"),
     "exp": "exp",
+    "migrate": "migrate",
 }
 
 app = typer.Typer(

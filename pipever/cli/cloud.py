@@ -14,8 +14,8 @@ def cloud_status(
     repo: Repo, targets: list[str], *, remote: str | None, as_json: bool, quiet: bool, jobs: int,
     all_branches: bool, all_tags: bool, all_commits: bool,
 ) -> int:
-    from pipever.ops.cloud_status import cloud_status as do_status
-    from pipever.ops.progress import NO_PROGRESS
+    from pipever.commands.remotes.cloud_status import cloud_status as do_status
+    from pipever.services.progress import NO_PROGRESS
 
     res = do_status(repo, targets, remote=remote, jobs=jobs or None, all_branches=all_branches, all_tags=all_tags,
                     all_commits=all_commits, progress=NO_PROGRESS if quiet else render.progress())

@@ -1,5 +1,5 @@
 """``pv params diff``, ``pv metrics show``, ``pv metrics diff``: thin commands over
-``pipever.ops.params`` / ``pipever.ops.metrics`` that render tables, Markdown or JSON."""
+``pipever.commands.pipeline.params`` / ``pipever.commands.pipeline.metrics`` that render tables, Markdown or JSON."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import typer
 from pipever.cli import context, render
 
 if TYPE_CHECKING:
-    from pipever.ops.metrics import MetricsShowResult
+    from pipever.commands.pipeline.metrics import MetricsShowResult
     from pipever.repo import Repo
 
 PRECISION_HELP = "Round numbers to this many decimals in tables (JSON is never rounded)."
@@ -29,7 +29,7 @@ def register(app: typer.Typer) -> None:
 
 
 def _files(repo: Repo, targets: list[str] | None) -> list[str]:
-    """File targets as the ops take them: relative to the current directory, as in DVC."""
+    """File targets as the commands take them: relative to the current directory, as in DVC."""
     from pipever.paths import cwd_target
 
     return [cwd_target(repo.root, t) for t in targets or ()]
@@ -45,7 +45,7 @@ def params_diff(
     md: bool = typer.Option(False, "--md", help="Print a Markdown table."),
 ) -> None:
     from pipever.compare.metrics import fmt_value
-    from pipever.ops.params import params_diff as do_diff
+    from pipever.commands.pipeline.params import params_diff as do_diff
 
     repo = context.repo()
     res = do_diff(repo, a_rev=a_rev, b_rev=b_rev, include_unchanged=show_all, deps_only=deps,
@@ -67,7 +67,7 @@ def metrics_show(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON document."),
     md: bool = typer.Option(False, "--md", help="Print a Markdown table."),
 ) -> None:
-    from pipever.ops.metrics import metrics_show as do_show
+    from pipever.commands.pipeline.metrics import metrics_show as do_show
 
     repo = context.repo()
     res = do_show(repo, targets=_files(repo, targets), all_branches=all_branches, all_tags=all_tags,
@@ -107,7 +107,7 @@ def metrics_diff(
     md: bool = typer.Option(False, "--md", help="Print a Markdown table."),
 ) -> None:
     from pipever.compare.metrics import fmt_change, fmt_value
-    from pipever.ops.metrics import metrics_diff as do_diff
+    from pipever.commands.pipeline.metrics import metrics_diff as do_diff
 
     repo = context.repo()
     res = do_diff(repo, a_rev=a_rev, b_rev=b_rev, include_unchanged=show_all, targets=_files(repo, targets))

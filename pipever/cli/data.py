@@ -29,7 +29,7 @@ def init(
     no_scm: bool = typer.Option(False, "--no-scm", help="Allow a plain directory (no Git features)."),
     force: bool = typer.Option(False, "-f", "--force", help="Reinitialize an existing repository."),
 ) -> None:
-    from pipever.ops.init import init as do_init
+    from pipever.commands.project.init import init as do_init
 
     res = do_init(Path.cwd(), no_scm=no_scm, force=force)
     render.out(f"Initialized pipever repository in {res.root / '.pv'}")
@@ -44,7 +44,7 @@ def add(
     quiet: bool = typer.Option(False, "-q", "--quiet", help="Errors only."),
 ) -> None:
     context.STATE.quiet |= quiet
-    from pipever.ops.add import add as do_add
+    from pipever.commands.data.add import add as do_add
 
     repo = context.repo()
     res = do_add(repo, targets, use_glob=use_glob, jobs=jobs, progress=render.progress())
@@ -96,7 +96,7 @@ def status(
         return cloud_status(repo, targets or [], remote=remote, as_json=as_json,
                             quiet=quiet or context.STATE.quiet, jobs=jobs,
                             all_branches=all_branches, all_tags=all_tags, all_commits=all_commits)
-    from pipever.ops.status import status as do_status
+    from pipever.commands.data.status import status as do_status
 
     res = do_status(repo, targets or [])
     if quiet or context.STATE.quiet:
@@ -114,7 +114,7 @@ def commit(
     targets: Optional[List[str]] = typer.Argument(None, help="Data paths or stage names (default: all)."),
     force: bool = typer.Option(False, "-f", "--force", help="Commit even when a stage's deps or cmd changed."),
 ) -> None:
-    from pipever.ops.commit import commit as do_commit
+    from pipever.commands.data.commit import commit as do_commit
 
     res = do_commit(context.repo(), targets or [], force=force)
     for rel in res.committed:
@@ -133,7 +133,7 @@ def checkout(
 ) -> None:
     context.STATE.quiet |= quiet
     from pipever.errors import PvError
-    from pipever.ops.checkout import checkout as do_checkout
+    from pipever.commands.data.checkout import checkout as do_checkout
 
     res = do_checkout(context.repo(), targets or [], force=force, relink=relink, progress=render.progress())
     parts = [f"{len(v)} {k}" for k, v in (("added", res.added), ("modified", res.modified), ("deleted", res.deleted)) if v]
@@ -157,7 +157,7 @@ def config(
     project: bool = typer.Option(False, "--project", help="Use .pv/config.yaml (default for writes)."),
     show_origin: bool = typer.Option(False, "--show-origin", help="With --list: which file sets each option."),
 ) -> int:
-    from pipever.ops.config import config_get, config_list, config_set, config_unset
+    from pipever.commands.project.config import config_get, config_list, config_set, config_unset
 
     level = "local" if local else "global" if global_ else "repo" if project else None
     repo = None
@@ -194,7 +194,7 @@ def cache_dir(
     if value is None:
         render.out(str(repo.cache_dir))
         return
-    from pipever.ops.config import config_set
+    from pipever.commands.project.config import config_set
 
     config_set(repo, "cache.dir", value, level="local" if local else "global" if global_ else "repo")
 
@@ -207,7 +207,7 @@ def fsck(
 ) -> int:
     import dataclasses
 
-    from pipever.ops.fsck import fsck as do_fsck
+    from pipever.commands.data.fsck import fsck as do_fsck
 
     res = do_fsck(context.repo(), remote=remote, check_remote=remote is not None, repair=repair,
                   jobs=jobs, progress=render.progress())

@@ -1,5 +1,5 @@
 """``pv exp``: run experiments without touching the branch, table them, apply, branch, remove,
-share. Thin commands over ``pipever.ops.exp_*``, imported inside each command."""
+share. Thin commands over ``pipever.commands.experiments``, imported inside each command."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from pipever.cli import context, render
 
 if TYPE_CHECKING:
     from pipever.cli.pipeline import StageLines
-    from pipever.ops.exp_refs import TransferResult
-    from pipever.ops.repro import Outcome
+    from pipever.commands.experiments.exp_refs import TransferResult
+    from pipever.commands.pipeline.repro import Outcome
 
 SET_HELP = "Change a param for this run: FILE:KEY=VALUE, or KEY=VALUE for params.yaml (repeatable)."
 PV_REMOTE_HELP = "pv remote for the data (default: the default remote)."
@@ -60,7 +60,7 @@ def run(
     jobs: int = typer.Option(1, "-j", "--jobs", min=0, help="Parallel stages; with --run-all, experiments at once (0: one per CPU)."),
 ) -> None:
     from pipever.cli.pipeline import StageLines
-    from pipever.ops import exp_run as ops
+    from pipever.commands.experiments import exp_run as ops
 
     if jobs < 0:
         raise typer.BadParameter("-j must be 0 or more")
@@ -94,7 +94,7 @@ def show(
     precision: int = typer.Option(5, "--precision", min=0, help="Round numbers to this many decimals in tables."),
 ) -> None:
     from pipever.compare.exptable import exp_table
-    from pipever.ops.exp_show import exp_show
+    from pipever.commands.experiments.exp_show import exp_show
 
     res = exp_show(context.repo())
     if as_json:
@@ -111,7 +111,7 @@ def apply(
     name: str = typer.Argument(..., help="Experiment name."),
     force: bool = typer.Option(False, "-f", "--force", help="Overwrite uncommitted changes and data not in the cache."),
 ) -> None:
-    from pipever.ops.exp_apply import exp_apply
+    from pipever.commands.experiments.exp_apply import exp_apply
 
     res = exp_apply(context.repo(), name, force=force)
     co = res.checkout
@@ -127,7 +127,7 @@ def branch(
     name: str = typer.Argument(..., help="Experiment name."),
     branch_name: str = typer.Argument(..., metavar="BRANCH", help="New branch name."),
 ) -> None:
-    from pipever.ops.exp_refs import branch as do_branch
+    from pipever.commands.experiments.exp_refs import branch as do_branch
 
     exp = do_branch(context.repo(), name, branch_name)
     render.out(f"Created branch '{branch_name}' at experiment '{exp.name}' ({exp.sha[:7]})")
@@ -138,7 +138,7 @@ def remove(
     remove_all: bool = typer.Option(False, "-A", "--all", help="Every experiment (not the queued ones)."),
     queued: bool = typer.Option(False, "--queue", help="Every queued run."),
 ) -> None:
-    from pipever.ops.exp_refs import remove as do_remove
+    from pipever.commands.experiments.exp_refs import remove as do_remove
 
     if not names and not remove_all and not queued:
         raise typer.BadParameter("name an experiment, or use --all / --queue")
@@ -163,7 +163,7 @@ def push(
     pv_remote: Optional[str] = typer.Option(None, "-r", "--remote", help=PV_REMOTE_HELP),
     jobs: Optional[int] = typer.Option(None, "-j", "--jobs", min=0, help="Parallel transfers."),
 ) -> None:
-    from pipever.ops.exp_refs import push as do_push
+    from pipever.commands.experiments.exp_refs import push as do_push
 
     _transferred(do_push(context.repo(), remote, names, pv_remote=pv_remote, jobs=jobs), "pushed to", remote)
 
@@ -174,6 +174,6 @@ def pull(
     pv_remote: Optional[str] = typer.Option(None, "-r", "--remote", help=PV_REMOTE_HELP),
     jobs: Optional[int] = typer.Option(None, "-j", "--jobs", min=0, help="Parallel transfers."),
 ) -> None:
-    from pipever.ops.exp_refs import pull as do_pull
+    from pipever.commands.experiments.exp_refs import pull as do_pull
 
     _transferred(do_pull(context.repo(), remote, names, pv_remote=pv_remote, jobs=jobs), "fetched from", remote)

@@ -33,7 +33,7 @@ def install(
     use_pre_commit_tool: bool = typer.Option(
         False, "--use-pre-commit-tool", help="Add the hooks to .pre-commit-config.yaml instead of .git/hooks."),
 ) -> None:
-    from pipever.ops.install import install as do_install
+    from pipever.commands.githooks.install import install as do_install
 
     res = do_install(context.repo(), use_pre_commit_tool=use_pre_commit_tool)
     if res.pre_commit_config is not None:
@@ -48,7 +48,7 @@ def install(
 
 
 def uninstall() -> None:
-    from pipever.ops.install import uninstall as do_uninstall
+    from pipever.commands.githooks.install import uninstall as do_uninstall
 
     res = do_uninstall(context.repo())
     if res.removed:
@@ -73,7 +73,7 @@ def _hook_repo() -> Repo | None:
 
 
 def pre_commit(args: Optional[List[str]] = typer.Argument(None, hidden=True)) -> int:  # noqa: UP006, UP007
-    from pipever.ops.precommit import Severity, pre_commit_check
+    from pipever.commands.githooks.precommit import Severity, pre_commit_check
 
     repo = _hook_repo()
     if repo is None:
@@ -95,7 +95,7 @@ def post_checkout(
     new: Optional[str] = typer.Argument(None, help="The new HEAD."),  # noqa: UP007
     flag: Optional[str] = typer.Argument(None, help="1 for a branch checkout, 0 for a file checkout."),  # noqa: UP007
 ) -> int:
-    from pipever.ops.git_hook import post_checkout as do_post_checkout
+    from pipever.commands.githooks.git_hook import post_checkout as do_post_checkout
 
     env = os.environ  # the pre-commit framework passes these instead of arguments
     prev = prev or env.get("PRE_COMMIT_FROM_REF")
@@ -123,8 +123,8 @@ def pre_push(
     url: Optional[str] = typer.Argument(None, help="Its URL."),  # noqa: UP007
 ) -> int:
     from pipever.errors import RemoteNotFoundError
-    from pipever.ops.git_hook import ZERO_SHA, RefUpdate, parse_ref_lines, pushed_revisions
-    from pipever.ops.git_hook import pre_push as do_pre_push
+    from pipever.commands.githooks.git_hook import ZERO_SHA, RefUpdate, parse_ref_lines, pushed_revisions
+    from pipever.commands.githooks.git_hook import pre_push as do_pre_push
 
     env = os.environ
     repo = _hook_repo()
@@ -165,7 +165,7 @@ def merge_driver(
     path: Optional[str] = typer.Argument(None, help="The path in the repository (%P)."),  # noqa: UP007
     marker_size: int = typer.Option(7, "--marker-size", help="Conflict marker length (%L)."),
 ) -> int:
-    from pipever.ops.merge_driver import merge_driver as do_merge
+    from pipever.commands.githooks.merge_driver import merge_driver as do_merge
 
     repo = _hook_repo()
     res = do_merge(base, ours, theirs, path=path or ours.name, odb=repo.odb if repo is not None else None,

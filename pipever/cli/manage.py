@@ -11,8 +11,8 @@ from pipever.cli import context, render
 
 if TYPE_CHECKING:
     from pipever.objects.diff import Change, TreeDiff
-    from pipever.ops.gc import GcPlan
-    from pipever.ops.gc_cloud import CloudGcPlan
+    from pipever.commands.data.gc import GcPlan
+    from pipever.commands.remotes.gc_cloud import CloudGcPlan
 
 ORDER = ("added", "deleted", "renamed", "modified")  # the order DVC prints them in
 
@@ -34,7 +34,7 @@ def diff(
     md: bool = typer.Option(False, "--md", help="Print a Markdown table."),
     quiet: bool = typer.Option(False, "-q", "--quiet", help="Print nothing; exit 3 when something differs."),
 ) -> int:
-    from pipever.ops.diff import diff as do_diff
+    from pipever.commands.data.diff import diff as do_diff
 
     res = do_diff(context.repo(), a_rev=a_rev, b_rev=b_rev)
     if quiet or context.STATE.quiet:
@@ -97,7 +97,7 @@ def gc(
     if remote and not cloud:
         raise typer.BadParameter("-r/--remote needs --cloud")
     from pipever.errors import PvError
-    from pipever.ops import gc as gc_op
+    from pipever.commands.data import gc as gc_op
 
     repo = context.repo()
     scope = gc_op.Scope(all_branches=all_branches, all_tags=all_tags, all_commits=all_commits,
@@ -142,7 +142,7 @@ def remove(
     targets: List[str] = typer.Argument(..., metavar="TARGET...", help="Pointer files (*.pv) or stage names."),
     outs: bool = typer.Option(False, "--outs", help="Also delete the data from the workspace."),
 ) -> None:
-    from pipever.ops.remove import remove as do_remove
+    from pipever.commands.data.remove import remove as do_remove
 
     res = do_remove(context.repo(), targets, outs=outs)
     for name in res.stages:
@@ -161,7 +161,7 @@ def move(
     src: str = typer.Argument(..., metavar="SRC", help="Tracked file or directory (or its pointer file)."),
     dst: str = typer.Argument(..., metavar="DST", help="New path, or an existing directory to move it into."),
 ) -> None:
-    from pipever.ops.move import move as do_move
+    from pipever.commands.data.move import move as do_move
 
     res = do_move(context.repo(), src, dst)
     render.out(f"Moved {res.src} -> {res.dst} ({res.old_pointer} -> {res.new_pointer})")
@@ -170,7 +170,7 @@ def move(
 
 
 def unprotect(paths: List[str] = typer.Argument(..., metavar="PATH...", help="Tracked files or directories.")) -> None:
-    from pipever.ops.unprotect import unprotect as do_unprotect
+    from pipever.commands.data.unprotect import unprotect as do_unprotect
 
     res = do_unprotect(context.repo(), paths)
     render.out(f"Unprotected {len(res.files)} file(s) in " + ", ".join(res.paths))
@@ -184,7 +184,7 @@ def check_ignore(
 ) -> int:
     if non_matching and not details:
         raise typer.BadParameter("-n/--non-matching needs -d/--details")
-    from pipever.ops.check_ignore import check_ignore as do_check
+    from pipever.commands.data.check_ignore import check_ignore as do_check
 
     matched = 0
     for c in do_check(context.repo(), paths):

@@ -1,5 +1,5 @@
 """``pv model``: the model registry on Git tags (register, promote, rollback, show, history, get,
-deprecate). Each command calls one ``pipever.ops.model*`` function and renders its result."""
+deprecate). Each command calls one ``pipever.commands.registry.model*`` function and renders its result."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ def register(app: typer.Typer) -> None:
 
 
 def _created(res: object) -> None:
-    from pipever.ops.model import TagResult
+    from pipever.commands.registry.model import TagResult
 
     assert isinstance(res, TagResult)
     for note in res.notes:
@@ -46,7 +46,7 @@ def register_cmd(
     message: Optional[str] = typer.Option(None, "-m", "--message", help=MESSAGE_HELP),
     push: bool = typer.Option(False, "--push", help=PUSH_HELP),
 ) -> None:
-    from pipever.ops.model import register as do_register
+    from pipever.commands.registry.model import register as do_register
 
     res = do_register(context.repo(), name, version=version, bump=bump, rev=rev, message=message, push=push)
     render.out(f"Created tag '{res.tags[0]}': registered {name} {res.version} at {res.commit[:7]}")
@@ -61,7 +61,7 @@ def promote(
     message: Optional[str] = typer.Option(None, "-m", "--message", help=MESSAGE_HELP),
     push: bool = typer.Option(False, "--push", help=PUSH_HELP),
 ) -> None:
-    from pipever.ops.model import promote as do_promote
+    from pipever.commands.registry.model import promote as do_promote
 
     res = do_promote(context.repo(), name, version, stage, require=require or [], message=message, push=push)
     for check in res.checks:
@@ -77,7 +77,7 @@ def rollback(
     message: Optional[str] = typer.Option(None, "-m", "--message", help=MESSAGE_HELP),
     push: bool = typer.Option(False, "--push", help=PUSH_HELP),
 ) -> None:
-    from pipever.ops.model import rollback as do_rollback
+    from pipever.commands.registry.model import rollback as do_rollback
 
     res = do_rollback(context.repo(), name, stage, message=message, push=push)
     render.out(f"Rolled back '{stage}' of {name} from {res.previous} to {res.version} "
@@ -91,7 +91,7 @@ def deprecate(
     message: Optional[str] = typer.Option(None, "-m", "--message", help=MESSAGE_HELP),
     push: bool = typer.Option(False, "--push", help="Push the tag to the Git remote 'origin'."),
 ) -> None:
-    from pipever.ops.model import deprecate as do_deprecate
+    from pipever.commands.registry.model import deprecate as do_deprecate
 
     res = do_deprecate(context.repo(), name, version, message=message, push=push)
     what = f"deregistered {name} {res.version}" if res.version else f"deprecated {name}"
@@ -104,7 +104,7 @@ def show(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON document."),
     md: bool = typer.Option(False, "--md", help="Print a Markdown table."),
 ) -> None:
-    from pipever.ops.model import show as do_show
+    from pipever.commands.registry.model import show as do_show
 
     arts = do_show(context.repo(), name)
     if as_json:
@@ -130,7 +130,7 @@ def history(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON document."),
     md: bool = typer.Option(False, "--md", help="Print a Markdown table."),
 ) -> None:
-    from pipever.ops.model import history as do_history
+    from pipever.commands.registry.model import history as do_history
 
     events = do_history(context.repo(), name)
     if as_json:
@@ -148,7 +148,7 @@ def get(
     out: Optional[str] = typer.Option(None, "-o", "--out", help="Where to write it (default: its file name here)."),
     force: bool = typer.Option(False, "-f", "--force", help="Replace OUT if it exists."),
 ) -> None:
-    from pipever.ops.model_get import get as do_get
+    from pipever.commands.registry.model_get import get as do_get
 
     res = do_get(context.repo(), name, version=version, stage=stage, out=out, force=force, progress=render.progress())
     what = f"{res.nfiles} files, " if res.is_dir else ""

@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING, Any, List, Optional
 import typer
 
 from pipever.cli import context, render
-from pipever.ops.progress import NO_PROGRESS
+from pipever.services.progress import NO_PROGRESS
 
 if TYPE_CHECKING:
-    from pipever.ops.repro import Outcome, ReproResult
+    from pipever.commands.pipeline.repro import Outcome, ReproResult
 
 
 def register(app: typer.Typer) -> None:
@@ -70,7 +70,7 @@ class StageLines:
         self._say(name, text, stderr=stderr)
 
     def finished(self, name: str, outcome: Outcome, detail: str | None) -> None:
-        from pipever.ops.repro import Outcome
+        from pipever.commands.pipeline.repro import Outcome
 
         if self._progress is not None:
             self._progress.advance(self._task)
@@ -117,7 +117,7 @@ def repro(
     quiet: bool = typer.Option(False, "-q", "--quiet", help="Only errors and the commands' stderr."),
 ) -> None:
     context.STATE.quiet |= quiet
-    from pipever.ops.repro import repro as do_repro
+    from pipever.commands.pipeline.repro import repro as do_repro
 
     if jobs < 0:
         raise typer.BadParameter("-j must be 0 or more")
@@ -156,7 +156,7 @@ def stage_add(
     force: bool = typer.Option(False, "-f", "--force", help="Overwrite a stage of the same name."),
     run: bool = typer.Option(False, "--run", help="Run the stage at once."),
 ) -> None:
-    from pipever.ops.stage_edit import StageSpec, add_stage
+    from pipever.commands.pipeline.stage_edit import StageSpec, add_stage
 
     cmd = command[0] if len(command) == 1 else " ".join(_quote(a) for a in command)
     spec = StageSpec(name=name, cmd=cmd, deps=tuple(deps), outs=tuple(outs), outs_no_cache=tuple(outs_no_cache),
@@ -166,7 +166,7 @@ def stage_add(
     staged = add_stage(repo, spec, force=force)
     render.out(f"Added stage '{name}' to pv.yaml")
     if run:
-        from pipever.ops.repro import repro as do_repro
+        from pipever.commands.pipeline.repro import repro as do_repro
 
         res = do_repro(repo, [name], single=True, reporter=StageLines(prefix=False))
         staged = sorted(set(staged) | set(res.staged))
@@ -177,7 +177,7 @@ def stage_add(
 
 
 def stage_list(as_json: bool = typer.Option(False, "--json", help="Print one JSON document.")) -> None:
-    from pipever.ops.stage_edit import list_stages
+    from pipever.commands.pipeline.stage_edit import list_stages
 
     stages = list_stages(context.repo())
     if as_json:
@@ -198,7 +198,7 @@ def dag(
 ) -> None:
     if dot + mermaid + md > 1:
         raise typer.BadParameter("choose one of --dot, --mermaid, --md")
-    from pipever.ops.dag import dag as do_dag
+    from pipever.commands.pipeline.dag import dag as do_dag
     from pipever.pipeline.dagview import Format, render as draw
 
     fmt = Format.DOT if dot else Format.MERMAID if mermaid else Format.MD if md else Format.ASCII
@@ -216,7 +216,7 @@ def unfreeze(names: List[str] = typer.Argument(..., metavar="STAGE...", help="St
 
 
 def _set_frozen(names: list[str], frozen: bool) -> None:
-    from pipever.ops.stage_edit import set_frozen
+    from pipever.commands.pipeline.stage_edit import set_frozen
 
     staged = set_frozen(context.repo(), names, frozen)
     verb = "Froze" if frozen else "Unfroze"

@@ -10,7 +10,7 @@ import typer
 from pipever.cli import context, render
 
 if TYPE_CHECKING:
-    from pipever.ops.plots import PlotsResult
+    from pipever.commands.pipeline.plots import PlotsResult
     from pipever.pipeline.stage import PlotProps
 
 OUT_DIR = "pv_plots"
@@ -55,7 +55,7 @@ def show(
     out: str = typer.Option(OUT_DIR, "-o", "--out", help="Directory to write index.html to."),
     as_json: bool = typer.Option(False, "--json", help="Print the Vega-Lite specs as JSON (no HTML written)."),
 ) -> None:
-    from pipever.ops.plots import plots_show
+    from pipever.commands.pipeline.plots import plots_show
 
     res = plots_show(context.repo(), targets=targets or (), props=_props(template, x, y, title, x_label, y_label, no_header),
                      out_dir=None if as_json else Path(out))
@@ -75,7 +75,7 @@ def diff(
     out: str = typer.Option(OUT_DIR, "-o", "--out", help="Directory to write index.html to."),
     as_json: bool = typer.Option(False, "--json", help="Print the Vega-Lite specs as JSON (no HTML written)."),
 ) -> None:
-    from pipever.ops.plots import plots_diff
+    from pipever.commands.pipeline.plots import plots_diff
 
     res = plots_diff(context.repo(), revisions=revisions or (), targets=targets or (),
                      props=_props(template, x, y, title, x_label, y_label, no_header),

@@ -40,7 +40,7 @@ def add(
     local: bool = typer.Option(False, "--local", help=LOCAL_HELP),
     force: bool = typer.Option(False, "-f", "--force", help="Overwrite a remote of the same name."),
 ) -> None:
-    from pipever.ops.remote import remote_add
+    from pipever.commands.remotes.remote import remote_add
 
     remote_add(context.repo(), name, url, default=default_, local=local, force=force)
     if default_:
@@ -56,7 +56,7 @@ def modify(
     unset: bool = typer.Option(False, "-u", "--unset", help="Remove the option."),
     local: bool = typer.Option(False, "--local", help=LOCAL_HELP),
 ) -> None:
-    from pipever.ops.remote import remote_modify
+    from pipever.commands.remotes.remote import remote_modify
 
     remote_modify(context.repo(), name, option, value, unset=unset, local=local)
 
@@ -65,14 +65,14 @@ def remove(
     name: str = typer.Argument(..., help="Remote name."),
     local: bool = typer.Option(False, "--local", help="Only from .pv/config.local.yaml."),
 ) -> None:
-    from pipever.ops.remote import remote_remove
+    from pipever.commands.remotes.remote import remote_remove
 
     levels = remote_remove(context.repo(), name, local=True if local else None)
     render.out(f"Remote '{name}' removed from the {' and '.join(levels)} config.")
 
 
 def list_(as_json: bool = typer.Option(False, "--json", help="Print one JSON document.")) -> None:
-    from pipever.ops.remote import remote_list
+    from pipever.commands.remotes.remote import remote_list
 
     infos = remote_list(context.repo())
     if as_json:
@@ -89,7 +89,7 @@ def default(
     unset: bool = typer.Option(False, "-u", "--unset", help="Clear the default."),
     local: bool = typer.Option(False, "--local", help=LOCAL_HELP),
 ) -> int:
-    from pipever.ops.remote import remote_default
+    from pipever.commands.remotes.remote import remote_default
 
     current = remote_default(context.repo(), name, unset=unset, local=local)
     if name is None and not unset:
@@ -139,7 +139,7 @@ def push(
     quiet: bool = typer.Option(False, "-q", "--quiet", help="Errors only."),
 ) -> None:
     context.STATE.quiet |= quiet
-    from pipever.ops.push import push as do_push
+    from pipever.commands.remotes.push import push as do_push
 
     res = do_push(context.repo(), targets or [], remote=remote, jobs=jobs or None, all_branches=all_branches,
                   all_tags=all_tags, all_commits=all_commits, progress=render.progress())
@@ -159,7 +159,7 @@ def fetch(
     quiet: bool = typer.Option(False, "-q", "--quiet", help="Errors only."),
 ) -> None:
     context.STATE.quiet |= quiet
-    from pipever.ops.fetch import fetch as do_fetch
+    from pipever.commands.remotes.fetch import fetch as do_fetch
 
     res = do_fetch(context.repo(), targets or [], remote=remote, jobs=jobs or None, all_branches=all_branches,
                    all_tags=all_tags, all_commits=all_commits, progress=render.progress())
@@ -181,7 +181,7 @@ def pull(
 ) -> None:
     context.STATE.quiet |= quiet
     from pipever.errors import PvError
-    from pipever.ops.pull import pull as do_pull
+    from pipever.commands.remotes.pull import pull as do_pull
 
     repo: Repo = context.repo()
     res = do_pull(repo, targets or [], remote=remote, jobs=jobs or None, all_branches=all_branches,

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from pipever.cli.context import STATE
-from pipever.ops.progress import NO_PROGRESS, Progress
+from pipever.services.progress import NO_PROGRESS, Progress
 
 
 def out(text: str = "") -> None:

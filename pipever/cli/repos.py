@@ -49,7 +49,7 @@ def ls(
     recursive: bool = typer.Option(False, "-R", "--recursive", help="List every file below, recursively."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON document."),
 ) -> None:
-    from pipever.ops.ls import ls as do_ls
+    from pipever.commands.repos.ls import ls as do_ls
 
     local = _local_repo()
     res = do_ls(repo_url or _default_url(), path, rev=rev, recursive=recursive,
@@ -71,7 +71,7 @@ def get(
     rev: Optional[str] = typer.Option(None, "--rev", help=REV_HELP),  # noqa: UP007
     jobs: Optional[int] = typer.Option(None, "-j", "--jobs", min=0, help="Parallel downloads."),  # noqa: UP007
 ) -> None:
-    from pipever.ops.get import get as do_get
+    from pipever.commands.repos.get import get as do_get
 
     local = _local_repo()
     res = do_get(repo_url, path, out=out, rev=rev, jobs=jobs, cache_dir=local.cache_dir if local is not None else None)
@@ -85,7 +85,7 @@ def import_(
     rev: Optional[str] = typer.Option(None, "--rev", help=REV_HELP),  # noqa: UP007
     jobs: Optional[int] = typer.Option(None, "-j", "--jobs", min=0, help="Parallel downloads."),  # noqa: UP007
 ) -> None:
-    from pipever.ops.imports import import_ as do_import
+    from pipever.commands.repos.imports import import_ as do_import
 
     imported, staged = do_import(context.repo(), repo_url, path, out=out, rev=rev, jobs=jobs)
     render.out(f"Imported {path} ({_what(imported.size, imported.nfiles)}) from {imported.source.url} "
@@ -100,7 +100,7 @@ def update(
     jobs: Optional[int] = typer.Option(None, "-j", "--jobs", min=0, help="Parallel downloads."),  # noqa: UP007
     force: bool = typer.Option(False, "-f", "--force", help="Discard local changes to the imported data."),
 ) -> None:
-    from pipever.ops.imports import update as do_update
+    from pipever.commands.repos.imports import update as do_update
 
     res = do_update(context.repo(), targets or [], rev=rev, jobs=jobs, force=force)
     for i in res.updated:

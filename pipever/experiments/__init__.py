@@ -2,5 +2,5 @@
 
 An experiment is a Git commit whose parent is the commit it was run from (its baseline),
 holding the changed params files, ``pv.lock``, pointers and untracked-by-cache outputs, kept
-under ``refs/exps/<name>``. The ops that create and read them are ``pipever.ops.exp_*``.
+under ``refs/exps/<name>``. The commands that create and read them are in ``pipever.commands.experiments``.
 """

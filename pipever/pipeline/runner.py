@@ -1,7 +1,7 @@
 """Running stage commands: each stage in a worker thread, each command by the shell in its own
 process group, output lines and completions delivered as events on one queue.
 
-The caller (``ops.repro``) owns the schedule and reads events on its own thread, so everything
+The caller (``commands.pipeline.repro_run``) owns the schedule and reads events on its own thread, so everything
 that touches the repository stays on that thread. ``stop_all`` interrupts the running commands'
 whole process groups (SIGINT, then SIGKILL after a grace period), which is what Ctrl-C needs:
 the commands run in their own sessions, so the terminal's SIGINT reaches only pv. Each command

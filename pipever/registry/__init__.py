@@ -15,5 +15,5 @@ other way round:
 GTO leaves the counter out of deregister/deprecate tags by default (its "simple" form, also read
 here); pv always writes it, so that events created within the same second keep their order.
 The pure parts live here (``names``, ``semver``, ``tags``, ``state``, ``gates``); the verbs that read
-and write tags are in ``pipever.ops.model``.
+and write tags are in ``pipever.commands.registry.model``.
 """

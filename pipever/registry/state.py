@@ -15,8 +15,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
-from pipever.git import TagRef
 from pipever.registry import semver, tags
+from pipever.registry.tags import TagRef
 from pipever.registry.tags import Action
 
 

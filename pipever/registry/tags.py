@@ -26,6 +26,20 @@ _TAG_RE = re.compile(
 COUNT_DELIMITER = "#"
 
 
+@dataclass(frozen=True)
+class TagRef:
+    """A Git tag as the registry reads it (``Git.list_tags`` makes them)."""
+
+    name: str
+    commit: str  # the commit it points to (peeled)
+    annotated: bool
+    tagger: str = ""
+    email: str = ""
+    time: int = 0  # tagger date, seconds since the epoch (0 for lightweight tags)
+    date: str = ""  # tagger date, ISO 8601 with the tagger's offset
+    message: str = ""
+
+
 class Action(str, enum.Enum):
     CREATE = "creation"
     DEPRECATE = "deprecation"

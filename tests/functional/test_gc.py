@@ -183,7 +183,7 @@ def test_leftover_temp_files_are_cleaned(pv_repo: Path, pv: PvRunner) -> None:
 
 
 def test_objects_that_came_into_use_after_planning_are_spared(pv_repo: Path, pv: PvRunner) -> None:
-    from pipever.ops import gc as gc_op
+    from pipever.commands.data import gc as gc_op
     from pipever.repo import Repo
 
     two_versions(pv)

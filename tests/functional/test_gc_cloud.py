@@ -29,7 +29,8 @@ def test_gc_cloud_deletes_only_unreferenced_objects(pv_repo: Path, pv, remote: R
     before = remote.objects()
     assert sum(1 for o in before if o.endswith(".dir")) == 2
 
-    from pipever.ops import gc_cloud, used
+    from pipever.commands.remotes import gc_cloud
+    from pipever.services import used
     from pipever.repo import Repo
 
     repo = Repo(pv_repo)
@@ -56,7 +57,8 @@ def test_gc_cloud_keeps_files_of_a_directory_whose_manifest_only_the_remote_has(
     gen({"data": {"a.txt": "a", "b.txt": "b"}})
     pv.ok("add", "data")
     pv.ok("push")
-    from pipever.ops import gc_cloud, used
+    from pipever.commands.remotes import gc_cloud
+    from pipever.services import used
     from pipever.repo import Repo
 
     repo = Repo(pv_repo)

@@ -7,7 +7,7 @@ import stat
 import sys
 from pathlib import Path
 
-from pipever.ops.install import hook_script
+from pipever.commands.githooks.install import hook_script
 from pipever.repo import Repo
 from tests.helpers import PvRunner, gen, git, git_run
 
@@ -122,7 +122,7 @@ def test_uninstall_leaves_a_hook_that_is_not_pvs(pv_repo: Path, pv: PvRunner) ->
 
 
 def test_hook_with_a_missing_interpreter_says_to_reinstall(pv_repo: Path) -> None:
-    from pipever.ops.install import install
+    from pipever.commands.githooks.install import install
 
     install(Repo(pv_repo), python=str(pv_repo / "gone" / "python"))
     commit = git_run("commit", "--allow-empty", "-m", "x")

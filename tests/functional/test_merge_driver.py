@@ -11,7 +11,7 @@ import pytest
 from pipever.data import pointer as ptr
 from pipever.objects.hashing import hash_bytes
 from pipever.objects.manifest import Entry, Manifest, manifest_oid, to_bytes
-from pipever.ops.merge_driver import merge_driver
+from pipever.commands.githooks.merge_driver import merge_driver
 from pipever.pipeline import lockfile
 from tests.helpers import PvRunner, gen, git, git_run
 

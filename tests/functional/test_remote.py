@@ -165,7 +165,7 @@ def test_a_committed_unsafe_option_is_ignored_with_a_warning(pv_repo: Path, pv, 
         "core": {"remote": "r"},
         "remote": {"r": {"url": str(store), "proxy_command": f"touch {marker}", "auto_mkdir": True}},
     }))
-    from pipever.ops import cloud
+    from pipever.services import cloud
     from pipever.repo import Repo
 
     rem = cloud.open_remote(Repo(pv_repo), None)

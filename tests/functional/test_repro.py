@@ -422,7 +422,7 @@ def test_push_and_repro_pull_move_stage_outputs_through_the_remote(pv_repo: Path
 
 def test_python_api_repro(two: Path) -> None:
     from pipever import Repo
-    from pipever.ops.repro import Outcome, ReproFailedError
+    from pipever.commands.pipeline.repro import Outcome, ReproFailedError
 
     (two / "in.txt").write_text("api\n")
     with Repo() as repo:

@@ -9,7 +9,7 @@ import pytest
 from pipever import api
 from pipever.errors import CorruptObjectError, ObjectNotFoundError, PathOutsideRepoError, PvError, TargetError
 from pipever.objects.hashing import hash_bytes
-from pipever.ops.init import init
+from pipever.commands.project.init import init
 from pipever.repo import Repo
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pipever.git import TagRef
+from pipever.registry.tags import TagRef
 from pipever.registry import state
 
 C1, C2, C3 = "1" * 40, "2" * 40, "3" * 40

@@ -1,0 +1,2 @@
+"""Data in the workspace and the cache: add, commit, checkout, status, diff, move, remove, unprotect,
+gc, fsck, check-ignore."""

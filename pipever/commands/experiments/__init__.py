@@ -1,0 +1,1 @@
+"""Experiments: exp run/show/apply/branch/remove/push/pull on refs under ``refs/exps/``."""

@@ -1,0 +1,232 @@
+"""``pv exp run``: run the pipeline with changed params without touching the user's branch or files.
+
+A run is made of a ``RunSpec`` (the baseline commit HEAD, the workspace's ``pv.yaml`` and params
+files with the ``-S`` overrides applied, the other files with uncommitted changes as in ``dvc exp
+run``, a name). It runs like ``pv repro`` in a temporary worktree sharing the cache
+(``exp_worktree``), then its result becomes a commit whose parent is the baseline — ``pv.yaml``,
+params files, the changed files, ``pv.lock``, pointers, ``.gitignore`` files and the outputs that
+are not cached (small metrics) — kept as ``refs/exps/<name>``. HEAD, the branch,
+the index and the workspace stay as they were. ``--queue`` stores the spec instead; ``run_all``
+runs the queue, up to ``jobs`` experiments at once. The repo lock is held throughout, so
+``pv gc`` cannot remove what a running experiment is producing.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from functools import partial
+
+from pipever.errors import ExperimentError, GitError, PvError
+from pipever.experiments import names
+from pipever.experiments.overrides import Override, apply_overrides, group_by_file, parse_override
+from pipever.experiments.queue import QUEUE_DIR, Queue, RunSpec
+from pipever.commands.experiments.exp_worktree import remove_leftovers, temp_worktree
+from pipever.commands.pipeline.repro import NULL_REPORTER, Reporter, ReproResult
+from pipever.paths import read_inside
+from pipever.pipeline.params import is_params_file
+from pipever.pipeline.stage import DEFAULT_PARAMS_FILE
+from pipever.context import RepoContext
+
+PIPELINE_FILE = "pv.yaml"
+LOCK_FILE = "pv.lock"
+
+
+@dataclass(frozen=True)
+class ExpRunResult:
+    name: str
+    sha: str
+    baseline: str
+    repro: ReproResult
+
+
+@dataclass(frozen=True)
+class QueuedResult:
+    spec: RunSpec
+
+
+@dataclass
+class RunAllResult:
+    done: list[ExpRunResult] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)  # name -> why
+
+    def error(self) -> ExperimentError | None:
+        if not self.failed:
+            return None
+        shown = "; ".join(f"'{n}': {why}" for n, why in self.failed.items())
+        return ExperimentError(f"{len(self.failed)} queued experiment(s) failed: {shown}",
+                               hint="they were taken off the queue; fix the cause and queue them again")
+
+
+def queue_of(repo: RepoContext) -> Queue:
+    return Queue(repo.tmp_dir / QUEUE_DIR)
+
+
+def require_commit(repo: RepoContext) -> str:
+    """HEAD's sha; experiments need Git and a commit to start from."""
+    if not repo.scm:
+        raise ExperimentError("experiments need Git, but this repository has none", hint="use a Git repository")
+    if not repo.git.has_commits():
+        raise ExperimentError("experiments need a commit to start from", hint="commit your pipeline first")
+    return repo.git.resolve("HEAD")
+
+
+def name_taken(repo: RepoContext, name: str) -> bool:
+    return repo.git.ref_sha(names.REF_PREFIX + name) is not None or any(
+        e.name == name for e in queue_of(repo).entries())
+
+
+def make_spec(repo: RepoContext, overrides: Sequence[str], name: str | None) -> RunSpec:
+    """The run the user asks for, checked completely (syntax, files, keys, name) before anything runs."""
+    parsed = [parse_override(o) for o in overrides]
+    baseline = require_commit(repo)
+    if name is not None:
+        names.check_name(name)
+        if name_taken(repo, name):
+            raise ExperimentError(f"experiment '{name}' already exists",
+                                  hint=f"choose another name with -n, or remove it first: pv exp remove {name}")
+    else:
+        name = names.generate_name(lambda n: name_taken(repo, n))
+    return RunSpec(name, baseline, _files(repo, baseline, parsed), tuple(overrides), time.time())
+
+
+def _files(repo: RepoContext, baseline: str, overrides: list[Override]) -> dict[str, str | None]:
+    """``pv.yaml``, the params files and every file with uncommitted changes (code, pointers...)
+    as in the workspace, overrides applied (None: deleted)."""
+    from pipever.services import stages as st
+
+    if read_inside(repo.root, PIPELINE_FILE) is None:
+        raise ExperimentError(f"there is no '{PIPELINE_FILE}': an experiment runs the pipeline",
+                              hint="add stages with 'pv stage add' first")
+    pipeline = st.load_pipeline(repo)
+    used = [d.file for s in pipeline.stages.values() for d in s.params]
+    rels = list(dict.fromkeys([PIPELINE_FILE, *used, *pipeline.params_files, DEFAULT_PARAMS_FILE]))
+    files: dict[str, str | None] = {}
+    for rel in rels:
+        text = _text(repo, rel)
+        if text is not None or repo.git.tracked([rel]):
+            files[rel] = text
+    for rel in repo.git.changed_in_worktree(baseline):  # as 'dvc exp run': the workspace's changes
+        if rel not in files:
+            files[rel] = _text(repo, rel, changed=True)
+    for file, group in group_by_file(overrides).items():
+        text = files.get(file, _text(repo, file))
+        if text is None or not is_params_file(file):
+            raise ExperimentError(f"params file '{file}' does not exist (from -S '{group[0].text}')",
+                                  hint="name an existing YAML or JSON params file, e.g. -S params.yaml:train.lr=0.1")
+        files[file] = apply_overrides(text, file, group)
+    return files
+
+
+def _text(repo: RepoContext, rel: str, *, changed: bool = False) -> str | None:
+    data = read_inside(repo.root, rel)
+    if data is None:
+        return None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        hint = ("commit it, or track it with 'pv add', before running an experiment" if changed
+                else "params files and pv.yaml must be text")
+        what = "has uncommitted changes and is not UTF-8 text" if changed else "is not UTF-8 text"
+        raise ExperimentError(f"'{rel}' {what}", hint=hint) from None
+
+
+def exp_run(repo: RepoContext, *, overrides: Sequence[str] = (), name: str | None = None, jobs: int = 1,
+            queue: bool = False, reporter: Reporter = NULL_REPORTER) -> ExpRunResult | QueuedResult:
+    """Run one experiment now, or (``queue``) add it to the queue."""
+    with repo.locked():
+        remove_leftovers(repo)
+        spec = make_spec(repo, overrides, name)
+        if queue:
+            return QueuedResult(queue_of(repo).add(spec))
+        return execute(repo, spec, jobs=jobs, reporter=reporter)
+
+
+def execute(repo: RepoContext, spec: RunSpec, *, jobs: int = 1, reporter: Reporter = NULL_REPORTER,
+            cancel: threading.Event | None = None) -> ExpRunResult:
+    """Run ``spec`` in a temporary worktree and save it as ``refs/exps/<name>``."""
+    from pipever.commands.data.checkout import checkout
+    from pipever.commands.pipeline.repro import ReproFailedError, repro
+
+    with temp_worktree(repo, spec.baseline, spec.files) as wt:
+        checkout(wt, [])  # deps and the baseline's outputs, from the shared cache
+        try:
+            result = repro(wt, jobs=jobs, reporter=reporter, cancel=cancel)
+        except ReproFailedError as exc:
+            raise ExperimentError(f"experiment '{spec.name}' failed: {exc.message}",
+                                  hint="nothing was saved; fix the stage and run the experiment again") from exc
+        paths = _result_paths(wt, spec)
+        wt.git.run("add", "--all", "--", *[":(literal)" + p for p in paths])
+        tree = wt.git.run("write-tree").decode().strip()
+    sha = repo.git.commit_tree(tree, spec.baseline, _message(spec))
+    try:
+        repo.git.create_ref(names.ref_of(spec.name), sha, "pv exp run")
+    except GitError as exc:
+        raise ExperimentError(f"experiment '{spec.name}' already exists",
+                              hint="run it again with another name (-n)") from exc
+    return ExpRunResult(spec.name, sha, spec.baseline, result)
+
+
+def _result_paths(wt: RepoContext, spec: RunSpec) -> list[str]:
+    """What the experiment's commit records: pv.yaml, params, pv.lock, pointers, the
+    .gitignore files next to outputs, and the outputs that are not cached (Git keeps those)."""
+    from pipever.data import gitignore
+    from pipever.services import stages as st
+    from pipever.services import tracked as trk
+
+    pipeline = st.load_pipeline(wt)
+    paths = {PIPELINE_FILE, LOCK_FILE, *spec.files, *trk.pointer_files(wt)}
+    for stage in pipeline.stages.values():
+        for out in stage.all_outs:
+            paths.add(gitignore.gitignore_rel(out.path) if out.cache else out.path)
+    present = {p for p in paths if (wt.root / p).exists()}
+    return sorted(present | set(wt.git.tracked(sorted(paths - present))))
+
+
+def _message(spec: RunSpec) -> str:
+    lines = [f"pv exp run: {spec.name}", ""] + [f"-S {o}" for o in spec.overrides]
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def run_all(repo: RepoContext, *, jobs: int = 1, reporter_for: Callable[[str], Reporter] = lambda _n: NULL_REPORTER,
+            ) -> RunAllResult:
+    """Run every queued experiment, oldest first, up to ``jobs`` at once. Each one leaves the
+    queue once it has run, successfully or not; Ctrl-C leaves the unfinished ones queued."""
+    result = RunAllResult()
+    with repo.locked():
+        remove_leftovers(repo)
+        q = queue_of(repo)
+        specs = q.entries()
+
+        def one(spec: RunSpec, cancel: threading.Event | None) -> ExpRunResult:
+            return execute(repo, spec, reporter=reporter_for(spec.name), cancel=cancel)
+
+        def settle(spec: RunSpec, run: Callable[[], ExpRunResult]) -> None:
+            try:
+                result.done.append(run())
+            except PvError as exc:
+                result.failed[spec.name] = exc.message
+            q.remove(spec.id)
+
+        if jobs <= 1:
+            for spec in specs:
+                settle(spec, partial(one, spec, None))
+            return result
+        cancel = threading.Event()
+        pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="pv-exp")
+        futures: dict[Future[ExpRunResult], RunSpec] = {pool.submit(one, s, cancel): s for s in specs}
+        try:
+            pending = set(futures)
+            while pending:
+                finished, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+                for fut in finished:
+                    settle(futures[fut], fut.result)
+        except BaseException:
+            cancel.set()  # the running experiments stop as on Ctrl-C and remove their worktrees
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+        pool.shutdown(wait=True)
+    return result

@@ -1,0 +1,1 @@
+"""Pipelines: stage add/remove, repro (plan, run, --pull), dag, params, metrics, plots."""

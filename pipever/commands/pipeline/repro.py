@@ -1,0 +1,79 @@
+"""``pv repro``: run the stale stages of the pipeline in dependency order, and only those.
+
+A stage runs when its cmd, a dep's content, a tracked param value or an output differs from
+``pv.lock``, when it is ``always_changed``, or with ``force``; frozen stages never run. Whether a
+stage is stale is decided when everything it needs is done, so a stage downstream of one that
+reran runs only if its inputs really changed. A stage whose inputs match an earlier run restores
+that run's outputs from the run cache. ``execute.Execution`` runs the schedule; this module
+plans, checks the pipeline before anything is written, and holds the repo lock.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+
+from pipever.commands.pipeline.repro_model import (
+    NULL_REPORTER,
+    RECORDED,
+    NullReporter,
+    Options,
+    Outcome,
+    Reporter,
+    ReproFailedError,
+    ReproResult,
+)
+from pipever.context import RepoContext
+
+__all__ = ["NULL_REPORTER", "RECORDED", "NullReporter", "Options", "Outcome", "Reporter", "ReproFailedError",
+           "ReproResult", "repro"]
+
+
+def repro(
+    repo: RepoContext, targets: Sequence[str] = (), *, force: bool = False, single: bool = False,
+    downstream: bool = False, dry: bool = False, jobs: int = 1, keep_going: bool = False,
+    pull: bool = False, allow_missing: bool = False, run_cache: bool = True,
+    reporter: Reporter = NULL_REPORTER, cancel: threading.Event | None = None,
+) -> ReproResult:
+    """Reproduce ``targets`` (stage or group names, ``pv.yaml:NAME`` or output paths; default:
+    every stage). ReproFailedError (with the partial result) when a stage fails; KeyboardInterrupt
+    passes through after the running commands are stopped (finished stages stay recorded).
+    ``cancel``, set from another thread, stops the run the same way (``pv exp run --run-all -j``)."""
+    from pipever.services import stages as st
+    from pipever.pipeline import dag
+
+    pipeline = st.load_pipeline(repo)
+    graph = dag.build_graph(pipeline)
+    order = dag.plan(graph, st.resolve_targets(pipeline, targets, root=repo.root), downstream=downstream, single=single)
+    if pull and not dry:
+        from pipever.commands.pipeline.repro_pull import pull_missing
+
+        pull_missing(repo, pipeline, order)
+    opts = Options(force=force, jobs=max(1, jobs), keep_going=keep_going, allow_missing=allow_missing,
+                   run_cache=run_cache and not force)
+    from pipever.commands.pipeline.repro_run import Execution
+
+    with repo.locked():
+        from pipever.services.lockio import read_lock
+
+        lock = read_lock(repo)
+        if not allow_missing:
+            from pipever.services.stage_state import Probe
+
+            dag.check_deps(pipeline, graph, exists=Probe(repo).exists, stages=order)
+        run = Execution(repo, pipeline, graph, lock, order, opts, reporter, cancel)
+        try:
+            result = run.dry() if dry else run.run()
+        finally:
+            repo.state.flush()
+        if not dry and repo.autostage:
+            # also what stages recorded earlier: a run killed before it staged them is completed
+            recorded = [n for n in result.of(*RECORDED) if run.recorder.lock.get(n) is not None]
+            paths = st.staged_paths(repo, pipeline, recorded) if recorded else []
+            if paths:
+                repo.git.add(paths)
+            if result.of(Outcome.RAN, Outcome.RESTORED):
+                result.staged = paths
+    if result.failures:
+        raise ReproFailedError(result)
+    return result

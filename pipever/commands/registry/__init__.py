@@ -1,0 +1,1 @@
+"""The model registry on Git tags: model register/promote/rollback/show/history/get."""

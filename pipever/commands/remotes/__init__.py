@@ -1,0 +1,1 @@
+"""Remotes and transfers: remote add/modify/list, push, fetch, pull, status -c, gc --cloud."""

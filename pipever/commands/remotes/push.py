@@ -1,0 +1,124 @@
+"""``pv push``: upload the objects the selected outs need and the remote lacks.
+
+The remote is asked in bulk what it has; only what it lacks is sent, files before the
+directory manifests that list them. A failure of some objects keeps the others: the error
+(TransferError) lists what failed after everything else finished, and a rerun sends only what is
+still missing. Objects that are neither in the cache nor on the remote are reported in
+``missing`` (the CLI turns them into an error after the summary).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from pipever.errors import CorruptObjectError, TransferError
+from pipever.objects.odb import ObjectDB, ObjectRef
+from pipever.services import cloud
+from pipever.services.used import UsedOut
+from pipever.services.progress import NO_PROGRESS, Progress
+from pipever.remote import transfer
+from pipever.remote.base import Remote
+from pipever.context import RepoContext
+
+
+@dataclass
+class PushResult:
+    pushed: int = 0  # objects uploaded
+    bytes: int = 0
+    present: int = 0  # objects the remote already had
+    remotes: list[str] = field(default_factory=list)
+    missing: dict[str, list[str]] = field(default_factory=dict)  # remote -> objects nowhere to be found
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def up_to_date(self) -> bool:
+        return self.pushed == 0
+
+
+def push(
+    repo: RepoContext, targets: Sequence[str] = (), *, remote: str | None = None, jobs: int | None = None,
+    all_branches: bool = False, all_tags: bool = False, all_commits: bool = False,
+    revs: Sequence[str] = (), workspace: bool = True, progress: Progress = NO_PROGRESS,
+) -> PushResult:
+    """Push the objects of the workspace's outs (``workspace``), of ``revs`` and of the
+    revisions ``-a/-T/-A`` select, limited to ``targets``; ``remote`` overrides every out's
+    remote. Outs with ``push: false`` are skipped."""
+    scope = cloud.Scope(all_branches, all_tags, all_commits, tuple(revs), workspace)
+    result = PushResult()
+    with repo.locked():
+        outs = [o for o in cloud.select_outs(repo, targets, scope) if o.push]
+        failed: list[str] = []
+        first_error = None
+        for name, group in cloud.by_remote(repo, outs, remote).items():
+            rem = cloud.open_remote(repo, name)
+            result.remotes.append(name)
+            if rem.ignored_options:
+                result.warnings.append(cloud.ignored_warning(rem))
+            errs = _push_one(repo, rem, group, jobs or rem.jobs, progress, result)
+            if errs:
+                failed += errs[0]
+                first_error = first_error or errs[1]
+        if failed:
+            raise TransferError("push", failed, done=result.pushed, first_error=first_error)
+    return result
+
+
+def _push_one(
+    repo: RepoContext, rem: Remote, outs: list[UsedOut], jobs: int, progress: Progress, result: PushResult,
+) -> tuple[list[str], str] | None:
+    """Push to one remote; (failed labels, first error) when something did not transfer."""
+    odb = repo.odb
+    need = cloud.needed(odb, outs)
+    wanted = set(need.names)  # (a directory whose manifest is not in the cache is fine if the remote has it)
+    progress.start(f"Checking remote '{rem.name}'", None)
+    try:
+        on_remote = cloud.present_on_remote(rem, need, jobs=jobs)
+    finally:
+        progress.done()
+    result.present += len(on_remote)
+    lacking = wanted - on_remote
+    missing = sorted(need.label(r) for r in lacking if not odb.exists(r.oid, is_dir=r.is_dir))
+    if missing:
+        result.missing[rem.name] = missing
+    sendable = {r for r in lacking if odb.exists(r.oid, is_dir=r.is_dir)}
+    corrupt = _corrupt(repo, sendable)  # never upload damage: the remote would keep it for good
+    sendable -= set(corrupt)
+    files = [r for r in sendable if not r.is_dir]
+    manifests = {r: need.manifests.get(r, []) for r in sendable if r.is_dir}
+    if not files and not manifests:
+        return ([need.label(r) for r in corrupt], corrupt_message(corrupt)) if corrupt else None
+    progress.start(f"Pushing to '{rem.name}'", len(files) + len(manifests))
+    try:
+        outcome = transfer.upload(rem, odb, files, manifests, present=on_remote, jobs=jobs, advance=progress.advance)
+    finally:
+        progress.done()
+    result.pushed += len(outcome.done)
+    result.bytes += sum(_size(odb, r) for r in outcome.done)
+    if not outcome.failed and not outcome.not_attempted and not corrupt:
+        return None
+    failed = [need.label(r) for r in corrupt] + [need.label(r) for r, _ in outcome.failed]
+    failed += [need.label(r) for r in outcome.not_attempted]
+    first = outcome.fatal or (outcome.failed[0][1] if outcome.failed else None)
+    return failed, corrupt_message(corrupt) if corrupt else (first.message if first is not None else "not attempted")
+
+
+def _corrupt(repo: RepoContext, refs: set[ObjectRef]) -> list[ObjectRef]:
+    bad = []
+    for ref in sorted(refs, key=lambda r: r.relpath):
+        try:
+            repo.odb.check(ref.oid, is_dir=ref.is_dir, state=repo.state)
+        except CorruptObjectError:
+            bad.append(ref)
+    return bad
+
+
+def corrupt_message(refs: list[ObjectRef]) -> str:
+    return f"{len(refs)} corrupt in the cache, not uploaded; run 'pv fsck --repair'"
+
+
+def _size(odb: ObjectDB, ref: ObjectRef) -> int:
+    try:
+        return odb.path(ref.oid, is_dir=ref.is_dir).stat().st_size
+    except OSError:
+        return 0

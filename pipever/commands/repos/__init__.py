@@ -1,0 +1,1 @@
+"""Other pv repositories: ls, get, import, update."""

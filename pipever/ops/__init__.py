@@ -1,1 +1,0 @@
-"""One module per verb: ``verb(repo, *, ...) -> Result``. Ops never print and never prompt."""
