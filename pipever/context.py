@@ -49,6 +49,26 @@ def _check_can_be_dir(path: Path, source: str, fix: str) -> None:
             return
 
 
+def _refuse_committed_link(root: Path, rel: str, what: str) -> None:
+    """UnsafeRepoError when ``rel`` (a folder of ``.pv``) is a symlink Git tracks: a commit would
+    lead pv's writes (or gc's deletions) into another folder. The owner's own link is fine. One
+    lstat; Git is asked only about a link."""
+    link = root / rel
+    if not link.is_symlink():
+        return
+    from pipever.errors import GitError
+    from pipever.git import Git
+
+    try:
+        tracked = Git(root).tracked([rel])
+    except GitError:  # no Git here: nothing can have committed it
+        return
+    if tracked:
+        raise UnsafeRepoError(f"'{rel}' is a symlink committed to Git (to '{os.readlink(link)}')",
+                              hint=f"{what} belong to this machine: run 'git rm --cached {rel}' and remove the link"
+                                   + (", or set 'pv config --local cache.dir PATH'" if rel.endswith("cache") else ""))
+
+
 class RepoContext:
     """A pipever repository rooted at ``root`` (the directory holding ``.pv``)."""
 
@@ -63,6 +83,7 @@ class RepoContext:
             raise UnsafeRepoError(f"'{PV_DIR}' in '{found}' is a symlink (to '{os.readlink(self.pv_dir)}')",
                                   hint=f"pv uses only a real '{PV_DIR}' folder: remove the link and run 'pv init'")
         self.tmp_dir = self.pv_dir / "tmp"
+        _refuse_committed_link(found, f"{PV_DIR}/tmp", "the state database and the repo lock")
         self.wait_for_lock = False
         self.command = "pv"
         self._lock_depth = 0
@@ -107,10 +128,7 @@ class RepoContext:
             notices.warn(f"'cache.dir' in the committed .pv/config.yaml points outside the work tree ('{conf}'): "
                          "ignored — set it with 'pv config --local cache.dir PATH' to use a cache there")
         default = self.pv_dir / "cache"
-        if default.is_symlink() and self.scm and self.git.tracked([f"{PV_DIR}/cache"]):
-            raise UnsafeRepoError(f"'{PV_DIR}/cache' is a symlink committed to Git (to '{os.readlink(default)}')",
-                                  hint=f"the cache is this machine's: run 'git rm --cached {PV_DIR}/cache' and remove the link, "
-                                       "or set 'pv config --local cache.dir PATH'")
+        _refuse_committed_link(self.root, f"{PV_DIR}/cache", "the cache")
         return default, "the default cache", f"remove the file '{PV_DIR}/cache', or set 'pv config --local cache.dir PATH'"
 
     @cached_property

@@ -245,3 +245,19 @@ def test_a_pvignore_that_is_not_utf8_is_a_clear_error(pv_repo: Path, pv: PvRunne
     res = pv("add", "d")
     assert res.exit_code == 1, res
     assert res.stderr.startswith("ERROR: .pvignore: not UTF-8 text"), res
+
+
+# -- found: .pv/tmp and .pv/config.yaml are the work tree's own too ------------------------------
+def test_a_committed_tmp_symlink_is_refused(pv_repo: Path, pv: PvRunner, tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    shutil.rmtree(pv_repo / ".pv" / "tmp", ignore_errors=True)
+    os.symlink(elsewhere, pv_repo / ".pv" / "tmp")
+    git("add", "-f", ".pv/tmp")
+    git("commit", "-qm", "state and locks somewhere else")
+    gen({"a.csv": "a\n"})
+    res = pv("add", "a.csv")
+    assert res.exit_code == 1, res
+    assert res.stderr.startswith("ERROR: '.pv/tmp' is a symlink committed to Git"), res
+    assert list(elsewhere.iterdir()) == []
+
