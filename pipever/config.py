@@ -79,6 +79,10 @@ class Config:
             files["repo"] = pv_dir / "config.yaml"
             files["local"] = pv_dir / "config.local.yaml"
         cfg = cls(files)
+        repo_file = files.get("repo")
+        if repo_file is not None and repo_file.is_symlink():  # committed: it may lead anywhere
+            raise ConfigError(f"'{repo_file.parent.name}/{repo_file.name}' is a symlink (to '{os.readlink(repo_file)}')",
+                              hint="the committed config must be a file of the repository: replace the link by the file")
         for level, path in files.items():
             cfg.levels[level] = _read(path)
         if cfg.levels.get("local") and _tracked_by_git(files["local"]):

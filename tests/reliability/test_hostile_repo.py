@@ -261,3 +261,15 @@ def test_a_committed_tmp_symlink_is_refused(pv_repo: Path, pv: PvRunner, tmp_pat
     assert res.stderr.startswith("ERROR: '.pv/tmp' is a symlink committed to Git"), res
     assert list(elsewhere.iterdir()) == []
 
+
+def test_a_committed_config_that_is_a_symlink_is_refused(pv_repo: Path, pv: PvRunner, tmp_path: Path) -> None:
+    other = tmp_path / "other-config.yaml"
+    other.write_text("core:\n  autostage: false\nremote:\n  theirs:\n    url: /somewhere\n")
+    os.unlink(pv_repo / ".pv" / "config.yaml")
+    os.symlink(other, pv_repo / ".pv" / "config.yaml")
+    git_commit("config from elsewhere")
+    for args in (("status",), ("remote", "list")):
+        res = pv(*args)
+        assert res.exit_code == 1, (args, res)
+        assert res.stderr.startswith(f"ERROR: '.pv/config.yaml' is a symlink (to '{other}')"), (args, res)
+        assert "/somewhere" not in res.stdout
