@@ -1,4 +1,4 @@
-import _signal  # type: ignore[import-not-found]  # first: Ctrl-C from here on is 'interrupted', exit 130
+import _signal  # first: Ctrl-C from here on is 'interrupted', exit 130
 import os
 
 

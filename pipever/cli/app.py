@@ -185,7 +185,7 @@ def main(argv: list[str] | None = None) -> int:
 def _start_up_is_over() -> None:
     """The command runs from now on: Ctrl-C becomes a KeyboardInterrupt its clean-up sees (the
     console script's start-up handler, ``entry._interrupted_during_start_up``, just exits 130)."""
-    import _signal  # type: ignore[import-not-found]  # builtin; 'signal' would cost ms
+    import _signal  # builtin; 'signal' would cost ms
 
     try:
         if getattr(_signal.getsignal(_signal.SIGINT), "__name__", "") == "_interrupted_during_start_up":

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import sys
 
-import _signal  # type: ignore[import-not-found]  # builtin and loaded: 'signal' builds enums for ms
+import _signal  # builtin and loaded: 'signal' builds enums for ms
 
 
 def _interrupted_during_start_up(signum: int, frame: object) -> None:
