@@ -273,3 +273,31 @@ def test_a_committed_config_that_is_a_symlink_is_refused(pv_repo: Path, pv: PvRu
         assert res.exit_code == 1, (args, res)
         assert res.stderr.startswith(f"ERROR: '.pv/config.yaml' is a symlink (to '{other}')"), (args, res)
         assert "/somewhere" not in res.stdout
+
+
+# -- found: JSON nested deeper than Python recurses ----------------------------------------------
+def test_json_nested_too_deep_is_a_clear_error(pv_repo: Path, pv: PvRunner) -> None:
+    from pipever.objects.hashing import hash_bytes
+
+    deep = "[" * 100_000 + "]" * 100_000
+    gen({"pv.yaml": "stages:\n  s:\n    cmd: echo\n    params: [{params.json: [a]}]\nmetrics: [metrics.json]\n",
+         "params.json": '{"a": 1}\n', "metrics.json": '{"acc": 1}\n'})
+    git_commit("baseline")
+    gen({"metrics.json": deep})
+    res = pv("metrics", "show")
+    assert "metrics.json: nested too deeply" in res.stderr and "Traceback" not in res.stderr, res
+    assert "unexpected" not in res.stderr, res
+    git("checkout", "--", ".")
+    gen({"params.json": '{"a": ' + deep + "}"})
+    res = pv("params", "diff")
+    assert res.exit_code == 1 and "params.json: nested too deeply" in res.stderr, res
+    # a manifest (from a commit's remote, or planted in the cache) named by a pointer
+    data = deep.encode()
+    oid = hash_bytes(data)
+    obj = pv_repo / ".pv" / "cache" / (oid.relpath() + ".dir")
+    obj.parent.mkdir(parents=True, exist_ok=True)
+    obj.write_bytes(data)
+    gen({"d.pv": f"outs:\n- path: d\n  oid: {oid}\n  size: 1\n  nfiles: 1\n"})
+    res = pv("checkout", "d")
+    assert res.exit_code == 1 and res.stderr.startswith("ERROR: ") and "unexpected" not in res.stderr, res
+    assert "nested too deeply" in res.stderr, res
