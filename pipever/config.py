@@ -28,11 +28,13 @@ SECTIONS: dict[str, set[str] | None] = {
     "cache": {"type", "dir", "protected", "shared"},
     "state": {"enabled"},
     "hooks": {"pre_commit_warn_only"},
+    "executor": {"address", "retries", "forward_credentials"},  # honoured from local/global only
     "remote": None,  # remote.NAME.OPTION: free-form options passed to fsspec
 }
 BOOLEAN_OPTIONS = {
     "core.autostage", "core.no_scm", "core.hardlink_lock", "core.check_update", "core.interactive", "core.quiet",
     "cache.protected", "state.enabled", "hooks.pre_commit_warn_only",
+    "executor.forward_credentials",
 }
 # remote options honoured only from local/global config (never from a commit)
 UNSAFE_REMOTE_OPTIONS = {

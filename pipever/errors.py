@@ -24,7 +24,8 @@ PvError
 ├── FileSystemError(path, errno)    disk full, permission denied, too many open files, ...
 ├── GitError
 ├── RegistryError
-└── ExperimentError               pv exp: bad -S, name, unknown or duplicate experiment
+├── ExperimentError               pv exp: bad -S, name, unknown or duplicate experiment
+└── ExecutorError(address)        --executor: scheduler unreachable, extra missing, bad config
 """
 
 from __future__ import annotations
@@ -296,3 +297,11 @@ class RegistryError(PvError):
 
 class ExperimentError(PvError):
     pass
+
+
+class ExecutorError(PvError):
+    """The cluster that runs stages (``--executor``): unreachable, misconfigured, lost."""
+
+    def __init__(self, message: str, *, address: str | None = None, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.address = address

@@ -7,6 +7,7 @@ goes through gitpython's object database without checking the revision out. Git 
 
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 from collections.abc import Iterable, Iterator, Sequence
@@ -17,6 +18,8 @@ from typing import Any
 
 from pipever.errors import GitError
 from pipever.registry.tags import TagRef
+
+log = logging.getLogger(__name__)
 
 WORKSPACE = None  # a "revision" meaning the work tree
 
@@ -52,13 +55,19 @@ class Git:
         self.root = root
 
     # -- porcelain through the git binary ------------------------------------------------------
-    def run(self, *args: str, input: bytes | None = None, check: bool = True, no_hooks: bool = False) -> bytes:
+    def run(self, *args: str, input: bytes | None = None, check: bool = True, no_hooks: bool = False,
+            index: Path | None = None) -> bytes:
         """``git ARGS`` in the work tree; ``no_hooks`` keeps the user's hooks out (e.g. a
-        post-checkout hook while pv makes a temporary worktree)."""
+        post-checkout hook while pv makes a temporary worktree); ``index``: another index file."""
         hooks = ["-c", "core.hooksPath=/dev/null"] if no_hooks else []
+        env = {**os.environ, "GIT_INDEX_FILE": str(index)} if index is not None else None
+        if log.isEnabledFor(logging.DEBUG):
+            from pipever.remote.url import mask_url
+
+            log.debug("git %s", " ".join(mask_url(a) for a in args))
         try:
             proc = subprocess.run(
-                ["git", "-C", str(self.root), *hooks, *args], input=input, capture_output=True, check=False
+                ["git", "-C", str(self.root), *hooks, *args], input=input, capture_output=True, check=False, env=env,
             )
         except FileNotFoundError as exc:
             raise GitError("the 'git' program was not found", hint="install Git") from exc
@@ -250,6 +259,19 @@ class Git:
 
     def delete_ref(self, ref: str) -> None:
         self.run("update-ref", "-d", ref)
+
+    def workspace_tree(self, include: Sequence[str], scratch: Path) -> str:
+        """The tree of HEAD with the work tree's changes to tracked files and the untracked (not
+        ignored) ``include`` paths, built in the scratch index file ``scratch``: the real index
+        and the work tree are untouched."""
+        try:
+            self.run("read-tree", "HEAD", index=scratch)
+            self.run("add", "-u", "--", ".", index=scratch)
+            if include:
+                self.run("add", "--", *[":(literal)" + p for p in include], index=scratch)
+            return self.run("write-tree", index=scratch).decode().strip()
+        finally:
+            scratch.unlink(missing_ok=True)
 
     def commit_tree(self, tree: str, parent: str, message: str) -> str:
         """A commit of ``tree`` with one parent (no hooks run, the index is untouched)."""

@@ -58,6 +58,13 @@ def _git(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[byt
     env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "GIT_LFS_SKIP_SMUDGE": "1"}
     for var in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE"):  # set when run from a hook
         env.pop(var, None)
+    import logging
+
+    log = logging.getLogger(__name__)
+    if log.isEnabledFor(logging.DEBUG):
+        from pipever.remote.url import mask_url
+
+        log.debug("git %s", " ".join(mask_url(a) for a in args))
     try:
         return subprocess.run(["git", *config, *args], cwd=cwd, capture_output=True, env=env, check=False)
     except FileNotFoundError as exc:
@@ -74,16 +81,21 @@ def _error(url: str, proc: subprocess.CompletedProcess[bytes]) -> GitError:
                     hint="check the URL and that you can access it with 'git ls-remote URL'")
 
 
-def clone(url: str, dest: Path, *, rev: str | None = None, checkout: bool = False) -> str:
+def clone(url: str, dest: Path, *, rev: str | None = None, checkout: bool = False, history: bool = False) -> str:
     """Clone ``url`` into ``dest``; returns the commit sha ``rev`` names (default: the remote's
-    default branch). The work tree stays empty unless ``checkout`` (then: that commit, detached)."""
+    default branch). The work tree stays empty unless ``checkout`` (then: that commit, detached).
+    ``history``: every commit and tag (a partial clone: file contents are fetched when read), as
+    the model registry needs; otherwise only the one commit."""
     check_url(url)
     if rev is not None and (not rev or rev.startswith("-")):
         raise GitError(f"invalid revision '{rev}'", hint="use a branch, tag or commit")
     source = Path(url).resolve().as_uri() if is_local(url) and "://" not in url else url  # file:// allows --depth
     base = ["clone", "--quiet", "--no-checkout"]
-    proc = _git(*base, "--depth", "1", *([f"--branch={rev}"] if rev else []), "--", source, str(dest))
-    if proc.returncode != 0 and rev is not None:  # a commit sha or an abbreviation: take the history
+    if history:
+        base.append("--filter=blob:none")
+    shallow = [] if history else ["--depth", "1", *([f"--branch={rev}"] if rev else [])]
+    proc = _git(*base, *shallow, "--", source, str(dest))
+    if proc.returncode != 0 and rev is not None and not history:  # a commit sha or an abbreviation: take the history
         if dest.exists():
             import shutil
 

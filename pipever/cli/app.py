@@ -22,7 +22,7 @@ except ImportError:  # pragma: no cover - older typer uses click itself
 from pipever import __version__, notices
 from pipever.cli import context
 
-COMMAND_MODULES = ("data", "manage", "git", "model", "remote", "compare", "plots", "pipeline", "repos", "exp", "migrate")
+COMMAND_MODULES = ("data", "manage", "git", "model", "remote", "compare", "plots", "pipeline", "repos", "exp", "migrate", "tools")
 # The module that registers each top-level command. ``pv add ...`` builds only the commands of
 # its own module (building all ~50 costs ~80 ms of start-up); a name missing here, ``pv --help``
 # and typos build everything, so the index is a speed-up only, never a gate.
@@ -36,9 +36,11 @@ COMMAND_INDEX = {
     "plots": "plots",
     **dict.fromkeys(("repro", "dag", "freeze", "unfreeze", "stage"), "pipeline"),
     **dict.fromkeys(("ls", "get", "import", "update"), "repos"),
-    "exp": "exp",
+    **dict.fromkeys(("exp", "queue"), "exp"),
     "migrate": "migrate",
+    **dict.fromkeys(("doctor", "du", "ls-url", "completion"), "tools"),
 }
+COMPLETE_VAR = "_PV_COMPLETE"  # set by the scripts 'pv completion SHELL' prints
 
 app = typer.Typer(
     name="pv",
@@ -138,10 +140,39 @@ def _pre_parse(argv: list[str]) -> None:
     context.STATE.command = ("pv " + " ".join(argv))[:200]
 
 
+def completion_script(shell: str) -> str:
+    """The script that makes ``shell`` complete pv's commands, options and arguments."""
+    from typer._completion_classes import completion_init  # typer's own completion, pinned < 0.29
+    from typer._completion_shared import get_completion_script
+
+    completion_init()
+    return str(get_completion_script(prog_name="pv", complete_var=COMPLETE_VAR, shell=shell)).rstrip("\n")
+
+
+def _complete() -> int:
+    """Answer a completion request of a shell (``_PV_COMPLETE`` set): every command is built."""
+    from typer._completion_classes import completion_init
+
+    completion_init()
+    register()
+    command = typer.main.get_command(app)
+    try:
+        command.main(args=[], prog_name="pv", complete_var=COMPLETE_VAR, standalone_mode=False)
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    except Exception:  # noqa: BLE001 - a malformed request from a shell: offer nothing
+        return 1
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
+    if os.environ.get(COMPLETE_VAR):
+        return _complete()
     args = list(sys.argv[1:] if argv is None else argv)
     notices.start(_warn)
     _pre_parse(args)
+    if context.STATE.verbose:
+        _debug_log()
     register(_modules_for(args))
     command = typer.main.get_command(app)
     try:
@@ -177,6 +208,8 @@ def main(argv: list[str] | None = None) -> int:
         return _unexpected(exc)
     finally:
         context.close_repo()
+        if context.STATE.verbose:
+            _quiet_log()
     if rv == 130:  # typer >= 0.16 turns Ctrl-C (KeyboardInterrupt) into a returned 130
         _err("interrupted")
     return rv if isinstance(rv, int) else 0
@@ -192,6 +225,40 @@ def _start_up_is_over() -> None:
             _signal.signal(_signal.SIGINT, _signal.default_int_handler)
     except (ValueError, OSError):  # not the main thread
         pass
+
+
+def _debug_log() -> None:
+    """-v: pv's debug log (git calls, files hashed, remote requests) on stderr, through
+    ``logging`` (the modules log to ``pipever.*``; only here is a handler attached)."""
+    import logging
+    import time
+
+    start = time.monotonic()
+
+    class _Elapsed(logging.Formatter):
+        def format(self, record: logging.LogRecord) -> str:
+            return f"DEBUG {time.monotonic() - start:7.3f}s {record.name.removeprefix('pipever.')}: {record.getMessage()}"
+
+    logger = logging.getLogger("pipever")
+    for old in [h for h in logger.handlers if getattr(h, "_pv_debug", False)]:
+        logger.removeHandler(old)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_Elapsed())
+    handler._pv_debug = True  # type: ignore[attr-defined]
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    logger.propagate = False
+
+
+def _quiet_log() -> None:
+    """Undo ``_debug_log`` (in-process callers, e.g. tests, run several commands in one process)."""
+    if "logging" in sys.modules:
+        import logging
+
+        logger = logging.getLogger("pipever")
+        for old in [h for h in logger.handlers if getattr(h, "_pv_debug", False)]:
+            logger.removeHandler(old)
+        logger.setLevel(logging.WARNING)
 
 
 ENVIRONMENT_ERRNOS = frozenset({

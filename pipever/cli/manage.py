@@ -90,18 +90,26 @@ def gc(
     skip_unreadable: bool = typer.Option(
         False, "--skip-unreadable",
         help="Go on when a revision's pointer or pv.lock cannot be read (deletes the data only it references)."),
+    revs: Optional[List[str]] = typer.Option(None, "--rev", help="Also keep what this commit uses (repeatable)."),
+    num: int = typer.Option(1, "-n", "--num", min=1, help="With --rev: keep the last NUM commits from each."),
+    date: Optional[str] = typer.Option(None, "--date", help="Also keep what commits made on or after YYYY-MM-DD use."),
+    not_in_remote: bool = typer.Option(False, "--not-in-remote", help="Keep objects the remote (-r, or the default) lacks."),
 ) -> int:
-    if not (workspace or all_branches or all_tags or all_commits or all_experiments):
-        raise typer.BadParameter("choose what to keep: -w (workspace), -a (branches), -T (tags), -A (all commits) "
-                                 "or --all-experiments")
-    if remote and not cloud:
-        raise typer.BadParameter("-r/--remote needs --cloud")
+    if not (workspace or all_branches or all_tags or all_commits or all_experiments or revs or date):
+        raise typer.BadParameter("choose what to keep: -w (workspace), -a (branches), -T (tags), -A (all commits), "
+                                 "--all-experiments, --rev or --date")
+    if remote and not (cloud or not_in_remote):
+        raise typer.BadParameter("-r/--remote needs --cloud or --not-in-remote")
+    if not_in_remote and cloud:
+        raise typer.BadParameter("--not-in-remote keeps what the remote lacks: it cannot go with --cloud")
     from pipever.errors import PvError
     from pipever.commands.data import gc as gc_op
 
     repo = context.repo()
     scope = gc_op.Scope(all_branches=all_branches, all_tags=all_tags, all_commits=all_commits,
-                        all_experiments=all_experiments, skip_unreadable=skip_unreadable)
+                        all_experiments=all_experiments, revs=tuple(revs or ()), num=num, date=date,
+                        not_in_remote=not_in_remote, remote=remote if not_in_remote else None,
+                        skip_unreadable=skip_unreadable)
     plan = gc_op.plan_gc(repo, scope)
     for rel in plan.unknown_dirs:
         render.warn(f"the manifest of '{rel}' is not in the cache: its files cannot be kept through it")

@@ -108,7 +108,9 @@ def show(
 
     arts = do_show(context.repo(), name)
     if as_json:
-        render.json_out({n: a.to_dict(versions=name is not None) for n, a in arts.items()})
+        from pipever.registry import gto_json
+
+        render.json_out(gto_json.versions(arts[name]) if name is not None else gto_json.registry(arts))
         return
     if name is not None:
         art = arts[name]
@@ -134,7 +136,9 @@ def history(
 
     events = do_history(context.repo(), name)
     if as_json:
-        render.json_out([e.to_dict() for e in events])
+        from pipever.registry import gto_json
+
+        render.json_out(gto_json.history(events))
         return
     rows = [[e.date, e.action.value, e.version, e.stage, e.tag, e.author, e.commit[:7],
              e.message.splitlines()[0] if e.message else ""] for e in events]
@@ -147,9 +151,18 @@ def get(
     stage: Optional[str] = typer.Option(None, "--stage", help="Take the version in this stage."),
     out: Optional[str] = typer.Option(None, "-o", "--out", help="Where to write it (default: its file name here)."),
     force: bool = typer.Option(False, "-f", "--force", help="Replace OUT if it exists."),
+    repo_url: Optional[str] = typer.Option(None, "--repo", help="Another repository (local path or Git URL) whose registry to read."),
 ) -> None:
-    from pipever.commands.registry.model_get import get as do_get
+    if repo_url is not None:
+        from pipever.cli.repos import _local_repo
+        from pipever.commands.registry.model_remote import get_from_repo
 
-    res = do_get(context.repo(), name, version=version, stage=stage, out=out, force=force, progress=render.progress())
+        local = _local_repo()
+        res = get_from_repo(repo_url, name, version=version, stage=stage, out=out, force=force,
+                            cache_dir=local.cache_dir if local is not None else None, progress=render.progress())
+    else:
+        from pipever.commands.registry.model_get import get as do_get
+
+        res = do_get(context.repo(), name, version=version, stage=stage, out=out, force=force, progress=render.progress())
     what = f"{res.nfiles} files, " if res.is_dir else ""
     render.out(f"Got {name} {res.version} -> {res.out} ({what}{render.human_size(res.size)})")

@@ -109,28 +109,32 @@ def repro(
     single: bool = typer.Option(False, "-s", "--single-item", help="Only the targets, not what they depend on."),
     downstream: bool = typer.Option(False, "--downstream", help="The targets and the stages that depend on them."),
     dry: bool = typer.Option(False, "--dry", help="Only print what would run."),
-    jobs: int = typer.Option(1, "-j", "--jobs", min=0, help="Run up to N independent stages at once (0: one per CPU)."),
+    jobs: Optional[int] = typer.Option(None, "-j", "--jobs", min=0, help="Run up to N independent stages at once (0: one per CPU; default 1, on a cluster as many as it has threads)."),
     keep_going: bool = typer.Option(False, "-k", "--keep-going", help="After a failure, go on with independent stages."),
     pull: bool = typer.Option(False, "--pull", help="Fetch missing deps and outputs from the remote first."),
     allow_missing: bool = typer.Option(False, "--allow-missing", help="Skip stages whose only change is missing data."),
     no_run_cache: bool = typer.Option(False, "--no-run-cache", help="Run commands even if the run cache has their results."),
+    executor: Optional[str] = typer.Option(None, "--executor", metavar="ADDRESS", help="Run stages on the Dask scheduler at ADDRESS (tcp://host:8786), or 'local'."),
+    no_download: bool = typer.Option(False, "--no-download", help="With --executor: leave the outputs on the remote."),
     quiet: bool = typer.Option(False, "-q", "--quiet", help="Only errors and the commands' stderr."),
 ) -> None:
     context.STATE.quiet |= quiet
     from pipever.commands.pipeline.repro import repro as do_repro
 
-    if jobs < 0:
+    if jobs is not None and jobs < 0:
         raise typer.BadParameter("-j must be 0 or more")
-    jobs = jobs or os.cpu_count() or 1
-    lines = StageLines(prefix=jobs > 1, bar=not dry and render.progress() is not NO_PROGRESS)
+    parallel = executor not in (None, "local") or (jobs is not None and (jobs or os.cpu_count() or 1) > 1)
+    lines = StageLines(prefix=parallel, bar=not dry and render.progress() is not NO_PROGRESS)
     try:
         res = do_repro(
             context.repo(), targets or [], force=force, single=single, downstream=downstream, dry=dry, jobs=jobs,
             keep_going=keep_going, pull=pull, allow_missing=allow_missing, run_cache=not no_run_cache,
-            reporter=lines,
+            reporter=lines, executor=executor, download=not no_download,
         )
     finally:
         lines.close()
+    for warning in res.warnings:
+        render.warn(warning)
     _summary(res, dry=dry)
 
 

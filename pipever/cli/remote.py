@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from pipever.repo import Repo
 
 JOBS_HELP = "Parallel transfers (default: the remote's 'jobs' option, or a sensible number for its kind)."
-TARGETS_HELP = "Limit to these data paths, directories or pointer files (default: all)."
+TARGETS_HELP = "Limit to these data paths, directories, pointer files or stages (default: all)."
 
 
 def register(app: typer.Typer) -> None:
@@ -21,6 +21,7 @@ def register(app: typer.Typer) -> None:
     group.command("add", help="Add a remote (-d: make it the default).")(add)
     group.command("modify", help="Set (or --unset) an option of a remote.")(modify)
     group.command("remove", help="Remove a remote.")(remove)
+    group.command("rename", help="Rename a remote (and the default remote if it named it).")(rename)
     group.command("list", help="List remotes (secrets masked).")(list_)
     group.command("default", help="Print, set or --unset the default remote.")(default)
     app.add_typer(group, name="remote")
@@ -71,6 +72,17 @@ def remove(
     render.out(f"Remote '{name}' removed from the {' and '.join(levels)} config.")
 
 
+def rename(
+    old: str = typer.Argument(..., help="Current name."),
+    new: str = typer.Argument(..., help="New name."),
+    local: bool = typer.Option(False, "--local", help="Only in .pv/config.local.yaml."),
+) -> None:
+    from pipever.commands.remotes.remote import remote_rename
+
+    levels = remote_rename(context.repo(), old, new, local=True if local else None)
+    render.out(f"Remote '{old}' renamed to '{new}' in the {' and '.join(levels)} config.")
+
+
 def list_(as_json: bool = typer.Option(False, "--json", help="Print one JSON document.")) -> None:
     from pipever.commands.remotes.remote import remote_list
 
@@ -101,6 +113,8 @@ def default(
 
 
 # -- push / fetch / pull -------------------------------------------------------------------------
+WITH_DEPS_HELP = "A stage target also stands for the outputs of every stage upstream of it."
+RECURSIVE_HELP = "Directory targets take every tracked file below them (always so; accepted as in DVC)."
 def _plural(n: int, word: str = "file") -> str:
     return f"{n} {word}" + ("" if n == 1 else "s")
 
@@ -129,6 +143,18 @@ def _missing(missing: dict[str, list[str]], *, verb: str) -> None:
     )
 
 
+def _runs_summary(res: object, verb: str, why_skipped: str) -> None:
+    from pipever.commands.remotes.run_cache import RunCacheTransfer
+
+    assert isinstance(res, RunCacheTransfer)
+    _warn(res.warnings)
+    n = res.entries
+    text = f"{n} run-cache entr{'y' if n == 1 else 'ies'} {verb}" if n else "Run cache is up to date."
+    if res.skipped:
+        text += f" ({res.skipped} left out: {why_skipped})"
+    render.out(text)
+
+
 def push(
     targets: Optional[List[str]] = typer.Argument(None, help=TARGETS_HELP),
     remote: Optional[str] = typer.Option(None, "-r", "--remote", help="Remote to push to (default: each out's, or the default)."),
@@ -136,17 +162,25 @@ def push(
     all_branches: bool = typer.Option(False, "-a", "--all-branches", help="Also the data of every branch."),
     all_tags: bool = typer.Option(False, "-T", "--all-tags", help="Also the data of every tag."),
     all_commits: bool = typer.Option(False, "-A", "--all-commits", help="Also the data of every commit."),
+    run_cache: bool = typer.Option(False, "--run-cache", help="Also the run-cache entries and the outputs they name."),
     quiet: bool = typer.Option(False, "-q", "--quiet", help="Errors only."),
+    with_deps: bool = typer.Option(False, "-d", "--with-deps", help=WITH_DEPS_HELP),
+    recursive: bool = typer.Option(False, "-R", "--recursive", help=RECURSIVE_HELP),
 ) -> None:
     context.STATE.quiet |= quiet
     from pipever.commands.remotes.push import push as do_push
 
     res = do_push(context.repo(), targets or [], remote=remote, jobs=jobs or None, all_branches=all_branches,
-                  all_tags=all_tags, all_commits=all_commits, progress=render.progress())
+                  all_tags=all_tags, all_commits=all_commits, progress=render.progress(), with_deps=with_deps)
     _warn(res.warnings)
     if res.pushed or not res.missing:  # "up to date" would be wrong when some could not be pushed
         render.out(f"{_plural(res.pushed)} pushed" if res.pushed else "Everything is up to date.")
     _missing(res.missing, verb="push")
+    if run_cache:
+        from pipever.commands.remotes.run_cache import push_runs
+
+        _runs_summary(push_runs(context.repo(), remote=remote, jobs=jobs or None, progress=render.progress()),
+                      "pushed", "their outputs are not in the cache")
 
 
 def fetch(
@@ -157,12 +191,14 @@ def fetch(
     all_tags: bool = typer.Option(False, "-T", "--all-tags", help="Also the data of every tag."),
     all_commits: bool = typer.Option(False, "-A", "--all-commits", help="Also the data of every commit."),
     quiet: bool = typer.Option(False, "-q", "--quiet", help="Errors only."),
+    with_deps: bool = typer.Option(False, "-d", "--with-deps", help=WITH_DEPS_HELP),
+    recursive: bool = typer.Option(False, "-R", "--recursive", help=RECURSIVE_HELP),
 ) -> None:
     context.STATE.quiet |= quiet
     from pipever.commands.remotes.fetch import fetch as do_fetch
 
     res = do_fetch(context.repo(), targets or [], remote=remote, jobs=jobs or None, all_branches=all_branches,
-                   all_tags=all_tags, all_commits=all_commits, progress=render.progress())
+                   all_tags=all_tags, all_commits=all_commits, progress=render.progress(), with_deps=with_deps)
     _warn(res.warnings)
     if res.fetched or not res.missing:
         render.out(f"{_plural(res.fetched)} fetched" if res.fetched else "Everything is up to date.")
@@ -177,15 +213,23 @@ def pull(
     all_tags: bool = typer.Option(False, "-T", "--all-tags", help="Also fetch the data of every tag."),
     all_commits: bool = typer.Option(False, "-A", "--all-commits", help="Also fetch the data of every commit."),
     force: bool = typer.Option(False, "-f", "--force", help="Overwrite workspace changes that are not in the cache."),
+    run_cache: bool = typer.Option(False, "--run-cache", help="Also the run-cache entries and the outputs they name."),
     quiet: bool = typer.Option(False, "-q", "--quiet", help="Errors only."),
+    with_deps: bool = typer.Option(False, "-d", "--with-deps", help=WITH_DEPS_HELP),
+    recursive: bool = typer.Option(False, "-R", "--recursive", help=RECURSIVE_HELP),
 ) -> None:
     context.STATE.quiet |= quiet
     from pipever.errors import PvError
     from pipever.commands.remotes.pull import pull as do_pull
 
     repo: Repo = context.repo()
+    if run_cache:
+        from pipever.commands.remotes.run_cache import pull_runs
+
+        _runs_summary(pull_runs(repo, remote=remote, jobs=jobs or None, progress=render.progress()),
+                      "fetched", "their outputs are not on the remote")
     res = do_pull(repo, targets or [], remote=remote, jobs=jobs or None, all_branches=all_branches,
-                  all_tags=all_tags, all_commits=all_commits, force=force, progress=render.progress())
+                  all_tags=all_tags, all_commits=all_commits, force=force, progress=render.progress(), with_deps=with_deps)
     _warn(res.fetch.warnings)
     co = res.checkout
     parts = [f"{len(v)} {k}" for k, v in (("added", co.added), ("modified", co.modified), ("deleted", co.deleted)) if v]

@@ -41,6 +41,17 @@ def json_out(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
 
 
+def csv_out(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
+    import csv
+    import io
+
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(headers)
+    writer.writerows([["" if v is None or v == "-" else v for v in r] for r in rows])
+    sys.stdout.write(buf.getvalue())
+
+
 def md_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
     def cell(v: object) -> str:
         return "" if v is None else str(v).replace("|", "\\|")
@@ -50,18 +61,66 @@ def md_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
     return "\n".join(lines)
 
 
-def table(headers: Sequence[str], rows: Sequence[Sequence[object]], *, md: bool = False) -> None:
+def _cell(v: object) -> str:
+    return "" if v is None else str(v)
+
+
+def plain_lines(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> list[str]:
+    """Aligned columns, two spaces apart, at their full width."""
+    widths = [max([len(str(h))] + [len(_cell(r[i])) for r in rows]) for i, h in enumerate(headers)]
+    lines = ["  ".join(str(h).ljust(w) for h, w in zip(headers, widths)).rstrip()]
+    lines += ["  ".join(_cell(v).ljust(w) for v, w in zip(r, widths)).rstrip() for r in rows]
+    return lines
+
+
+def fitted_lines(headers: Sequence[str], rows: Sequence[Sequence[object]], width: int, *, key: int = 1) -> list[str]:
+    """The table in blocks of columns that each fit ``width`` (the first ``key`` columns repeated
+    in every block, a blank line between blocks): no column is cut or lost. Pure."""
+    widths = [max([len(str(h))] + [len(_cell(r[i])) for r in rows]) for i, h in enumerate(headers)]
+    fixed = sum(widths[:key]) + 2 * key
+    blocks: list[list[int]] = [[]]
+    used = fixed
+    for i in range(key, len(headers)):
+        if blocks[-1] and used + widths[i] > width:
+            blocks.append([])
+            used = fixed
+        blocks[-1].append(i)
+        used += widths[i] + 2
+    lines: list[str] = []
+    for n, block in enumerate(blocks):
+        cols = list(range(key)) + block
+        if n:
+            lines.append("")
+        lines += plain_lines([headers[i] for i in cols], [[r[i] for i in cols] for r in rows])
+    return lines
+
+
+def terminal_width() -> int:
+    import shutil
+
+    return shutil.get_terminal_size((100, 24)).columns
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[object]], *, md: bool = False, fit: bool = False,
+          no_trunc: bool = False) -> None:
+    """A table: Markdown, plain columns when stdout is no terminal, else rich. ``fit``: on a
+    terminal too narrow for it, the columns are split into blocks that fit (none cut or lost);
+    ``no_trunc``: full width whatever the terminal."""
     if STATE.quiet:
         return
     if md:
         out(md_table(headers, rows))
         return
-    if not sys.stdout.isatty():
-        widths = [max([len(str(h))] + [len("" if r[i] is None else str(r[i])) for r in rows]) for i, h in enumerate(headers)]
-        out("  ".join(str(h).ljust(w) for h, w in zip(headers, widths)).rstrip())
-        for r in rows:
-            out("  ".join(("" if v is None else str(v)).ljust(w) for v, w in zip(r, widths)).rstrip())
+    if not sys.stdout.isatty() or no_trunc:
+        for line in plain_lines(headers, rows):
+            out(line)
         return
+    if fit:
+        width = terminal_width()
+        if max(len(line) for line in plain_lines(headers, rows)) > width:
+            for line in fitted_lines(headers, rows, width):
+                out(line)
+            return
     from rich.console import Console
     from rich.table import Table
 

@@ -70,5 +70,8 @@ class Queue:
                 found.append(RunSpec.from_json(path.read_text(encoding="utf-8"), path.stem))
         return found
 
+    def has(self, entry_id: str) -> bool:
+        return (self.dir / f"{entry_id}.json").is_file()
+
     def remove(self, entry_id: str) -> None:
         fsutil.remove(self.dir / f"{entry_id}.json")

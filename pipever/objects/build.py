@@ -7,6 +7,7 @@ files from outside the repository.
 
 from __future__ import annotations
 
+import logging
 import os
 import stat as statmod
 from operator import itemgetter
@@ -17,11 +18,13 @@ from pathlib import Path
 from pipever.concurrency import thread_map
 from pipever.errors import FileSystemError, PathOutsideRepoError, TargetError
 from pipever.fsutil import TMP_SUFFIX, is_executable, is_tmp_name
-from pipever.objects.hashing import hash_file
+from pipever.objects.hashing import hash_file, reporting
 from pipever.objects.manifest import Entry, Manifest
 from pipever.objects.oid import Oid, oid_from_relpath
 from pipever.objects.state import StateDB
 from pipever.paths import check_utf8
+
+log = logging.getLogger(__name__)
 
 class Ignore(Protocol):
     """Decides which paths to leave out of a directory (``.pvignore``)."""
@@ -148,7 +151,8 @@ class Workspace:
 
             f = files[i]
             try:
-                oid = hash_file(os.path.join(self.root, f.rel))
+                with reporting(on_hashed):
+                    oid = hash_file(os.path.join(self.root, f.rel))
                 after = os.stat(os.path.join(self.root, f.rel))
             except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
                 raise ChangedWhileReadingError(f.rel) from None  # it vanished or was replaced
@@ -156,12 +160,12 @@ class Workspace:
                 raise FileSystemError(f"cannot read '{f.rel}'", exc, path=f.rel) from exc
             if (after.st_size, after.st_mtime_ns) != (f.st.st_size, f.st.st_mtime_ns):
                 raise ChangedWhileReadingError(f.rel)
-            if on_hashed:
-                on_hashed(f.st.st_size)
             return Hashed(f.rel, f.st, oid, True)
 
         for i, h in zip(todo, thread_map(work, todo, jobs=jobs, serial_below=16)):
             results[i] = h
+        if files:
+            log.debug("%d file(s) hashed, %d known unchanged from the state db", len(todo), len(files) - len(todo))
         done = [h for h in results if h is not None]
         for h in done:
             if h.fresh:

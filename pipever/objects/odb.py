@@ -12,14 +12,14 @@ import contextlib
 import errno
 import os
 import stat as statmod
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from pipever import fsutil
 from pipever.errors import CorruptObjectError, FileSystemError, ObjectNotFoundError, PvError
 from pipever.objects import manifest as mf
-from pipever.objects.hashing import hash_bytes, hash_file
+from pipever.objects.hashing import hash_bytes, hash_file, reporting
 from pipever.objects.oid import ALGO, Oid, oid_from_relpath
 from pipever.objects.state import StateDB
 
@@ -101,13 +101,15 @@ class ObjectDB:
             return FileSystemError(f"cannot read '{display}'", exc, path=display)
         return FileSystemError(f"cannot copy '{display}' into the cache ('{self.root}')", exc, path=display)
 
-    def add_file_hashing(self, src: Path, *, hashed_stat: os.stat_result, display: str) -> Oid:
+    def add_file_hashing(self, src: Path, *, hashed_stat: os.stat_result, display: str,
+                         on_bytes: Callable[[int], None] | None = None) -> Oid:
         """Hash ``src`` and store it; for large files the copy into the cache runs while hashing.
 
         The file must still have ``hashed_stat`` afterwards, or ChangedWhileReadingError."""
         if hashed_stat.st_size < OVERLAP_MIN:
             try:
-                oid = hash_file(src)
+                with reporting(on_bytes):
+                    oid = hash_file(src)
             except OSError as exc:
                 raise self._copy_error(exc, src, display) from exc
             _check_unchanged(src, hashed_stat, display)
@@ -129,7 +131,8 @@ class ObjectDB:
         worker = threading.Thread(target=copy, daemon=True)
         worker.start()
         try:
-            oid = hash_file(src)
+            with reporting(on_bytes):
+                oid = hash_file(src)
             worker.join()
             if errors:
                 raise errors[0]

@@ -78,6 +78,15 @@ def _parse(data: bytes) -> tuple[LockedPath, ...] | None:
         return None
 
 
+def is_key(text: str) -> bool:
+    return len(text) == 64 and all(c in "0123456789abcdef" for c in text)
+
+
+def parse_entry(data: bytes) -> tuple[LockedPath, ...] | None:
+    """The outs an entry's bytes name, None when they are unreadable."""
+    return _parse(data)
+
+
 class RunCache:
     """Entries below ``root`` (``<cache>/runs``)."""
 
@@ -93,6 +102,28 @@ class RunCache:
         except (FileNotFoundError, NotADirectoryError):
             return None
         return _parse(data)
+
+    def keys(self) -> list[str]:
+        """Keys of every entry, sorted."""
+        found = []
+        if self.root.is_dir():
+            for shard in sorted(self.root.iterdir()):
+                if len(shard.name) == 2 and shard.is_dir():
+                    found += [shard.name + f.name for f in sorted(shard.iterdir()) if is_key(shard.name + f.name)]
+        return found
+
+    def read(self, key: str) -> bytes | None:
+        try:
+            return self._path(key).read_bytes()
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+
+    def put_entry(self, key: str, data: bytes) -> tuple[LockedPath, ...] | None:
+        """Store an entry read from elsewhere (a remote) if it parses; its outs, else None."""
+        outs = _parse(data)
+        if outs is not None:
+            self.put(key, outs)
+        return outs
 
     def put(self, key: str, outs: Iterable[LockedPath]) -> None:
         path = self._path(key)

@@ -9,6 +9,8 @@ object, whichever needs fewer requests (estimated from the size of one listed pr
 from __future__ import annotations
 
 import contextlib
+import contextvars
+import logging
 import math
 import threading
 import uuid
@@ -23,7 +25,11 @@ from pipever.objects.hashing import hash_bytes
 from pipever.objects.odb import ObjectDB, ObjectRef
 from pipever.objects.oid import ALGO, oid_from_relpath
 from pipever.remote import failures, options as opt
-from pipever.remote.url import RemoteURL, require_backend
+from pipever.remote.url import RemoteURL, mask_url, require_backend
+
+log = logging.getLogger("pipever.remote")  # one line per request with -v
+# where a transfer thread reports the bytes of the object it moves (byte-level progress)
+ON_BYTES: contextvars.ContextVar[Callable[[int], None] | None] = contextvars.ContextVar("pv_on_bytes", default=None)
 
 T = TypeVar("T")
 TMP_SUFFIX = ".pvtmp"
@@ -124,6 +130,11 @@ class Remote:
     def close(self) -> None:
         self._fs = None
 
+    def _debug(self, verb: str, what: object) -> None:
+        """One ``-v`` log line per request, with secrets and URL passwords masked."""
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("%s: %s %s", self.name, verb, mask_url(self.redact(str(what))))
+
     # -- naming --------------------------------------------------------------------------------
     def path(self, ref: ObjectRef) -> str:
         return f"{self.root}/{ref.relpath}" if self.root not in ("", "/") else f"{self.root}{ref.relpath}"
@@ -135,6 +146,7 @@ class Remote:
     def list_shard(self, shard: str) -> set[str]:
         """Names (``<62 hex>[.dir]``) of the objects in one ``blake3/xx`` prefix."""
         path = self._shard_dir(shard)
+        self._debug("list", path)
         with self.mapped_errors():
             if self.spec.backend.page_size is None:  # a directory: read it in one go
                 try:
@@ -155,12 +167,14 @@ class Remote:
         return names
 
     def exists(self, ref: ObjectRef) -> bool:
+        self._debug("exists", self.path(ref))
         with self.mapped_errors():
             return bool(self.fs.exists(self.path(ref)))
 
     def list_group(self, digit: str) -> dict[str, set[str]]:
         """Object names under ``blake3/<digit>*`` (16 shards in one paginated listing), by shard."""
         base = self._shard_dir("")[:-1]  # <root>/blake3/
+        self._debug("list", f"{base}{digit}*")
         with self.mapped_errors():
             try:
                 entries = self.fs.find(base.rstrip("/"), prefix=digit)
@@ -236,19 +250,23 @@ class Remote:
         self._made_dirs.add(shard)
 
     def upload(self, ref: ObjectRef, src: Path) -> None:
-        """Put one cache object on the remote, through a temp name where renames are atomic."""
+        """Put one cache object on the remote, through a temp name where renames are atomic;
+        ``ON_BYTES`` hears of the bytes sent as they go, where the backend tells."""
+        on_bytes = ON_BYTES.get()
         if not self.writable:
             raise RemoteError(f"remote '{self.name}' ({self.display}) is read-only", hint="push to another remote with -r")
         dst = self.path(ref)
+        self._debug("put", dst)
         with self.mapped_errors():
             self._ensure_dir(ref.oid.hex[:2])
+            extra: dict[str, Any] = {"callback": _bytes_callback(on_bytes)} if on_bytes is not None else {}
             if not self.spec.backend.atomic_move:
-                self.fs.put_file(str(src), dst, **_PUT_KW.get(self.spec.backend.protocol, {}))
+                self.fs.put_file(str(src), dst, **_PUT_KW.get(self.spec.backend.protocol, {}), **extra)
                 return
             head, name = dst.rsplit("/", 1)
             tmp = f"{head}/.{name}.{uuid.uuid4().hex[:12]}{TMP_SUFFIX}"
             try:
-                self.fs.put_file(str(src), tmp)
+                self.fs.put_file(str(src), tmp, **extra)
                 self.fs.mv(tmp, dst)
             except BaseException:
                 with contextlib.suppress(Exception):
@@ -259,6 +277,7 @@ class Remote:
         """Fetch one object into the cache; its hash is checked before it enters the cache, and a
         corrupt download is dropped (CorruptObjectError naming the oid and this remote). A small
         object of known ``size`` is fetched into memory, at most ``size + 1`` bytes of it."""
+        self._debug("get", self.path(ref))
         if size is not None and size <= SMALL_OBJECT and not ref.is_dir:
             with self.mapped_errors():
                 data = bytes(self.fs.cat_file(self.path(ref), start=0, end=size + 1))
@@ -268,7 +287,9 @@ class Remote:
         tmp = odb.tmp_path_for(ref.oid, is_dir=ref.is_dir)
         try:
             with self.mapped_errors():
-                self.fs.get_file(self.path(ref), str(tmp), **_GET_KW.get(self.spec.backend.protocol, {}))
+                on_bytes = ON_BYTES.get()
+                extra: dict[str, Any] = {"callback": _bytes_callback(on_bytes)} if on_bytes is not None else {}
+                self.fs.get_file(self.path(ref), str(tmp), **_GET_KW.get(self.spec.backend.protocol, {}), **extra)
         except BaseException:
             with contextlib.suppress(OSError):
                 tmp.unlink()
@@ -276,12 +297,14 @@ class Remote:
         insert_file(odb, ref, tmp, remote=self.name)
 
     def read_bytes(self, ref: ObjectRef) -> bytes:
+        self._debug("get", self.path(ref))
         with self.mapped_errors():
             return bytes(self.fs.cat_file(self.path(ref)))
 
     def delete(self, refs: list[ObjectRef]) -> None:
         """Delete objects (a batch request on object stores, one by one elsewhere)."""
         paths = [self.path(r) for r in refs]
+        self._debug("delete", f"{len(paths)} object(s)")
         with self.mapped_errors():
             if self.spec.backend.page_size is not None and len(paths) > 1:
                 self.fs.rm(paths)
@@ -292,6 +315,25 @@ class Remote:
 
 
 SMALL_OBJECT = 4 << 20  # objects up to this size are downloaded into memory
+
+
+def _bytes_callback(on_bytes: Callable[[int], None]) -> Any:
+    """An fsspec callback that passes each chunk's size on (byte-level progress of big files)."""
+    from fsspec.callbacks import Callback
+
+    class _Bytes(Callback):  # type: ignore[misc]  # fsspec is untyped
+        reported = 0
+
+        def relative_update(self, inc: int = 1) -> None:
+            self.reported += inc
+            on_bytes(inc)
+
+        def absolute_update(self, value: int) -> None:
+            if value > self.reported:
+                on_bytes(value - self.reported)
+                self.reported = value
+
+    return _Bytes()
 
 # bounded memory for large objects: s3fs otherwise holds 10 parts of 50 MiB (and copies of them)
 # in memory per file; a 1 GiB transfer then peaks at ~1.1 GB RSS, with these at ~60-130 MB

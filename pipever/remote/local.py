@@ -25,6 +25,7 @@ class LocalRemote(Remote):
         return os.path.join(self.root, ALGO, shard)
 
     def list_shard(self, shard: str) -> set[str]:
+        self._debug("list", self._dir(shard))
         with self.mapped_errors():
             try:
                 return set(os.listdir(self._dir(shard)))
@@ -32,6 +33,7 @@ class LocalRemote(Remote):
                 return set()
 
     def exists(self, ref: ObjectRef) -> bool:
+        self._debug("exists", self.path(ref))
         return os.path.exists(self.path(ref))
 
     def iter_objects(self) -> Iterator[tuple[ObjectRef, str]]:
@@ -53,6 +55,7 @@ class LocalRemote(Remote):
 
     def upload(self, ref: ObjectRef, src: Path) -> None:
         dst = Path(self.path(ref))
+        self._debug("put", dst)
         with self.mapped_errors():
             shard = ref.oid.hex[:2]
             if shard not in self._made_dirs:
@@ -69,6 +72,7 @@ class LocalRemote(Remote):
 
     def download(self, ref: ObjectRef, odb: ObjectDB, *, size: int | None = None) -> None:
         src = Path(self.path(ref))
+        self._debug("get", src)
         if size is not None and size <= SMALL_OBJECT and not ref.is_dir:
             with self.mapped_errors(), open(src, "rb") as f:
                 data = f.read(size + 1)
@@ -86,10 +90,12 @@ class LocalRemote(Remote):
         insert_file(odb, ref, tmp, remote=self.name)
 
     def read_bytes(self, ref: ObjectRef) -> bytes:
+        self._debug("get", self.path(ref))
         with self.mapped_errors():
             return Path(self.path(ref)).read_bytes()
 
     def delete(self, refs: list[ObjectRef]) -> None:
+        self._debug("delete", f"{len(refs)} object(s)")
         with self.mapped_errors():
             for ref in refs:
                 with contextlib.suppress(FileNotFoundError):

@@ -18,10 +18,13 @@ from typing import Generic, TypeVar
 from pipever.errors import PvError, RemoteError
 from pipever.objects.odb import ObjectDB, ObjectRef
 from pipever.remote import failures
-from pipever.remote.base import Remote
+from pipever.remote.base import ON_BYTES, Remote
 
 T = TypeVar("T")
 Advance = Callable[[int], None]  # called with the number of items just finished
+# a transfer with an object this big reports its progress in bytes (else in objects: many small
+# files are better counted than measured)
+BYTES_PROGRESS_MIN = 16 << 20
 
 
 @dataclass
@@ -103,11 +106,23 @@ def run(
 def upload(
     remote: Remote, odb: ObjectDB, files: Collection[ObjectRef], manifests: Mapping[ObjectRef, Collection[ObjectRef]],
     *, present: Collection[ObjectRef], jobs: int, advance: Advance | None = None,
+    on_bytes: Advance | None = None,
 ) -> Outcome[ObjectRef]:
     """Upload ``files``, then each manifest whose listed files are all on the remote by then
-    (``present``: what the remote already had)."""
+    (``present``: what the remote already had). ``advance`` counts objects, ``on_bytes`` bytes
+    (as the backend sends them, the rest of an object when it is done)."""
     def put(ref: ObjectRef) -> None:
-        remote.upload(ref, odb.path(ref.oid, is_dir=ref.is_dir))
+        path = odb.path(ref.oid, is_dir=ref.is_dir)
+        if on_bytes is None:
+            remote.upload(ref, path)
+            return
+        sent = _Counter(on_bytes)
+        token = ON_BYTES.set(sent)
+        try:
+            remote.upload(ref, path)
+        finally:
+            ON_BYTES.reset(token)
+        sent.finish(path.stat().st_size)
 
     outcome = run(sorted(files, key=_order), put, jobs=jobs, translate=remote.error, advance=advance)
     if outcome.fatal is not None:
@@ -132,13 +147,41 @@ def upload(
 
 def download(
     remote: Remote, odb: ObjectDB, refs: Collection[ObjectRef], *, jobs: int, advance: Advance | None = None,
-    sizes: Mapping[ObjectRef, int] | None = None,
+    sizes: Mapping[ObjectRef, int] | None = None, on_bytes: Advance | None = None,
 ) -> Outcome[ObjectRef]:
     """Fetch ``refs`` into the cache, each verified before it enters it (``sizes``: expected
-    sizes where known, so small objects can be read into memory)."""
+    sizes where known, so small objects can be read into memory; ``on_bytes``: bytes received)."""
     known = sizes or {}
-    return run(sorted(refs, key=_order), lambda r: remote.download(r, odb, size=known.get(r)), jobs=jobs,
-               translate=remote.error, advance=advance)
+
+    def get(ref: ObjectRef) -> None:
+        if on_bytes is None:
+            remote.download(ref, odb, size=known.get(ref))
+            return
+        got = _Counter(on_bytes)
+        token = ON_BYTES.set(got)
+        try:
+            remote.download(ref, odb, size=known.get(ref))
+        finally:
+            ON_BYTES.reset(token)
+        got.finish(known.get(ref, 0))
+
+    return run(sorted(refs, key=_order), get, jobs=jobs, translate=remote.error, advance=advance)
+
+
+class _Counter:
+    """Passes byte counts on, and at ``finish`` whatever the backend did not report."""
+
+    def __init__(self, sink: Advance) -> None:
+        self.sink = sink
+        self.seen = 0
+
+    def __call__(self, n: int) -> None:
+        self.seen += n
+        self.sink(n)
+
+    def finish(self, size: int) -> None:
+        if size > self.seen:
+            self.sink(size - self.seen)
 
 
 def delete(

@@ -11,6 +11,7 @@ stay copies, see ``Linker.link``); with ``store=False`` the path is only measure
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from pipever.concurrency import thread_map
@@ -78,8 +79,9 @@ def save_path(repo: RepoContext, rel: str, *, store: bool = True, link: bool = T
     if not store:
         return Saved(rel, ws.hash_files([fs])[0].oid, fs.st.st_size, None, is_executable(fs.st.st_mode))
     progress.start(f"Adding {rel}", fs.st.st_size, unit="bytes")
-    h = _hash_and_store_file(repo, fs)
-    progress.advance(fs.st.st_size)
+    h = _hash_and_store_file(repo, fs, on_bytes=progress.advance)  # byte by byte for big files
+    if not h.fresh:
+        progress.advance(fs.st.st_size)
     progress.done()
     if link and not is_executable(fs.st.st_mode):  # executables stay copies: see Linker.link
         repo.linker().link_in_place(h.oid, rel)
@@ -104,7 +106,7 @@ def _store(repo: RepoContext, h: Hashed) -> None:
         repo.state.set_trusted("\x00cache/" + h.oid.hex, st, h.oid)
 
 
-def _hash_and_store_file(repo: RepoContext, fs: FileStat) -> Hashed:
+def _hash_and_store_file(repo: RepoContext, fs: FileStat, *, on_bytes: Callable[[int], None] | None = None) -> Hashed:
     """One file: reuse its state-db hash, or hash it (copying large files into the cache while
     hashing, so the two overlap)."""
     known = fs.cached_oid or repo.state.get(fs.rel, fs.st)
@@ -112,7 +114,7 @@ def _hash_and_store_file(repo: RepoContext, fs: FileStat) -> Hashed:
         h = Hashed(fs.rel, fs.st, known, False)
         _store(repo, h)
         return h
-    oid = repo.odb.add_file_hashing(repo.root / fs.rel, hashed_stat=fs.st, display=fs.rel)
+    oid = repo.odb.add_file_hashing(repo.root / fs.rel, hashed_stat=fs.st, display=fs.rel, on_bytes=on_bytes)
     st = os.stat(repo.odb.path(oid))
     repo.state.set_trusted("\x00cache/" + oid.hex, st, oid)
     repo.state.set(fs.rel, fs.st, oid)

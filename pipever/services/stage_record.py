@@ -8,6 +8,7 @@ A ``StageRecorder`` lives for one command, under the repo lock, on one thread.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 
 from pipever import fsutil
 from pipever.data import gitignore
@@ -96,6 +97,20 @@ class StageRecorder:
         self.writer.write(self.lock)
         if run_key:
             self.save_run(stage, entry)
+        return entry
+
+    def record_remote(self, stage: Stage, deps: Sequence[LockedPath], outs: Sequence[LockedPath], *,
+                      checkout: bool) -> LockEntry:
+        """Record a run made elsewhere (a cluster) whose outputs are ``outs``: checked out from
+        the cache (``checkout``), or only recorded, left on the remote. StageError when they
+        cannot be put in place."""
+        entry = make_entry(stage, deps=deps, params=self.probe.params(stage), outs=outs)
+        if checkout and not self.restore(stage, list(deps), tuple(outs)):
+            raise StageError(f"the outputs of stage '{stage.name}' could not be checked out from the cache",
+                             hint="run 'pv fsck' and rerun the stage")
+        if not checkout:
+            self._commit(stage, entry, run_key=False)
+        self.save_run(stage, entry)
         return entry
 
     def save_run(self, stage: Stage, entry: LockEntry) -> None:

@@ -6,7 +6,7 @@ Git objects, without checking them out). Directories expand into their files thr
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -134,10 +134,11 @@ def _lock_outs(text: str, rev: str | None, flags: Mapping[str, Out] | None = Non
 
 def used_outs(
     repo: RepoContext, *, all_branches: bool = False, all_tags: bool = False, all_commits: bool = False,
-    workspace: bool = True, all_experiments: bool = False, unreadable: OnUnreadable | None = None,
+    workspace: bool = True, all_experiments: bool = False, revs: Sequence[str] = (),
+    unreadable: OnUnreadable | None = None,
 ) -> list[UsedOut]:
-    """Outs of the workspace plus those of the selected revisions, de-duplicated by (oid, kind);
-    ``unreadable``: see ``outs_at_rev``."""
+    """Outs of the workspace plus those of the selected revisions (and the commits ``revs``),
+    de-duplicated by (oid, kind); ``unreadable``: see ``outs_at_rev``."""
     seen: dict[tuple[Oid, bool], UsedOut] = {}
     groups: list[Iterable[UsedOut]] = []
     if workspace:
@@ -146,6 +147,8 @@ def used_outs(
         for rev in repo.git.revisions(all_branches=all_branches, all_tags=all_tags, all_commits=all_commits,
                                       all_experiments=all_experiments):
             groups.append(outs_at_rev(repo, rev, unreadable=unreadable))
+    for sha in revs:
+        groups.append(outs_at_rev(repo, sha, unreadable=unreadable))
     for group in groups:
         for out in group:
             seen.setdefault((out.oid, out.is_dir), out)

@@ -162,7 +162,7 @@ def test_gitignore_entries_match_names_git_would_trim_or_expand(pv_repo: Path, p
     pv.ok("add", *names)
     assert git("check-ignore", *names).splitlines() == names
     pv.ok("remove", *(n + ".pv" for n in names))
-    assert not (pv_repo / ".gitignore").exists()
+    assert (pv_repo / ".gitignore").read_text() == "/pv_plots\n"  # only pv init's entry is left
 
 
 def test_add_warns_of_symlinks_to_nothing_it_leaves_out(pv_repo: Path, pv: PvRunner) -> None:

@@ -38,7 +38,8 @@ def two_versions(pv: PvRunner) -> None:
 def test_needs_a_scope(pv_repo: Path, pv: PvRunner) -> None:
     res = pv("gc")
     assert res.exit_code == 2
-    assert "choose what to keep: -w (workspace), -a (branches), -T (tags), -A (all commits) or --all-experiments" in res.stderr
+    assert ("choose what to keep: -w (workspace), -a (branches), -T (tags), -A (all commits), --all-experiments, "
+            "--rev or --date") in res.stderr
 
 
 def test_workspace_keeps_only_what_the_workspace_uses(pv_repo: Path, pv: PvRunner) -> None:
@@ -323,3 +324,66 @@ def test_a_revision_that_cannot_be_read_fully_stops_gc(pv_repo: Path, pv: PvRunn
     assert res.exit_code == 0, res
     assert f"WARNING: skipped '{where}' at revision {sha[:8]} (" in res.stderr, res
     assert obj("branch only\n") not in objects()
+
+
+def three_versions(pv: PvRunner) -> list[str]:
+    """f.txt in versions f1, f2, f3 (one commit each, a day apart); their shas."""
+    shas = []
+    for day, text in enumerate(("f1\n", "f2\n", "f3\n"), start=1):
+        if Path("f.txt").exists():
+            pv.ok("unprotect", "f.txt")
+        gen({"f.txt": text})
+        pv.ok("add", "f.txt")
+        git("add", "-A")
+        stamp = f"2024-01-0{day}T12:00:00"
+        env = {**os.environ, "GIT_COMMITTER_DATE": stamp, "GIT_AUTHOR_DATE": stamp}
+        import subprocess
+
+        subprocess.run(["git", "commit", "-qm", text.strip()], check=True, env=env)
+        shas.append(git("rev-parse", "HEAD").strip())
+    return shas
+
+
+def test_rev_and_num_keep_those_commits(pv_repo: Path, pv: PvRunner) -> None:
+    shas = three_versions(pv)
+    f1, f2, f3 = obj("f1\n"), obj("f2\n"), obj("f3\n")
+    pv.ok("gc", "--rev", shas[1], "-f")  # the workspace (f3) and that commit (f2)
+    assert {f2, f3} <= objects() and f1 not in objects()
+    three = three_versions(pv)  # f1 back in the cache
+    assert obj("f1\n") in objects()
+    pv.ok("gc", "-w", "--rev", "HEAD~1", "-n", "2", "-f")  # HEAD~1 and HEAD~2 of the new history
+    assert {f1, f2, f3} <= objects()
+    pv.ok("gc", "--rev", three[2], "-f")
+    assert objects() >= {f3} and f1 not in objects() and f2 not in objects()
+    res = pv("gc", "--rev", "nope", "-f")
+    assert res.exit_code == 1 and res.stderr.startswith("ERROR: ")
+
+
+def test_date_keeps_commits_made_on_or_after_that_day(pv_repo: Path, pv: PvRunner) -> None:
+    three_versions(pv)
+    f1, f2, f3 = obj("f1\n"), obj("f2\n"), obj("f3\n")
+    pv.ok("gc", "--date", "2024-01-02", "--dry")
+    assert {f1, f2, f3} <= objects()
+    pv.ok("gc", "--date", "2024-01-02", "-f")
+    assert {f2, f3} <= objects() and f1 not in objects()
+    res = pv("gc", "--date", "01/02/2024", "-f")
+    assert (res.exit_code, res.stderr) == (1, "ERROR: invalid date '01/02/2024' — write it as YYYY-MM-DD, e.g. 2024-01-31\n")
+
+
+def test_not_in_remote_keeps_the_only_copies(pv_repo: Path, pv: PvRunner, tmp_path: Path) -> None:
+    two_versions(pv)  # v1: a1, same, f1 (and a manifest); v2: a2, f2 (and a manifest)
+    pv.ok("remote", "add", "-d", "store", str(tmp_path / "store"))
+    pv.ok("push", "-A")
+    gen({"extra.txt": "only here\n"})
+    pv.ok("add", "extra.txt")
+    git_commit("extra")
+    pv.ok("unprotect", "extra.txt")
+    gen({"extra.txt": "changed\n"})
+    pv.ok("add", "extra.txt")  # 'only here' is now in no pointer, and on no remote
+    res = pv.ok("gc", "-w", "--not-in-remote", "-f")
+    assert res.stdout.startswith("Removed 3 object(s) (")  # a1, f1 and v1's manifest: all on the remote
+    assert obj("only here\n") in objects() and A1 not in objects() and F1 not in objects()
+    res = pv("gc", "-w", "--not-in-remote", "-r", "nope", "-f")
+    assert res.exit_code == 1 and "nope" in res.stderr
+    pv.ok("gc", "-w", "-f")  # without it, the unpushed old version goes too
+    assert obj("only here\n") not in objects()

@@ -293,3 +293,28 @@ def test_branch_switch_checks_out_stage_outputs(pipeline: Path, pv: PvRunner) ->
     assert (pipeline / "out.txt").read_text() == "raw\n"
     git("checkout", "-q", "feat")
     assert (pipeline / "out.txt").read_text() == "feat raw\n"
+
+
+def test_code_only_contributor_without_the_data_can_commit(pipeline: Path, pv: PvRunner, tmp_path: Path) -> None:
+    """A fresh clone with no data pulled (pointer-tracked dep, stage out, chained stage): the
+    pre-commit hook warns that the data is missing and lets a code change through."""
+    gen({"big.csv": "big\n"})
+    pv.ok("add", "big.csv")
+    pv.ok("stage", "add", "-n", "sum", "-d", "big.csv", "-d", "out.txt", "-o", "sum.txt", "cat big.csv out.txt > sum.txt")
+    pv.ok("repro")
+    git("add", "-A")
+    assert git_run("commit", "-m", "more").returncode == 0
+    clone = tmp_path / "clone"
+    git("clone", "-q", str(pipeline), str(clone))
+    pv.ok("install", cwd=clone)
+    gen({"train.py": "print('code only')\n"}, root=clone)
+    git("add", "train.py", cwd=clone)
+    res = git_run("commit", "-m", "code change", cwd=clone)
+    assert res.returncode == 0, res.stderr
+    assert "ERROR" not in res.stderr
+    assert "WARNING: deps 'big.csv', 'out.txt' of stage 'sum' are missing from the workspace — run 'pv pull'" in res.stderr
+    # a dep changed in the workspace still blocks the commit there
+    gen({"raw.txt": "edited\n"}, root=clone)
+    res = git_run("commit", "--allow-empty", "-m", "x", cwd=clone)
+    assert res.returncode == 1
+    assert "ERROR: stage 'copy' is stale (changed deps 'raw.txt')" in res.stderr

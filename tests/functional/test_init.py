@@ -11,7 +11,17 @@ def test_init_creates_layout_and_stages_it(git_repo: Path, pv: PvRunner) -> None
     assert (git_repo / ".pv/cache").is_dir() and (git_repo / ".pv/tmp").is_dir()
     assert (git_repo / ".pv/.gitignore").read_text() == "/cache/\n/tmp/\n/config.local.yaml\n"
     staged = git("diff", "--cached", "--name-only").split()
-    assert staged == [".pv/.gitignore", ".pv/config.yaml"]
+    assert staged == [".gitignore", ".pv/.gitignore", ".pv/config.yaml"]
+    assert (git_repo / ".gitignore").read_text() == "/pv_plots\n"  # where 'pv plots show' writes
+
+
+def test_init_keeps_an_existing_gitignore_and_ignores_pv_plots(git_repo: Path, pv: PvRunner) -> None:
+    (git_repo / ".gitignore").write_text("*.pyc")
+    pv.ok("init")
+    assert (git_repo / ".gitignore").read_text() == "*.pyc\n/pv_plots\n"
+    (git_repo / "pv_plots").mkdir()
+    (git_repo / "pv_plots" / "index.html").write_text("<html/>")
+    assert git("status", "--porcelain", "--untracked-files=all", "pv_plots") == ""
 
 
 def test_quiet_after_the_command_is_the_global_flag(git_repo: Path, pv: PvRunner) -> None:

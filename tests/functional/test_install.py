@@ -177,3 +177,22 @@ def test_install_use_pre_commit_tool_creates_the_config_and_uninstall_deletes_it
     assert (pv_repo / ".pre-commit-config.yaml").read_text().startswith("repos:\n# pipever hooks")
     pv.ok("uninstall")
     assert not (pv_repo / ".pre-commit-config.yaml").exists()
+
+
+def test_install_stages_the_files_it_changes_and_uninstall_unstages_them(pv_repo: Path, pv: PvRunner) -> None:
+    pv.ok("install")
+    assert git("diff", "--cached", "--name-only").split() == [".gitattributes"]
+    pv.ok("uninstall")
+    assert git("status", "--porcelain") == ""
+    pv.ok("install", "--use-pre-commit-tool")
+    assert git("diff", "--cached", "--name-only").split() == [".gitattributes", ".pre-commit-config.yaml"]
+    git("commit", "-qm", "hooks")
+    pv.ok("uninstall")
+    assert git("diff", "--cached", "--name-status").split() == ["D", ".gitattributes", "D", ".pre-commit-config.yaml"]
+
+
+def test_install_without_autostage_stages_nothing(pv_repo: Path, pv: PvRunner) -> None:
+    pv.ok("config", "core.autostage", "false")
+    git("commit", "-qam", "no autostage")
+    pv.ok("install")
+    assert git("diff", "--cached", "--name-only") == ""

@@ -76,7 +76,7 @@ def test_ls_marks_pv_tracked_entries(pv_repo: Path, pv: PvRunner, source: Source
         ("table.csv", True, False, 8),
         ("table.csv.pv", False, False, (source.root / "data/table.csv.pv").stat().st_size),
     ]
-    assert [e[0] for e in _ls(pv, source.url)] == [".pv", "data", "train.py"]
+    assert [e[0] for e in _ls(pv, source.url)] == [".gitignore", ".pv", "data", "train.py"]  # .gitignore: pv_plots
 
 
 def test_ls_recursive_reads_manifests_from_the_remote(pv_repo: Path, pv: PvRunner, source: Source) -> None:

@@ -267,14 +267,16 @@ def test_rollback_needs_a_stage_holder(model_repo: Path, pv) -> None:  # type: i
 def test_show_json_and_tables(model_repo: Path, pv) -> None:  # type: ignore[no-untyped-def]
     c1, c2, c3 = three_in_prod(pv)
     pv.ok("model", "promote", "model", "v2.0.0", "staging")
-    assert show(pv) == {"model": {"latest": "v3.0.0", "stages": {"prod": "v3.0.0", "staging": "v2.0.0"},
-                                  "deprecated": False}}
-    one = show(pv, "model")["model"]
-    assert [(v["version"], v["commit"], v["stages"], v["tag"]) for v in one["versions"]] == [
+    assert show(pv) == {"model": {  # GTO's keys ('gto show --json'), then pv's
+        "version": "v3.0.0", "stage": {"prod": "v3.0.0", "staging": "v2.0.0"}, "registered": True, "active": True,
+        "latest": "v3.0.0", "stages": {"prod": "v3.0.0", "staging": "v2.0.0"}, "deprecated": False}}
+    one = show(pv, "model")  # a list of versions, as 'gto show model --json'
+    assert [(v["version"], v["commit_hexsha"], [s["stage"] for s in v["stages"]], v["ref"]) for v in one] == [
         ("v3.0.0", c3, ["prod"], "model@v3.0.0"), ("v2.0.0", c2, ["staging"], "model@v2.0.0"),
         ("v1.0.0", c1, [], "model@v1.0.0"),
     ]
-    assert one["versions"][0]["author"] == "Test User"
+    assert [(v["commit"], v["stage_names"], v["tag"]) for v in one][0] == (c3, ["prod"], "model@v3.0.0")  # pv's
+    assert one[0]["author"] == "Test User"
     assert pv.ok("model", "show").stdout.splitlines() == [
         "name   latest  #prod   #staging", "model  v3.0.0  v3.0.0  v2.0.0"]
     assert pv.ok("model", "show", "--md").stdout.splitlines()[:3] == [
@@ -322,7 +324,9 @@ def test_deprecate_a_version_hands_its_stage_back(model_repo: Path, pv) -> None:
     three_in_prod(pv)
     res = pv.ok("model", "deprecate", "model", "v3.0.0")
     assert res.stdout.splitlines()[0] == "Created tag 'model@v3.0.0!#4': deregistered model v3.0.0"
-    assert show(pv)["model"] == {"latest": "v2.0.0", "stages": {"prod": "v2.0.0"}, "deprecated": False}
+    assert {k: show(pv)["model"][k] for k in ("latest", "stages", "deprecated", "version", "stage")} == {
+        "latest": "v2.0.0", "stages": {"prod": "v2.0.0"}, "deprecated": False, "version": "v2.0.0",
+        "stage": {"prod": "v2.0.0"}}
     assert err(pv("model", "promote", "model", "v3.0.0", "staging")).startswith(
         "version v3.0.0 of artifact 'model' is deprecated (deregistered)")
     assert err(pv("model", "deprecate", "model", "v3.0.0")).startswith(
@@ -347,7 +351,8 @@ def test_reads_a_registry_written_by_gto(model_repo: Path, pv) -> None:  # type:
                       ("model@v0.0.2!", c2), ("release-1", c2)):
         git("tag", "-a", name, "-m", f"gto {name}", rev)
     git("tag", "lightweight@v9.0.0", c2)  # GTO ignores lightweight tags, so does pv
-    assert show(pv) == {"model": {"latest": "v0.0.1", "stages": {"prod": "v0.0.1"}, "deprecated": False}}
+    assert show(pv) == {"model": {"version": "v0.0.1", "stage": {"prod": "v0.0.1"}, "registered": True, "active": True,
+                                  "latest": "v0.0.1", "stages": {"prod": "v0.0.1"}, "deprecated": False}}
     res = pv.ok("model", "promote", "model", "v0.0.1", "staging")
     assert "model#staging#3" in res.stdout  # GTO's counter continues
 
@@ -496,3 +501,90 @@ def test_register_accepts_an_artifact_undeclared_at_the_commit_but_declared_now(
     pv.ok("model", "register", "extra", "--version", "v1.0.0")  # pv.yaml of HEAD lacks it
     pv.ok("model", "get", "extra", "-o", "x.pkl")
     assert Path("x.pkl").read_text() == "m1"
+
+
+# -- GTO's JSON shape ----------------------------------------------------------------------------
+# Keys of 'gto show --json', 'gto show NAME --json' and 'gto history NAME --json' (GTO 1.x), in order
+GTO_REGISTRY_KEYS = ["version", "stage", "registered", "active"]
+GTO_VERSION_KEYS = ["artifact", "commit_hexsha", "version", "enrichments", "registrations", "deregistrations", "stages",
+                    "is_active", "activated_at", "created_at", "author", "author_email", "message", "ref", "discovered"]
+GTO_REGISTRATION_KEYS = ["priority", "addition", "artifact", "created_at", "author", "author_email", "message",
+                         "commit_hexsha", "tag", "version"]
+GTO_STAGE_KEYS = ["artifact", "commit_hexsha", "version", "stage", "assignments", "unassignments", "is_active",
+                  "activated_at", "created_at", "author", "author_email", "message", "ref"]
+GTO_EVENT_KEYS = ["timestamp", "artifact", "event", "priority", "version", "stage", "commit", "author",
+                  "author_email", "message", "ref"]
+
+
+def test_show_and_history_json_have_gtos_shape(model_repo: Path, pv) -> None:  # type: ignore[no-untyped-def]
+    """What GTO prints for the same tags (checked side by side with GTO itself), pv's fields after."""
+    c1 = git("rev-parse", "HEAD").strip()
+    pv.ok("model", "register", "model", "--version", "v1.0.0")
+    pv.ok("model", "promote", "model", "v1.0.0", "staging")
+    reg = show(pv)["model"]
+    assert list(reg)[:4] == GTO_REGISTRY_KEYS and reg["stage"] == {"staging": "v1.0.0"}
+    [version] = show(pv, "model")
+    assert list(version)[:len(GTO_VERSION_KEYS)] == GTO_VERSION_KEYS
+    assert (version["commit_hexsha"], version["is_active"], version["discovered"]) == (c1, True, False)
+    [registration] = version["registrations"]
+    assert list(registration) == GTO_REGISTRATION_KEYS
+    assert (registration["priority"], registration["addition"], registration["tag"]) == (3, True, "model@v1.0.0")
+    [stage] = version["stages"]
+    assert list(stage) == GTO_STAGE_KEYS and stage["ref"] == "model#staging#1"
+    assert [a["event"] for a in stage["assignments"]] == ["assignment"] and stage["assignments"][0]["priority"] == 5
+    events = json.loads(pv.ok("model", "history", "model", "--json").stdout)
+    assert [list(e)[:len(GTO_EVENT_KEYS)] for e in events] == [GTO_EVENT_KEYS] * 2
+    assert [(e["event"], e["priority"], e["ref"]) for e in events] == [
+        ("assignment", 5, "model#staging#1"), ("registration", 3, "model@v1.0.0")]
+    assert events[0]["timestamp"][10] == "T"
+
+
+# -- metrics of a fresh clone --------------------------------------------------------------------
+PIPELINE = """stages:
+  train:
+    cmd: >-
+      python -c "import json; open('model.pkl', 'w').write('m'); json.dump({'acc': 0.93}, open('metrics.json', 'w'))"
+    outs: [model.pkl]
+    metrics:
+      - metrics.json:
+          cache: false
+artifacts:
+  model:
+    path: model.pkl
+    type: model
+"""
+
+
+def test_promote_require_reads_uncached_metrics_from_git_in_a_fresh_clone(pv_repo: Path, pv, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """'cache: false' metrics live in Git; a clone without the cache must still pass the gate."""
+    gen({"pv.yaml": PIPELINE})
+    pv.ok("repro")
+    git_commit("train")
+    pv.ok("model", "register", "model", "--version", "v1.0.0")
+    clone = tmp_path / "clone"
+    git("clone", "-q", str(pv_repo), str(clone))
+    assert not (clone / ".pv/cache/blake3").exists()
+    res = pv.ok("model", "promote", "model", "v1.0.0", "prod", "--require", "metrics.json:acc>=0.9", cwd=clone)
+    assert "  'metrics.json:acc>=0.9' passed (acc = 0.93)\n" in res.stdout
+    res = pv("model", "promote", "model", "v1.0.0", "staging", "--require", "metrics.json:acc>=0.95", cwd=clone)
+    assert res.exit_code == 1 and "'metrics.json:acc>=0.95' failed (acc = 0.93)" in res.stderr
+
+
+def test_get_with_repo_reads_another_repositorys_registry_in_a_temp_clone(origin: Path, tmp_path: Path, pv) -> None:  # type: ignore[no-untyped-def]
+    """'pv model get NAME --repo URL' as 'pv get' does: nothing but OUT is left behind, and no
+    pv repository is needed where it runs."""
+    pv.ok("model", "register", "model", "--version", "v1.0.0", "--push")
+    pv.ok("model", "promote", "model", "v1.0.0", "prod", "--push")
+    new_version(pv, "m2")
+    git("push", "-q", "origin", "main")
+    pv.ok("model", "register", "model", "--version", "v2.0.0", "--push")
+    deploy = tmp_path / "deploy"
+    deploy.mkdir()
+    res = pv.ok("model", "get", "model", "--repo", str(origin), "--stage", "prod", "-o", "served.pkl", cwd=deploy)
+    assert res.stdout == "Got model v1.0.0 -> served.pkl (2 B)\n"
+    assert (deploy / "served.pkl").read_text() == "m1"
+    pv.ok("model", "get", "model", "--repo", str(origin), cwd=deploy)  # latest, to its file name
+    assert (deploy / "model.pkl").read_text() == "m2"
+    assert sorted(p.name for p in deploy.iterdir()) == ["model.pkl", "served.pkl"]
+    assert err(pv("model", "get", "nope", "--repo", str(origin), cwd=deploy)).startswith(
+        "artifact 'nope' has no registered versions")

@@ -31,7 +31,7 @@ def test_move_file_with_pointer_and_gitignore(pv_repo: Path, pv: PvRunner) -> No
     assert not Path("data.csv").exists() and not Path("data.csv.pv").exists()
     assert pointer_path("sub/renamed.csv.pv") == "renamed.csv"
     assert Path("sub/.gitignore").read_text() == "/renamed.csv\n"
-    assert not Path(".gitignore").exists()
+    assert Path(".gitignore").read_text() == "/pv_plots\n"  # only pv init's entry is left
     assert staged() == [".gitignore", "data.csv.pv", "sub/.gitignore", "sub/renamed.csv.pv"]
     assert "sub/renamed.csv.pv" in git("ls-files")
     assert pv("status").stdout == "Data and pipelines are up to date.\n"

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.helpers import gen
+from tests.helpers import gen, git
 
 SECRET = "s3cr3t-VALUE-never-shown"
 
@@ -229,3 +229,44 @@ def test_missing_extra_for_a_backend_that_is_really_absent(pv_repo: Path, pv) ->
     res = pv("status", "-c")
     assert res.exit_code == 1
     assert res.stderr == "ERROR: the 'gs' remote support is not installed — run pip install 'pipever[gcs]'\n"
+
+
+def test_rename_moves_options_and_the_default_in_every_config(pv_repo: Path, pv) -> None:
+    pv.ok("remote", "add", "-d", "store", "s3://bucket/path")
+    pv.ok("remote", "modify", "store", "region", "eu-west-1")
+    pv.ok("remote", "modify", "--local", "store", "profile", "me")
+    pv.ok("remote", "default", "--local", "store")
+    res = pv.ok("remote", "rename", "store", "main-store")
+    assert res.stdout == "Remote 'store' renamed to 'main-store' in the repo and local config.\n"
+    assert _cfg(pv_repo) == {"remote": {"main-store": {"url": "s3://bucket/path", "region": "eu-west-1"}},
+                             "core": {"remote": "main-store"}}
+    assert _cfg(pv_repo, local=True) == {"remote": {"main-store": {"profile": "me"}}, "core": {"remote": "main-store"}}
+    assert pv.ok("remote", "default").stdout == "main-store\n"
+    assert git("diff", "--cached", "--name-only").split() == [".pv/config.yaml"]  # staged, as 'pv add' stages
+
+
+def test_rename_refuses_unknown_or_taken_names(pv_repo: Path, pv) -> None:
+    pv.ok("remote", "add", "a", "/tmp/a")
+    pv.ok("remote", "add", "b", "/tmp/b")
+    res = pv("remote", "rename", "nope", "c")
+    assert res.exit_code == 1 and res.stderr.startswith("ERROR: remote 'nope'")
+    res = pv("remote", "rename", "a", "b")
+    assert res.stderr == "ERROR: remote 'b' already exists — remove it first with 'pv remote remove b', or pick another name\n"
+    res = pv("remote", "rename", "a", "bad/name")
+    assert res.exit_code == 1 and "invalid remote name 'bad/name'" in res.stderr
+    assert _cfg(pv_repo)["remote"] == {"a": {"url": "/tmp/a"}, "b": {"url": "/tmp/b"}}
+
+
+def test_remote_changes_to_the_committed_config_are_staged(pv_repo: Path, pv) -> None:
+    pv.ok("remote", "add", "--local", "mine", "/tmp/mine")
+    assert git("diff", "--cached", "--name-only").split() == []  # the local file is git-ignored
+    pv.ok("remote", "add", "-d", "store", "/tmp/store")
+    assert git("diff", "--cached", "--name-only").split() == [".pv/config.yaml"]
+    git("commit", "-qm", "remote")
+    pv.ok("remote", "modify", "store", "jobs", "4")
+    assert git("diff", "--cached", "--name-only").split() == [".pv/config.yaml"]
+    git("commit", "-qm", "jobs")
+    pv.ok("config", "core.autostage", "false")
+    git("commit", "-qam", "no autostage")
+    pv.ok("remote", "remove", "store")
+    assert git("diff", "--cached", "--name-only").split() == []

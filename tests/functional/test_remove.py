@@ -24,7 +24,7 @@ def test_remove_keeps_the_data_and_unstages_the_pointer(pv_repo: Path, pv: PvRun
     )
     assert not Path("data.csv.pv").exists()
     assert Path("data.csv").read_text() == "1,2\n"
-    assert Path(".gitignore").read_text() == "/other.txt\n"
+    assert Path(".gitignore").read_text() == "/pv_plots\n/other.txt\n"
     assert index_status() == "M  .gitignore\nD  data.csv.pv\n"
 
 
@@ -45,8 +45,8 @@ def test_remove_outs_deletes_the_data(pv_repo: Path, pv: PvRunner) -> None:
     assert res.exit_code == 0, res
     assert "Deleted data\nDeleted f\n" in res.stdout
     assert not Path("data").exists() and not Path("f").exists()
-    assert not Path(".gitignore").exists()
-    assert index_status() == "D  .gitignore\nD  data.pv\nD  f.pv\n"
+    assert Path(".gitignore").read_text() == "/pv_plots\n"  # only pv init's entry is left
+    assert index_status() == "M  .gitignore\nD  data.pv\nD  f.pv\n"
 
 
 def test_remove_outs_refuses_to_lose_unsaved_changes(pv_repo: Path, pv: PvRunner) -> None:
@@ -93,7 +93,7 @@ def test_remove_of_an_uncommitted_pointer_stages_nothing(pv_repo: Path, pv: PvRu
     res = pv("remove", "f.pv")
     assert res.exit_code == 0, res
     assert "Staged" not in res.stdout
-    assert not Path("f.pv").exists() and not Path(".gitignore").exists()
+    assert not Path("f.pv").exists() and Path(".gitignore").read_text() == "/pv_plots\n"
     assert index_status() == " M .pv/config.yaml\n"
 
 

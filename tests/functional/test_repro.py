@@ -58,7 +58,7 @@ def test_repro_runs_stages_in_order_and_records_them(pv_repo: Path, pv: PvRunner
     assert text.startswith("schema: '1'\nstages:\n  upper:\n    cmd: tr a-z A-Z < in.txt > up.txt")
     assert "params:\n      params.yaml:\n        upper.n: 1\n" in text
     assert "- path: up.txt\n      oid: blake3:" in text
-    assert set((pv_repo / ".gitignore").read_text().split()) == {"/up.txt", "/count.txt"}
+    assert set((pv_repo / ".gitignore").read_text().split()) == {"/pv_plots", "/up.txt", "/count.txt"}
     assert "Staged in Git: .gitignore pv.lock" in res.stdout
     assert {"pv.lock", ".gitignore"} <= set(git("diff", "--cached", "--name-only").split())
 

@@ -113,10 +113,10 @@ def test_remove_stage_drops_it_from_pv_yaml_and_pv_lock(pv_repo: Path, pv: PvRun
     assert "  prepare:" not in (pv_repo / "pv.yaml").read_text()
     lock = (pv_repo / "pv.lock").read_text()
     assert "prepare:" not in lock and "copy:" in lock
-    assert (pv_repo / ".gitignore").read_text() == "/copy.txt\n"
+    assert (pv_repo / ".gitignore").read_text() == "/pv_plots\n/copy.txt\n"
     assert (pv_repo / "prepared.txt").exists()  # data stays without --outs
     pv.ok("remove", "--outs", "copy")
-    assert not (pv_repo / "copy.txt").exists() and not (pv_repo / ".gitignore").exists()
+    assert not (pv_repo / "copy.txt").exists() and (pv_repo / ".gitignore").read_text() == "/pv_plots\n"
     res = pv("remove", "nothing")
     assert res.exit_code == 1 and "is not a pointer file or a stage" in res.stderr
 

@@ -21,7 +21,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("data", "pipeline", "experiments", "registry", "compare"),  # models, schema, dag
     ("remote", "git", "gitclone", "config", "lock"),  # the outside world
     ("context",),  # the repo context every command takes
-    ("services",),  # what several commands share
+    ("services", "executor"),  # what several commands share; where stages run (--executor)
     ("commands",),  # one package per domain
     ("api", "repo", "cli", "__init__", "__main__"),  # the public facade and the shell
 ]
@@ -35,6 +35,7 @@ OWNERS = {
     "git": ("pipever.git",),
     "fsspec": ("pipever.remote",),
     "networkx": ("pipever.pipeline.dag",),
+    "distributed": ("pipever.executor",),
 }
 
 

@@ -1,10 +1,11 @@
 """``pv gc``: delete cache objects nothing asked to keep references, in two phases.
 
 ``plan_gc`` works out what would go: every object in the cache minus the kept set (the
-workspace's pointers and ``pv.lock`` always, plus the revisions of ``-a/-T/-A``, with directories
-expanded through their manifests, and any object a workspace symlink points at). ``apply_gc``
+workspace's pointers and ``pv.lock`` always, plus the revisions of ``-a/-T/-A``, ``--rev``/``-n`` and
+``--date``, with directories expanded through their manifests, and any object a workspace symlink points at). ``apply_gc``
 takes the repo lock, recomputes the kept set (so a ``pv add`` that ran while the user was asked
-cannot lose data) and deletes only planned objects that are still unreferenced. Leftover temp
+cannot lose data) and deletes only planned objects that are still unreferenced. With
+``--not-in-remote`` an object the remote lacks is never planned (its only copy would go). Leftover temp
 files (``*.pvtmp``) of killed processes are cleaned too. ``plan_cloud``/``apply_cloud`` do the
 same for a remote (``--cloud``) through ``commands/remotes/gc_cloud.py``.
 """
@@ -42,6 +43,11 @@ class Scope:
     # a revision's pointer or pv.lock that cannot be read stops gc (it would delete what that
     # file references); with this the user accepts the risk and such files are skipped
     skip_unreadable: bool = False
+    revs: tuple[str, ...] = ()  # --rev: these commits (and the num-1 before each)
+    num: int = 1  # -n: commits kept from each --rev
+    date: str | None = None  # --date YYYY-MM-DD: every commit made on or after that day
+    not_in_remote: bool = False  # keep what the remote lacks (never the only copy)
+    remote: str | None = None  # the remote of not_in_remote (default: the default one)
 
 
 @dataclass(frozen=True)
@@ -89,6 +95,9 @@ def plan_gc(repo: RepoContext, scope: Scope) -> GcPlan:
         except FileNotFoundError:
             continue
         remove.append(Doomed(ref, size))
+    if scope.not_in_remote:
+        remove, not_there = _only_on_remote(repo, remove, scope.remote)
+        n_kept += not_there
     remove.sort(key=lambda d: d.ref.relpath)
     return GcPlan(scope, tuple(remove), n_kept, tuple(_stale_tmp_files(repo)), tuple(unknown))
 
@@ -154,7 +163,49 @@ def _used_outs(repo: RepoContext, scope: Scope) -> list[used.UsedOut]:
                      "the objects only it references are not kept")
 
     return used.used_outs(repo, all_branches=scope.all_branches, all_tags=scope.all_tags,
-                          all_commits=scope.all_commits, all_experiments=scope.all_experiments, unreadable=unreadable)
+                          all_commits=scope.all_commits, all_experiments=scope.all_experiments,
+                          revs=scope_revisions(repo, scope), unreadable=unreadable)
+
+
+def scope_revisions(repo: RepoContext, scope: Scope) -> list[str]:
+    """Commits ``--rev`` (with ``-n``) and ``--date`` keep, as DVC's ``gc --rev/-n/--date``."""
+    if not repo.scm or not (scope.revs or scope.date):
+        return []
+    shas: set[str] = set()
+    for rev in scope.revs:
+        sha = repo.git.resolve(rev)
+        shas.update(repo.git.run("rev-list", "-n", str(max(scope.num, 1)), sha, "--").decode().split())
+    if scope.date:
+        since = parse_date(scope.date)
+        for line in repo.git.run("log", "--all", "--format=%H %ct").decode().splitlines():
+            sha, _sp, when = line.partition(" ")
+            if when.isdigit() and int(when) >= since:
+                shas.add(sha)
+    return sorted(shas)
+
+
+def parse_date(text: str) -> int:
+    """The start of day ``YYYY-MM-DD`` (local time), as seconds since the epoch."""
+    import datetime
+
+    try:
+        day = datetime.datetime.strptime(text, "%Y-%m-%d")
+    except ValueError as exc:
+        raise PvError(f"invalid date '{text}'", hint="write it as YYYY-MM-DD, e.g. 2024-01-31") from exc
+    return int(day.timestamp())
+
+
+def _only_on_remote(repo: RepoContext, remove: list[Doomed], remote: str | None) -> tuple[list[Doomed], int]:
+    """The doomed objects the remote has (the others are kept: they would be lost); how many kept."""
+    if not remove:
+        return remove, 0
+    from pipever.services.cloud import open_remote
+
+    rem = open_remote(repo, remote)
+    with rem.mapped_errors():
+        there = rem.existing({d.ref for d in remove}, jobs=rem.jobs)
+    kept = [d for d in remove if d.ref not in there]
+    return [d for d in remove if d.ref in there], len(kept)
 
 
 def _why(exc: CorruptObjectError | ManifestError) -> str:

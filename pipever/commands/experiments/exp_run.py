@@ -18,14 +18,14 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from functools import partial
 
 from pipever.errors import ExperimentError, GitError, PvError
 from pipever.experiments import names
 from pipever.experiments.overrides import Override, apply_overrides, group_by_file, parse_override
 from pipever.experiments.queue import QUEUE_DIR, Queue, RunSpec
+from pipever.experiments.queue_state import QueueState
 from pipever.commands.experiments.exp_worktree import remove_leftovers, temp_worktree
-from pipever.commands.pipeline.repro import NULL_REPORTER, Reporter, ReproResult
+from pipever.commands.pipeline.repro import NULL_REPORTER, Outcome, Reporter, ReproResult
 from pipever.paths import read_inside
 from pipever.pipeline.params import is_params_file
 from pipever.pipeline.stage import DEFAULT_PARAMS_FILE
@@ -134,19 +134,21 @@ def _text(repo: RepoContext, rel: str, *, changed: bool = False) -> str | None:
         raise ExperimentError(f"'{rel}' {what}", hint=hint) from None
 
 
-def exp_run(repo: RepoContext, *, overrides: Sequence[str] = (), name: str | None = None, jobs: int = 1,
-            queue: bool = False, reporter: Reporter = NULL_REPORTER) -> ExpRunResult | QueuedResult:
-    """Run one experiment now, or (``queue``) add it to the queue."""
+def exp_run(repo: RepoContext, *, overrides: Sequence[str] = (), name: str | None = None, jobs: int | None = 1,
+            queue: bool = False, reporter: Reporter = NULL_REPORTER,
+            executor: str | None = None) -> ExpRunResult | QueuedResult:
+    """Run one experiment now (its stages on the Dask cluster at ``executor`` if given, see
+    ``repro``), or (``queue``) add it to the queue."""
     with repo.locked():
         remove_leftovers(repo)
         spec = make_spec(repo, overrides, name)
         if queue:
             return QueuedResult(queue_of(repo).add(spec))
-        return execute(repo, spec, jobs=jobs, reporter=reporter)
+        return execute(repo, spec, jobs=jobs, reporter=reporter, executor=executor)
 
 
-def execute(repo: RepoContext, spec: RunSpec, *, jobs: int = 1, reporter: Reporter = NULL_REPORTER,
-            cancel: threading.Event | None = None) -> ExpRunResult:
+def execute(repo: RepoContext, spec: RunSpec, *, jobs: int | None = 1, reporter: Reporter = NULL_REPORTER,
+            cancel: threading.Event | None = None, executor: str | None = None) -> ExpRunResult:
     """Run ``spec`` in a temporary worktree and save it as ``refs/exps/<name>``."""
     from pipever.commands.data.checkout import checkout
     from pipever.commands.pipeline.repro import ReproFailedError, repro
@@ -154,7 +156,7 @@ def execute(repo: RepoContext, spec: RunSpec, *, jobs: int = 1, reporter: Report
     with temp_worktree(repo, spec.baseline, spec.files) as wt:
         checkout(wt, [])  # deps and the baseline's outputs, from the shared cache
         try:
-            result = repro(wt, jobs=jobs, reporter=reporter, cancel=cancel)
+            result = repro(wt, jobs=jobs, reporter=reporter, cancel=cancel, executor=executor)
         except ReproFailedError as exc:
             raise ExperimentError(f"experiment '{spec.name}' failed: {exc.message}",
                                   hint="nothing was saved; fix the stage and run the experiment again") from exc
@@ -191,41 +193,95 @@ def _message(spec: RunSpec) -> str:
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
+class _Skipped(Exception):
+    """A queued run removed ('pv queue remove') before its turn came."""
+
+
+class _Logged:
+    """Passes stage events on and writes them to the run's log (``pv queue logs NAME``)."""
+
+    def __init__(self, inner: Reporter, state: QueueState, name: str) -> None:
+        self.inner, self.state, self.name = inner, state, name
+
+    def planned(self, names: tuple[str, ...]) -> None:
+        self.inner.planned(names)
+
+    def started(self, name: str, commands: tuple[str, ...]) -> None:
+        self.state.log(self.name, f"Running stage '{name}':" + "".join(f"\n> {c}" for c in commands))
+        self.inner.started(name, commands)
+
+    def output(self, name: str, text: str, *, stderr: bool) -> None:
+        self.state.log(self.name, f"[{name}] {text}")
+        self.inner.output(name, text, stderr=stderr)
+
+    def finished(self, name: str, outcome: Outcome, detail: str | None) -> None:
+        self.state.log(self.name, f"Stage '{name}': {outcome.value}" + (f" ({detail})" if detail else ""))
+        self.inner.finished(name, outcome, detail)
+
+
+def queue_state_of(repo: RepoContext) -> QueueState:
+    return QueueState(repo.tmp_dir / QUEUE_DIR)
+
+
 def run_all(repo: RepoContext, *, jobs: int = 1, reporter_for: Callable[[str], Reporter] = lambda _n: NULL_REPORTER,
-            ) -> RunAllResult:
-    """Run every queued experiment, oldest first, up to ``jobs`` at once. Each one leaves the
-    queue once it has run, successfully or not; Ctrl-C leaves the unfinished ones queued."""
+            executor: str | None = None) -> RunAllResult:
+    """Run every queued experiment, oldest first, up to ``jobs`` at once (``pv queue start``; with
+    ``executor``, each one's stages run on that Dask cluster). Each one leaves the queue once it has
+    run, successfully or not; Ctrl-C leaves the unfinished ones queued. ``pv queue kill NAME``
+    (from another process) stops one run as Ctrl-C would; it fails as 'killed'."""
     result = RunAllResult()
     with repo.locked():
         remove_leftovers(repo)
         q = queue_of(repo)
+        state = queue_state_of(repo)
         specs = q.entries()
+        stopping = threading.Event()
+        cancels = {s.id: threading.Event() for s in specs}
+        started: set[str] = set()
 
-        def one(spec: RunSpec, cancel: threading.Event | None) -> ExpRunResult:
-            return execute(repo, spec, reporter=reporter_for(spec.name), cancel=cancel)
-
-        def settle(spec: RunSpec, run: Callable[[], ExpRunResult]) -> None:
+        def one(spec: RunSpec) -> ExpRunResult:
+            if stopping.is_set() or not q.has(spec.id):
+                raise _Skipped
+            state.started(spec.name)
+            started.add(spec.id)
             try:
-                result.done.append(run())
+                return execute(repo, spec, reporter=_Logged(reporter_for(spec.name), state, spec.name),
+                               cancel=cancels[spec.id], executor=executor)
+            except KeyboardInterrupt:
+                if state.kill_requested(spec.name) and not stopping.is_set():
+                    raise ExperimentError(f"experiment '{spec.name}' was killed ('pv queue kill')",
+                                          hint="nothing was saved; queue it again to rerun it") from None
+                state.ended(spec.name, "interrupted", "stopped with the queue; still queued")
+                raise
+
+        def settle(spec: RunSpec, fut: Future[ExpRunResult]) -> None:
+            try:
+                done = fut.result()
+            except _Skipped:
+                return
             except PvError as exc:
                 result.failed[spec.name] = exc.message
+                state.ended(spec.name, "killed" if state.kill_requested(spec.name) else "failed", exc.message)
+            else:
+                result.done.append(done)
+                state.ended(spec.name, "success", f"refs/exps/{done.name} ({done.sha[:7]})")
             q.remove(spec.id)
 
-        if jobs <= 1:
-            for spec in specs:
-                settle(spec, partial(one, spec, None))
-            return result
-        cancel = threading.Event()
-        pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="pv-exp")
-        futures: dict[Future[ExpRunResult], RunSpec] = {pool.submit(one, s, cancel): s for s in specs}
+        pool = ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="pv-exp")
+        futures: dict[Future[ExpRunResult], RunSpec] = {pool.submit(one, s): s for s in specs}
         try:
             pending = set(futures)
             while pending:
                 finished, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
                 for fut in finished:
-                    settle(futures[fut], fut.result)
+                    settle(futures[fut], fut)
+                for spec in specs:
+                    if spec.id in started and state.kill_requested(spec.name):
+                        cancels[spec.id].set()
         except BaseException:
-            cancel.set()  # the running experiments stop as on Ctrl-C and remove their worktrees
+            stopping.set()
+            for cancel in cancels.values():  # the running experiments stop as on Ctrl-C and remove their worktrees
+                cancel.set()
             pool.shutdown(wait=True, cancel_futures=True)
             raise
         pool.shutdown(wait=True)

@@ -99,3 +99,8 @@ def exp_show(repo: RepoContext) -> ExpShowResult:
 def _commit_time(repo: RepoContext, sha: str) -> int | None:
     out = repo.git.run("show", "-s", "--format=%ct", sha, "--", check=False).decode().strip()
     return int(out) if out.isdigit() else None
+
+
+def read_values(repo: RepoContext, rev: Rev) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]], tuple[str, ...]]:
+    """(params, metrics, errors) at ``rev``, as ``exp show`` reads them for a row."""
+    return _read(repo, rev)

@@ -120,6 +120,11 @@ def install(repo: RepoContext, *, use_pre_commit_tool: bool = False, python: str
         _install_scripts(result.hooks_dir, python, result)
     register_merge_driver(repo, python)
     result.gitattributes_changed = _add_attributes(repo.root)
+    if repo.autostage:  # the committed files it changed, staged as 'pv add' stages pointers
+        changed = [ATTRIBUTES] if result.gitattributes_changed else []
+        if result.pre_commit_config is not None:
+            changed.append(result.pre_commit_config.relative_to(repo.root).as_posix())
+        _stage(repo, changed)
     return result
 
 
@@ -197,4 +202,16 @@ def uninstall(repo: RepoContext) -> UninstallResult:
     except GitError:
         pass  # not registered
     result.gitattributes_changed = _remove_attributes(repo.root)
+    if repo.autostage:
+        changed = [ATTRIBUTES] if result.gitattributes_changed else []
+        changed += [precommit_config.CONFIG] if result.pre_commit_config_changed else []
+        _stage(repo, changed)
     return result
+
+
+def _stage(repo: RepoContext, paths: list[str]) -> None:
+    """Stage edits of ``paths``, and their removal when uninstall deleted them."""
+    repo.git.add([p for p in paths if (repo.root / p).exists()])
+    gone = [p for p in paths if not (repo.root / p).exists()]
+    if gone:
+        repo.git.run("rm", "--cached", "-q", "--ignore-unmatch", "--", *gone)

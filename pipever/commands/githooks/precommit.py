@@ -3,8 +3,8 @@
 ``pv status`` says what differs; this module decides what blocks a commit and which command fixes
 it. Data changed in the workspace but not in its pointer needs ``pv commit``; a stage whose cmd,
 deps or params changed (or that never ran) needs ``pv repro``; a stage whose outputs alone changed
-needs ``pv commit STAGE``. Missing data (not pulled, or deleted) and objects missing from the cache
-only warn: they do not make the commit wrong. With ``hooks.pre_commit_warn_only: true`` nothing
+needs ``pv commit STAGE``. Missing data (not pulled, or deleted: a stage's deps and outs alike) and
+objects missing from the cache only warn: they do not make the commit wrong. With ``hooks.pre_commit_warn_only: true`` nothing
 blocks. Pointer files or ``pv.lock`` changed but not staged in Git are warned about too.
 """
 
@@ -86,10 +86,15 @@ def _pointer_problems(pointer: str, items: Sequence[object]) -> list[Problem]:
 
 def _stage_problems(stage: str, items: Sequence[object]) -> list[Problem]:
     reasons = [i for i in items if isinstance(i, str) and i != "always changed"]
-    for kind, word in (("changed deps", "deps"), ("changed params", "params")):
-        changed = _changed(items, kind)
-        if changed:
-            reasons.append(f"changed {word} " + ", ".join(f"'{k}'" for k in changed))
+    deps = _changed(items, "changed deps")
+    # a dep missing from the workspace is data not pulled (a code-only contributor), not a change
+    absent = [p for p, s in deps.items() if s == "deleted"]
+    changed_deps = [p for p in deps if p not in absent]
+    if changed_deps:
+        reasons.append("changed deps " + ", ".join(f"'{k}'" for k in changed_deps))
+    params = _changed(items, "changed params")
+    if params:
+        reasons.append("changed params " + ", ".join(f"'{k}'" for k in params))
     outs = _changed(items, "changed outs")
     if reasons:
         return [Problem(Severity.ERROR, stage, f"stage '{stage}' is stale ({'; '.join(reasons)})",
@@ -100,6 +105,10 @@ def _stage_problems(stage: str, items: Sequence[object]) -> list[Problem]:
         return [Problem(Severity.ERROR, stage, f"outputs {shown} of stage '{stage}' changed but are not recorded in pv.lock",
                         f"run 'pv commit {stage}' to record them (or 'pv repro -f {stage}' to regenerate them)")]
     problems = []
+    if absent:
+        shown = ", ".join(f"'{p}'" for p in absent)
+        problems.append(Problem(Severity.WARNING, stage, f"deps {shown} of stage '{stage}' are missing from the workspace",
+                                "run 'pv pull' to get them"))
     missing = [p for p, s in outs.items() if s == "deleted"]
     if missing:
         shown = ", ".join(f"'{p}'" for p in missing)

@@ -96,6 +96,7 @@ def _apply(plan: MigrationPlan, result: MigrateResult, *, keep_dvc: bool, pv_rem
            allow_missing: bool, wait: bool, progress: Progress) -> MigrateResult:
     root = plan.root
     created = not (root / PV_DIR).exists()
+    ignore_before = _root_ignore_state(root) if created else None  # init adds /pv_plots to it
     _ensure_initialized(root)
     repo = RepoContext(root)
     repo.wait_for_lock = wait
@@ -123,7 +124,7 @@ def _apply(plan: MigrationPlan, result: MigrateResult, *, keep_dvc: bool, pv_rem
             result.pushed = pushed.pushed
     except MissingDataError:
         if created:
-            _undo_init(repo)
+            _undo_init(repo, ignore_before)
         raise
     finally:
         repo.close()
@@ -153,13 +154,36 @@ def _write_pointers(repo: RepoContext, plan: MigrationPlan, m: Migrator, result:
     return touched
 
 
-def _undo_init(repo: RepoContext) -> None:
-    """Take back the ``.pv`` this run made (its objects are copies of DVC's): nothing changed."""
+def _root_ignore_state(root: Path) -> tuple[bytes | None, str]:
+    """The root ``.gitignore``'s bytes (None: no file) and its index entry ('' when not staged)."""
+    from pipever.git import Git
+
+    path = root / ".gitignore"
+    data = path.read_bytes() if path.is_file() and not path.is_symlink() else None
+    return data, Git(root).run("ls-files", "-s", "--", ".gitignore").decode().strip()
+
+
+def _undo_init(repo: RepoContext, ignore_before: tuple[bytes | None, str] | None) -> None:
+    """Take back the ``.pv`` this run made (its objects are copies of DVC's), and init's change
+    to the root ``.gitignore`` (file and index entry): nothing changed."""
     import shutil
 
     repo.close()
     repo.git.run("rm", "-q", "-f", "--cached", "--ignore-unmatch", "--", f"{PV_DIR}/.gitignore", f"{PV_DIR}/config.yaml")
     shutil.rmtree(repo.pv_dir, ignore_errors=True)
+    if ignore_before is None:
+        return
+    data, entry = ignore_before
+    path = repo.root / ".gitignore"
+    if data is None:
+        path.unlink(missing_ok=True)
+    else:
+        fsutil.atomic_write(path, data)
+    if entry:
+        mode, sha, _stage_path = entry.split(" ", 2)
+        repo.git.run("update-index", "--cacheinfo", f"{mode},{sha},.gitignore")
+    else:
+        repo.git.run("rm", "-q", "--cached", "--ignore-unmatch", "--", ".gitignore")
 
 
 def _into_dvc_cache(path: Path, dvc_cache: str) -> bool:

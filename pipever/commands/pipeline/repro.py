@@ -10,8 +10,11 @@ plans, checks the pipeline before anything is written, and holds the repo lock.
 
 from __future__ import annotations
 
+import dataclasses
+import os
 import threading
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from pipever.commands.pipeline.repro_model import (
     NULL_REPORTER,
@@ -25,20 +28,51 @@ from pipever.commands.pipeline.repro_model import (
 )
 from pipever.context import RepoContext
 
+if TYPE_CHECKING:
+    from pipever.executor.dask_runner import Connection
+    from pipever.executor.settings import ExecutorSettings
+
 __all__ = ["NULL_REPORTER", "RECORDED", "NullReporter", "Options", "Outcome", "Reporter", "ReproFailedError",
            "ReproResult", "repro"]
 
 
 def repro(
     repo: RepoContext, targets: Sequence[str] = (), *, force: bool = False, single: bool = False,
-    downstream: bool = False, dry: bool = False, jobs: int = 1, keep_going: bool = False,
+    downstream: bool = False, dry: bool = False, jobs: int | None = 1, keep_going: bool = False,
     pull: bool = False, allow_missing: bool = False, run_cache: bool = True,
     reporter: Reporter = NULL_REPORTER, cancel: threading.Event | None = None,
+    executor: str | None = None, download: bool = True,
 ) -> ReproResult:
     """Reproduce ``targets`` (stage or group names, ``pv.yaml:NAME`` or output paths; default:
     every stage). ReproFailedError (with the partial result) when a stage fails; KeyboardInterrupt
     passes through after the running commands are stopped (finished stages stay recorded).
-    ``cancel``, set from another thread, stops the run the same way (``pv exp run --run-all -j``)."""
+    ``cancel``, set from another thread, stops the run the same way (``pv exp run --run-all -j``).
+    ``executor``: where stages run (``local``, a Dask scheduler address; None: ``executor.address``
+    of the local/global config, else local); ``jobs`` None (not given) or 0 on a cluster means no cap
+    (the scheduler queues what its workers cannot take yet); here None means 1, 0 one per CPU.
+    ``download`` False leaves outputs made on a cluster on the remote."""
+    from pipever.executor import settings as xs
+
+    where = xs.resolve(repo.config, executor)
+    connection = None
+    if not where.is_local and not dry:  # connecting overlaps loading the pipeline and deciding
+        from pipever.executor.dask_runner import Connection
+
+        connection = Connection(where.address)
+    try:
+        return _repro(repo, targets, where, connection, force=force, single=single, downstream=downstream,
+                      dry=dry, jobs=jobs, keep_going=keep_going, pull=pull, allow_missing=allow_missing,
+                      run_cache=run_cache, reporter=reporter, cancel=cancel, download=download)
+    finally:
+        if connection is not None:
+            connection.abandon()
+
+
+def _repro(
+    repo: RepoContext, targets: Sequence[str], where: ExecutorSettings, connection: Connection | None, *,
+    force: bool, single: bool, downstream: bool, dry: bool, jobs: int | None, keep_going: bool, pull: bool,
+    allow_missing: bool, run_cache: bool, reporter: Reporter, cancel: threading.Event | None, download: bool,
+) -> ReproResult:
     from pipever.services import stages as st
     from pipever.pipeline import dag
 
@@ -49,8 +83,9 @@ def repro(
         from pipever.commands.pipeline.repro_pull import pull_missing
 
         pull_missing(repo, pipeline, order)
-    opts = Options(force=force, jobs=max(1, jobs), keep_going=keep_going, allow_missing=allow_missing,
-                   run_cache=run_cache and not force)
+    local_jobs = 1 if jobs is None else jobs or os.cpu_count() or 1
+    opts = Options(force=force, jobs=max(1, local_jobs), keep_going=keep_going, allow_missing=allow_missing,
+                   run_cache=run_cache and not force, download=download or where.is_local)
     from pipever.commands.pipeline.repro_run import Execution
 
     with repo.locked():
@@ -61,11 +96,21 @@ def repro(
             from pipever.services.stage_state import Probe
 
             dag.check_deps(pipeline, graph, exists=Probe(repo).exists, stages=order)
-        run = Execution(repo, pipeline, graph, lock, order, opts, reporter, cancel)
+        runner = None
+        if not where.is_local and not dry:
+            from pipever.executor.dask_runner import DaskRunner
+
+            runner = DaskRunner(repo, pipeline, where, lock=lock, download=opts.download, connection=connection)
+            if not jobs:  # the scheduler queues what its workers cannot take yet
+                opts = dataclasses.replace(opts, jobs=len(order))
+        run = Execution(repo, pipeline, graph, lock, order, opts, reporter, cancel, runner)
         try:
             result = run.dry() if dry else run.run()
         finally:
             repo.state.flush()
+            if runner is not None:
+                runner.close()
+        result.warnings = [*where.warnings, *(runner.warnings if runner is not None else [])]
         if not dry and repo.autostage:
             # also what stages recorded earlier: a run killed before it staged them is completed
             recorded = [n for n in result.of(*RECORDED) if run.recorder.lock.get(n) is not None]

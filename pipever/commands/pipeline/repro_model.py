@@ -62,6 +62,7 @@ class Options:
     keep_going: bool = False
     allow_missing: bool = False
     run_cache: bool = True
+    download: bool = True  # outputs made on a cluster are checked out (else left on the remote)
 
 
 @dataclass
@@ -69,6 +70,7 @@ class ReproResult:
     outcomes: dict[str, Outcome] = field(default_factory=dict)  # planned stages, in run order
     failures: dict[str, str] = field(default_factory=dict)  # stage -> why it failed
     staged: list[str] = field(default_factory=list)  # paths staged in Git
+    warnings: list[str] = field(default_factory=list)
 
     def of(self, *kinds: Outcome) -> list[str]:
         return [n for n, o in self.outcomes.items() if o in kinds]

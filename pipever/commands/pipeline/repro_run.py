@@ -11,15 +11,17 @@ import contextlib
 import os
 import signal
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Protocol
 
-from pipever.errors import PvError, StageError
+from pipever.errors import ExecutorError, PvError, StageError
 from pipever.commands.pipeline.repro_model import Options, Outcome, Reporter, ReproResult
 from pipever.services.stage_record import StageRecorder
 from pipever.paths import resolve_inside
 from pipever.pipeline import dag
 from pipever.pipeline.lockfile import LockEntry, Lockfile
-from pipever.pipeline.runner import Finished, Line, Runner
+from pipever.pipeline.runner import Event, Finished, Line, Runner
 from pipever.pipeline.stage import Pipeline, Stage
 from pipever.pipeline.status import Change, StageStatus
 from pipever.context import RepoContext
@@ -54,11 +56,23 @@ def _terminate_as_exit() -> Iterator[None]:
             signal.signal(sig, old)
 
 
+class StageRunner(Protocol):
+    """Where stage commands run: ``pipeline.runner.Runner`` (here, the default) or
+    ``executor.dask_runner.DaskRunner`` (a Dask cluster). Called on the schedule's thread only."""
+
+    def start(self, stage: str, commands: Sequence[str], *, cwd: Path, env: Mapping[str, str]) -> None: ...
+
+    def next_event(self, timeout: float | None = None) -> Event | None: ...
+
+    def stop_all(self) -> None: ...
+
+
 class Execution:
     def __init__(self, repo: RepoContext, pipeline: Pipeline, graph: dag.StageGraph, lock: Lockfile,
                  order: tuple[str, ...], opts: Options, reporter: Reporter,
-                 cancel: threading.Event | None = None) -> None:
+                 cancel: threading.Event | None = None, runner: StageRunner | None = None) -> None:
         self.repo = repo
+        self.runner = runner  # None: stage commands run here
         self.cancel = cancel  # set by another thread: stop as Ctrl-C would (KeyboardInterrupt here)
         self.pipeline = pipeline
         self.order = order
@@ -135,9 +149,9 @@ class Execution:
     # -- running --------------------------------------------------------------------------------
     def run(self) -> ReproResult:
         with _terminate_as_exit():
-            return self._run(Runner())
+            return self._run(self.runner if self.runner is not None else Runner())
 
-    def _run(self, runner: Runner) -> ReproResult:
+    def _run(self, runner: StageRunner) -> ReproResult:
         self.reporter.planned(self.order)
         done: set[str] = set()
         failed: set[str] = set()
@@ -200,11 +214,13 @@ class Execution:
         cannot be cleared...) fails that stage only."""
         try:
             return step(name)
+        except ExecutorError:  # the cluster's fault, not the stage's: the run stops
+            raise
         except PvError as exc:
             self._finish(name, Outcome.FAILED, exc.message)
             return Outcome.FAILED
 
-    def _start(self, runner: Runner, name: str) -> None:
+    def _start(self, runner: StageRunner, name: str) -> None:
         """Clear the outputs of ``name`` and start its commands."""
         stage = self.pipeline.stages[name]
         cwd = resolve_inside(self.repo.root, stage.wdir)  # never a wdir symlinked out of the work tree
@@ -220,10 +236,16 @@ class Execution:
         name = event.stage
         if event.returncode != 0:
             why = event.error or f"exited with code {event.returncode}"
-            self._finish(name, Outcome.FAILED, f"command '{event.command}' {why}")
+            self._finish(name, Outcome.FAILED, why if event.command is None else f"command '{event.command}' {why}")
             return False
+        from pipever.executor.dask_runner import RemoteFinished
+
         try:
-            self.recorder.record(self.pipeline.stages[name])
+            if isinstance(event, RemoteFinished):  # ran on a cluster: its outputs are in the cache
+                self.recorder.record_remote(self.pipeline.stages[name], event.deps, event.outs,
+                                            checkout=self.opts.download)
+            else:
+                self.recorder.record(self.pipeline.stages[name])
         except PvError as exc:
             self._finish(name, Outcome.FAILED, exc.message)
             return False

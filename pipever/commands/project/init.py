@@ -10,6 +10,7 @@ from pipever.errors import AlreadyInitializedError, NotAGitRepoError
 from pipever.context import PV_DIR
 
 GITIGNORE = "/cache/\n/tmp/\n/config.local.yaml\n"
+PLOTS_DIR = "pv_plots"  # where 'pv plots show/diff' write their reports: never committed
 CONFIG = "# pipever repository config: committed; put credentials in config.local.yaml (--local)\n"
 
 
@@ -40,5 +41,8 @@ def init(path: Path, *, no_scm: bool = False, force: bool = False) -> InitResult
     elif not config.exists():
         fsutil.atomic_write_text(config, CONFIG)
     if not no_scm:
-        Git(root).add([f"{PV_DIR}/.gitignore", f"{PV_DIR}/config.yaml"])
+        from pipever.data.gitignore import add_entry
+
+        changed = add_entry(root, PLOTS_DIR)
+        Git(root).add([f"{PV_DIR}/.gitignore", f"{PV_DIR}/config.yaml", *([changed] if changed else [])])
     return InitResult(root, not no_scm)

@@ -95,7 +95,7 @@ def locate(repo: RepoContext, commit: str, rel: str) -> Located:
             for lp in entry.outs:
                 hit = _match(rel, lp.path, lp.oid, lp.is_dir, commit, LOCK_FILE)
                 if hit is not None:
-                    return hit
+                    return _committed_copy(repo, hit)
     blob = repo.git.read_file(commit, rel)
     if blob is not None:
         return Located(rel, commit, "git", blob=blob)
@@ -103,6 +103,15 @@ def locate(repo: RepoContext, commit: str, rel: str) -> Located:
         f"'{rel}' is neither tracked by pv nor by Git at commit {commit[:7]}",
         hint="commit its pointer file or pv.lock (or the file) before registering a version there",
     )
+
+
+def _committed_copy(repo: RepoContext, hit: Located) -> Located:
+    """A stage's ``cache: false`` out (metrics, small models) is committed to Git: when the cache
+    lacks its object (a fresh clone), the bytes come from Git at the commit, as GTO reads them."""
+    if hit.is_dir or hit.oid is None or repo.odb.exists(hit.oid):
+        return hit
+    blob = repo.git.read_file(hit.commit, hit.rel)
+    return Located(hit.rel, hit.commit, "git", blob=blob) if blob is not None else hit
 
 
 def _match(rel: str, out_rel: str, oid: Oid, is_dir: bool, commit: str, source: str) -> Located | None:

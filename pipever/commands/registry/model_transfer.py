@@ -32,7 +32,7 @@ def fetch_missing(repo: RepoContext, loc: Located, refs: Sequence[ObjectRef]) ->
         return 0
     from pipever.commands.remotes.fetch import fetch
 
-    res = fetch(repo, [loc.rel], revs=[loc.commit], workspace=False)
+    res = fetch(repo, [str(repo.root / loc.rel)], revs=[loc.commit], workspace=False)  # from any cwd
     lacking = [r for r in refs if not repo.odb.exists(r.oid, is_dir=r.is_dir)]
     if lacking:
         where = ", ".join(f"'{n}'" for n in res.remotes) or "the remote"

@@ -45,9 +45,13 @@ class _Failures:
 def fetch(
     repo: RepoContext, targets: Sequence[str] = (), *, remote: str | None = None, jobs: int | None = None,
     all_branches: bool = False, all_tags: bool = False, all_commits: bool = False,
-    revs: Sequence[str] = (), workspace: bool = True, progress: Progress = NO_PROGRESS,
+    revs: Sequence[str] = (), workspace: bool = True, progress: Progress = NO_PROGRESS, with_deps: bool = False,
 ) -> FetchResult:
     scope = cloud.Scope(all_branches, all_tags, all_commits, tuple(revs), workspace)
+    if targets:
+        from pipever.services.stage_targets import data_targets
+
+        targets = data_targets(repo, targets, with_deps=with_deps)
     result = FetchResult()
     fails = _Failures()
     with repo.locked():
@@ -119,6 +123,13 @@ def _download(rem: Remote, repo: RepoContext, refs: set[ObjectRef], jobs: int, p
               what: str, sizes: dict[ObjectRef, int] | None = None) -> transfer.Outcome[ObjectRef]:
     if not refs:
         return transfer.Outcome()
+    if sizes and all(r in sizes for r in refs) and max(sizes[r] for r in refs) >= transfer.BYTES_PROGRESS_MIN:
+        # a big file of known size: byte by byte, so it moves visibly
+        progress.start(f"Fetching {what} from '{rem.name}'", sum(sizes[r] for r in refs), unit="bytes")
+        try:
+            return transfer.download(rem, repo.odb, refs, jobs=jobs, sizes=sizes, on_bytes=progress.advance)
+        finally:
+            progress.done()
     progress.start(f"Fetching {what} from '{rem.name}'", len(refs))
     try:
         return transfer.download(rem, repo.odb, refs, jobs=jobs, advance=progress.advance, sizes=sizes)

@@ -22,9 +22,13 @@ class PullResult:
 def pull(
     repo: RepoContext, targets: Sequence[str] = (), *, remote: str | None = None, jobs: int | None = None,
     all_branches: bool = False, all_tags: bool = False, all_commits: bool = False, force: bool = False,
-    progress: Progress = NO_PROGRESS,
+    progress: Progress = NO_PROGRESS, with_deps: bool = False,
 ) -> PullResult:
     failure: TransferError | None = None
+    if targets:
+        from pipever.services.stage_targets import data_targets
+
+        targets = data_targets(repo, targets, with_deps=with_deps)
     try:
         fetched = fetch(repo, targets, remote=remote, jobs=jobs, all_branches=all_branches, all_tags=all_tags,
                         all_commits=all_commits, progress=progress)

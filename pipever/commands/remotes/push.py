@@ -39,13 +39,17 @@ class PushResult:
 def push(
     repo: RepoContext, targets: Sequence[str] = (), *, remote: str | None = None, jobs: int | None = None,
     all_branches: bool = False, all_tags: bool = False, all_commits: bool = False,
-    revs: Sequence[str] = (), workspace: bool = True, progress: Progress = NO_PROGRESS,
+    revs: Sequence[str] = (), workspace: bool = True, progress: Progress = NO_PROGRESS, with_deps: bool = False,
 ) -> PushResult:
     """Push the objects of the workspace's outs (``workspace``), of ``revs`` and of the
     revisions ``-a/-T/-A`` select, limited to ``targets``; ``remote`` overrides every out's
     remote. Outs with ``push: false`` are skipped."""
     scope = cloud.Scope(all_branches, all_tags, all_commits, tuple(revs), workspace)
     result = PushResult()
+    if targets:
+        from pipever.services.stage_targets import data_targets
+
+        targets = data_targets(repo, targets, with_deps=with_deps)
     with repo.locked():
         outs = [o for o in cloud.select_outs(repo, targets, scope) if o.push]
         failed: list[str] = []
@@ -88,9 +92,16 @@ def _push_one(
     manifests = {r: need.manifests.get(r, []) for r in sendable if r.is_dir}
     if not files and not manifests:
         return ([need.label(r) for r in corrupt], corrupt_message(corrupt)) if corrupt else None
-    progress.start(f"Pushing to '{rem.name}'", len(files) + len(manifests))
+    sizes = [_size(odb, r) for r in [*files, *manifests]]
+    by_bytes = max(sizes, default=0) >= transfer.BYTES_PROGRESS_MIN  # a big file: show its bytes move
+    if by_bytes:
+        progress.start(f"Pushing to '{rem.name}'", sum(sizes), unit="bytes")
+    else:
+        progress.start(f"Pushing to '{rem.name}'", len(files) + len(manifests))
     try:
-        outcome = transfer.upload(rem, odb, files, manifests, present=on_remote, jobs=jobs, advance=progress.advance)
+        outcome = transfer.upload(rem, odb, files, manifests, present=on_remote, jobs=jobs,
+                                  advance=None if by_bytes else progress.advance,
+                                  on_bytes=progress.advance if by_bytes else None)
     finally:
         progress.done()
     result.pushed += len(outcome.done)

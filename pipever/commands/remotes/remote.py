@@ -1,7 +1,8 @@
-"""``pv remote add|modify|remove|list|default``: remotes in the config files.
+"""``pv remote add|modify|remove|rename|list|default``: remotes in the config files.
 
 A remote is ``remote.NAME`` with ``url`` and options; the default is ``core.remote``. Writes go
-to the committed ``.pv/config.yaml`` unless ``local`` (``.pv/config.local.yaml``, git-ignored).
+to the committed ``.pv/config.yaml`` unless ``local`` (``.pv/config.local.yaml``, git-ignored);
+a change of the committed file is staged in Git (``core.autostage``, as ``pv add`` stages pointers).
 Secrets and options that could run programs or weaken security are refused for the committed
 file (they would be published, or ignored when read back), with a hint to use ``--local``.
 """
@@ -85,6 +86,36 @@ def remote_add(repo: RepoContext, name: str, url: str, *, default: bool = False,
     cfg.set(level, f"remote.{name}.url", _store_url(repo, url))
     if default:
         cfg.set(level, "core.remote", name)
+    _autostage(repo, [level])
+
+
+def _autostage(repo: RepoContext, levels: list[str]) -> None:
+    """``git add .pv/config.yaml`` after a change to it (never the local or global file)."""
+    path = repo.config.files.get("repo")
+    if "repo" in levels and path is not None and path.exists() and repo.autostage:
+        repo.git.add([path.relative_to(repo.root).as_posix()])
+
+
+def remote_rename(repo: RepoContext, old: str, new: str, *, local: bool | None = None) -> list[str]:
+    """Rename remote ``old`` to ``new`` in the config files that define it (only the local one with
+    ``local``), and the default remote where it named ``old``; the levels changed."""
+    _check_name(new)
+    levels = [lvl for lvl in _defined(repo, old) if lvl != "global" and (local is None or lvl == _level(local))]
+    if not levels:
+        raise RemoteNotFoundError(old)
+    if _defined(repo, new):
+        raise ConfigError(f"remote '{new}' already exists", hint=f"remove it first with 'pv remote remove {new}', or pick another name")
+    for lvl in levels:
+        section = dict((repo.config.levels[lvl].get("remote") or {}).get(old) or {})
+        for option, value in section.items():
+            repo.config.set(lvl, f"remote.{new}.{option}", value)
+        _drop(repo, lvl, old)
+    for lvl in ("repo", "local"):
+        if repo.config.get("core.remote", level=lvl) == old:
+            repo.config.set(lvl, "core.remote", new)
+            levels.append(lvl)
+    _autostage(repo, levels)
+    return sorted(set(levels), key=("repo", "local").index)
 
 
 def remote_modify(repo: RepoContext, name: str, option: str, value: str | None, *, unset: bool = False,
@@ -99,6 +130,7 @@ def remote_modify(repo: RepoContext, name: str, option: str, value: str | None, 
         if option == "url":
             raise ConfigError(f"cannot unset the URL of remote '{name}'", hint=f"use 'pv remote remove {name}'")
         repo.config.unset(level, key)
+        _autostage(repo, [level])
         return
     if value is None:
         raise ConfigError(f"no value given for '{option}'", hint="pass a VALUE, or --unset")
@@ -109,6 +141,7 @@ def remote_modify(repo: RepoContext, name: str, option: str, value: str | None, 
         remote_url.parse(value, base_dir=str(repo.root))
     _check_number(option, value)
     repo.config.set(level, key, stored)
+    _autostage(repo, [level])
 
 
 # pv's own numeric remote options: the smallest value each takes, whether it is whole, an example
@@ -172,6 +205,7 @@ def remote_remove(repo: RepoContext, name: str, *, local: bool | None = None) ->
     for lvl in ("repo", "local"):  # a default naming the removed remote, in whichever file set it
         if (lvl in levels or gone) and repo.config.get("core.remote", level=lvl) == name:
             repo.config.unset(lvl, "core.remote")
+    _autostage(repo, ["repo"])
     return levels
 
 
@@ -200,6 +234,7 @@ def remote_default(repo: RepoContext, name: str | None = None, *, unset: bool = 
         if repo.config.get("core.remote", level=level) is None:
             raise ConfigError(f"no default remote is set in the {level} config", hint="see 'pv remote list'")
         repo.config.unset(level, "core.remote")
+        _autostage(repo, [level])
         return None
     if name is None:
         value = repo.config.get("core.remote")
@@ -208,6 +243,7 @@ def remote_default(repo: RepoContext, name: str | None = None, *, unset: bool = 
         raise RemoteNotFoundError(name)
     _check_default_effective(repo, name, level)
     repo.config.set(level, "core.remote", name)
+    _autostage(repo, [level])
     return name
 
 

@@ -170,20 +170,20 @@ def _local_config(repo_config: dict[str, Any], cache_dir: Path, source: Path | N
 
 @contextlib.contextmanager
 def open_external(
-    url: str, *, rev: str | None = None, cache_dir: Path | None = None, checkout: bool = False,
+    url: str, *, rev: str | None = None, cache_dir: Path | None = None, checkout: bool = False, history: bool = False,
 ) -> Iterator[External]:
     """Clone ``url`` at ``rev`` (default: its default branch) into a temp directory, removed after.
 
     ``cache_dir`` is where its objects go (default: a cache inside the temp directory). With
     ``checkout`` the files Git tracks are checked out too (hooks and filters still off), so the
-    clone's workspace is that commit."""
+    clone's workspace is that commit. ``history``: all commits and tags (a partial clone)."""
     check_url(url)  # before the URL is used as a path, too
     local = is_local(url) and "://" not in url
     shown = str(Path(url).resolve()) if local else mask_url(url)  # a password in the URL is never shown
     tmp = Path(tempfile.mkdtemp(prefix="pv-repo-"))
     try:
         root = tmp / "repo"
-        sha = clone(url, root, rev=rev, checkout=checkout)
+        sha = clone(url, root, rev=rev, checkout=checkout, history=history)
         from pipever.git import Git
 
         text = Git(root).read_file(sha, CONFIG)
