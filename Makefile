@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 TSTAMP := $(VENV)/.installed-test
 
 
-.PHONY: sshd demo test test-fast typecheck bench bench-quick bench-compare clean
+.PHONY: sshd chromium demo test test-fast typecheck bench bench-quick bench-compare clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -32,10 +32,17 @@ sshd:
 	    apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssh-server >/dev/null; } || \
 	  echo "note: no sshd could be installed; SSH remote tests will be skipped"
 
-test: $(TSTAMP) sshd
+# The pv ui tests drive a headless Debian chromium through Playwright (never 'playwright install').
+chromium:
+	@test -x /usr/bin/chromium || \
+	  { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+	    apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
+	  echo "note: no chromium could be installed; the pv ui browser tests will be skipped"
+
+test: $(TSTAMP) sshd chromium
 	$(PY) -m pytest -n 2 -q
 
-test-fast: $(TSTAMP)
+test-fast: $(TSTAMP) chromium
 	$(PY) -m pytest -n 2 -q -m "not slow"
 
 # Benchmarks (see benchmarks/README.md): results in benchmarks/results/latest.{md,json}

@@ -204,6 +204,8 @@ def _check_value(key: str, value: Any) -> None:
         from pipever.objects.checkout import parse_link_types
 
         parse_link_types(value)
+    if key == "cache.shared" and value != "group":
+        raise ConfigError(f"'cache.shared' must be 'group', got '{value}'", hint="'pv config cache.shared group', or 'pv config --unset cache.shared'")
 
 
 def _read(path: Path) -> dict[str, Any]:

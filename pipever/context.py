@@ -133,7 +133,7 @@ class RepoContext:
 
     @cached_property
     def odb(self) -> ObjectDB:
-        return ObjectDB(self.cache_dir)
+        return ObjectDB(self.cache_dir, shared_group=self.config.get("cache.shared") == "group")
 
     @cached_property
     def state(self) -> StateDB:

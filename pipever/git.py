@@ -111,6 +111,24 @@ class Git:
         out = self.run("ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", f"*{suffix}")
         return sorted({f for f in out.decode().split("\0") if f.endswith(suffix)})
 
+    def ls_named(self, name: str) -> list[str]:
+        """Files called ``name`` in any folder: in the index or untracked and not ignored."""
+        out = self.run("ls-files", "-z", "--cached", "--others", "--exclude-standard", "--",
+                       f":(glob){name}", f":(glob)**/{name}")
+        return sorted({f for f in out.decode().split("\0") if f and os.path.basename(f) == name})
+
+    def ls_named_at(self, rev: str, name: str) -> list[str]:
+        """Files called ``name`` in any folder of the tree of commit ``rev``."""
+        sha = self.resolve(rev)
+        out = self.run("ls-tree", "-r", "-z", "--name-only", "--full-tree", sha)
+        return sorted({f for f in out.decode().split("\0") if f and os.path.basename(f) == name})
+
+    def files_under_at(self, rev: str, folder: str) -> list[str]:
+        """Files below ``folder`` (repo-relative) in the tree of commit ``rev``."""
+        sha = self.resolve(rev)
+        out = self.run("ls-tree", "-r", "-z", "--name-only", "--full-tree", sha, "--", folder.rstrip("/") + "/")
+        return sorted(f for f in out.decode().split("\0") if f)
+
     # -- history through gitpython -------------------------------------------------------------
     @cached_property
     def repo(self) -> Any:

@@ -22,7 +22,8 @@ except ImportError:  # pragma: no cover - older typer uses click itself
 from pipever import __version__, notices
 from pipever.cli import context
 
-COMMAND_MODULES = ("data", "manage", "git", "model", "remote", "compare", "plots", "pipeline", "repos", "exp", "migrate", "tools")
+COMMAND_MODULES = ("data", "manage", "git", "model", "remote", "compare", "plots", "pipeline", "repos", "exp", "migrate",
+                   "tools", "ui")
 # The module that registers each top-level command. ``pv add ...`` builds only the commands of
 # its own module (building all ~50 costs ~80 ms of start-up); a name missing here, ``pv --help``
 # and typos build everything, so the index is a speed-up only, never a gate.
@@ -35,10 +36,11 @@ COMMAND_INDEX = {
     **dict.fromkeys(("params", "metrics"), "compare"),
     "plots": "plots",
     **dict.fromkeys(("repro", "dag", "freeze", "unfreeze", "stage"), "pipeline"),
-    **dict.fromkeys(("ls", "get", "import", "update"), "repos"),
+    **dict.fromkeys(("ls", "get", "import", "update", "import-url", "get-url"), "repos"),
     **dict.fromkeys(("exp", "queue"), "exp"),
     "migrate": "migrate",
     **dict.fromkeys(("doctor", "du", "ls-url", "completion"), "tools"),
+    "ui": "ui",
 }
 COMPLETE_VAR = "_PV_COMPLETE"  # set by the scripts 'pv completion SHELL' prints
 

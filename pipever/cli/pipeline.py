@@ -32,7 +32,8 @@ class StageLines:
     On a terminal a bar counts the stages settled below the output (rich's live display moves
     the lines written meanwhile above it)."""
 
-    def __init__(self, *, prefix: bool, bar: bool = False) -> None:
+    def __init__(self, *, prefix: bool, bar: bool = False, shown: Any = None) -> None:
+        self.shown = shown or (lambda key: key)  # a stage key as DVC shows it from the current folder
         self.prefix = prefix
         self.bar = bar
         self._progress: Any = None
@@ -62,14 +63,17 @@ class StageLines:
             sys.stdout.flush()
 
     def started(self, name: str, commands: tuple[str, ...]) -> None:
+        name = self.shown(name)
         self._say(name, f"Running stage '{name}':")
         for cmd in commands:
             self._say(name, f"> {cmd}")
 
     def output(self, name: str, text: str, *, stderr: bool) -> None:
+        name = self.shown(name)
         self._say(name, text, stderr=stderr)
 
     def finished(self, name: str, outcome: Outcome, detail: str | None) -> None:
+        name = self.shown(name)
         from pipever.commands.pipeline.repro import Outcome
 
         if self._progress is not None:
@@ -86,6 +90,8 @@ class StageLines:
             render.out(f"Would run stage '{name}':")
             for cmd in (detail or "").splitlines():
                 render.out(f"> {cmd}")
+        elif outcome is Outcome.MAY_RUN:
+            render.out(f"May also run stage '{name}' (if upstream outputs change)")
         elif outcome is Outcome.FAILED:
             self._say(name, f"Stage '{name}' failed: {detail}", stderr=True)
         elif outcome in messages:
@@ -104,7 +110,8 @@ def _summary(res: ReproResult, *, dry: bool) -> None:
 
 
 def repro(
-    targets: Optional[List[str]] = typer.Argument(None, metavar="[TARGET...]", help="Stages (default: all)."),
+    targets: Optional[List[str]] = typer.Argument(
+        None, metavar="[TARGET...]", help="Stages, 'path/pv.yaml:NAME' or outputs (default: this folder's pv.yaml)."),
     force: bool = typer.Option(False, "-f", "--force", help="Run the stages even if nothing changed."),
     single: bool = typer.Option(False, "-s", "--single-item", help="Only the targets, not what they depend on."),
     downstream: bool = typer.Option(False, "--downstream", help="The targets and the stages that depend on them."),
@@ -114,6 +121,8 @@ def repro(
     pull: bool = typer.Option(False, "--pull", help="Fetch missing deps and outputs from the remote first."),
     allow_missing: bool = typer.Option(False, "--allow-missing", help="Skip stages whose only change is missing data."),
     no_run_cache: bool = typer.Option(False, "--no-run-cache", help="Run commands even if the run cache has their results."),
+    all_pipelines: bool = typer.Option(False, "-P", "--all-pipelines", help="Every pipeline file of the repository."),
+    recursive: bool = typer.Option(False, "-R", "--recursive", help="The targets are folders: every pipeline file in them."),
     executor: Optional[str] = typer.Option(None, "--executor", metavar="ADDRESS", help="Run stages on the Dask scheduler at ADDRESS (tcp://host:8786), or 'local'."),
     no_download: bool = typer.Option(False, "--no-download", help="With --executor: leave the outputs on the remote."),
     quiet: bool = typer.Option(False, "-q", "--quiet", help="Only errors and the commands' stderr."),
@@ -124,12 +133,19 @@ def repro(
     if jobs is not None and jobs < 0:
         raise typer.BadParameter("-j must be 0 or more")
     parallel = executor not in (None, "local") or (jobs is not None and (jobs or os.cpu_count() or 1) > 1)
-    lines = StageLines(prefix=parallel, bar=not dry and render.progress() is not NO_PROGRESS)
+    from pipever.services.stages import cwd_dir
+    from pipever.pipeline.multi import display
+
+    repo = context.repo()
+    cwd = cwd_dir(repo.root)
+    lines = StageLines(prefix=parallel, bar=not dry and render.progress() is not NO_PROGRESS,
+                       shown=lambda key: display(key, cwd))
     try:
         res = do_repro(
-            context.repo(), targets or [], force=force, single=single, downstream=downstream, dry=dry, jobs=jobs,
+            repo, targets or [], force=force, single=single, downstream=downstream, dry=dry, jobs=jobs,
             keep_going=keep_going, pull=pull, allow_missing=allow_missing, run_cache=not no_run_cache,
-            reporter=lines, executor=executor, download=not no_download,
+            all_pipelines=all_pipelines, recursive=recursive, reporter=lines, executor=executor,
+            download=not no_download,
         )
     finally:
         lines.close()
@@ -172,7 +188,8 @@ def stage_add(
     if run:
         from pipever.commands.pipeline.repro import repro as do_repro
 
-        res = do_repro(repo, [name], single=True, reporter=StageLines(prefix=False))
+        here = os.path.relpath(repo.root / "pv.yaml")  # the stage is in the root's pv.yaml
+        res = do_repro(repo, [f"{here}:{name}"], single=True, reporter=StageLines(prefix=False))
         staged = sorted(set(staged) | set(res.staged))
     if staged:
         render.out("Staged in Git: " + " ".join(staged))
@@ -180,16 +197,26 @@ def stage_add(
         render.out("To track the changes with Git, run: git add pv.yaml" + (" pv.lock" if run else ""))
 
 
-def stage_list(as_json: bool = typer.Option(False, "--json", help="Print one JSON document.")) -> None:
+def stage_list(
+    targets: Optional[List[str]] = typer.Argument(None, metavar="[TARGET...]", help="Stages or pipeline files."),
+    all_files: bool = typer.Option(False, "-A", "--all", help="Stages of every pipeline file."),
+    recursive: bool = typer.Option(False, "-R", "--recursive", help="The targets are folders: every pipeline file in them."),
+    name_only: bool = typer.Option(False, "--name-only", "--names-only", help="Only the names."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON document."),
+) -> None:
     from pipever.commands.pipeline.stage_edit import list_stages
 
-    stages = list_stages(context.repo())
+    stages = list_stages(context.repo(), targets or [], all_files=all_files, recursive=recursive)
+    if name_only and not as_json:
+        for s in stages:
+            render.out(s.name)
+        return
     if as_json:
         render.json_out([{"name": s.name, "desc": s.desc, "cmd": list(s.cmd), "deps": list(s.deps),
                           "outs": list(s.outs), "frozen": s.frozen} for s in stages])
         return
     for s in stages:
-        what = s.desc or ("Outputs " + ", ".join(s.outs) if s.outs else "")
+        what = s.summary
         render.out(f"{s.name.ljust(max(len(x.name) for x in stages))}  {what}".rstrip())
 
 

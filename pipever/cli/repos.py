@@ -19,7 +19,9 @@ def register(app: typer.Typer) -> None:
     app.command("ls", help="List the files of a pv repository (a path or Git URL), marking pv-tracked ones.")(ls)
     app.command("get", help="Download data from another pv repository (its default remote), untracked.")(get)
     app.command("import", help="Download data from another pv repository and track where it came from.")(import_)
-    app.command("update", help="Refresh data brought in by 'pv import' from its source repository.")(update)
+    app.command("update", help="Refresh data brought in by 'pv import' or 'pv import-url' from its source.")(update)
+    app.command("import-url", help="Download a file or folder from a URL (https, s3, gs, azure...) and track it.")(import_url)
+    app.command("get-url", help="Download a file or folder from a URL (https, s3, gs, azure...), untracked.")(get_url)
 
 
 def _local_repo() -> Repo | None:
@@ -100,7 +102,7 @@ def update(
     jobs: Optional[int] = typer.Option(None, "-j", "--jobs", min=0, help="Parallel downloads."),  # noqa: UP007
     force: bool = typer.Option(False, "-f", "--force", help="Discard local changes to the imported data."),
 ) -> None:
-    from pipever.commands.repos.imports import update as do_update
+    from pipever.commands.repos.import_url import update as do_update
 
     res = do_update(context.repo(), targets or [], rev=rev, jobs=jobs, force=force)
     for i in res.updated:
@@ -109,3 +111,26 @@ def update(
         render.out(f"{rel} is up to date")
     if res.staged:
         render.out("Staged in Git: " + " ".join(res.staged))
+
+
+def import_url(
+    url: str = typer.Argument(..., help="https://, s3://, gs://, azure://... URL of a file or folder."),
+    out: Optional[str] = typer.Argument(None, help="Where to put it (default: the URL's name here)."),  # noqa: UP007
+) -> None:
+    from pipever.commands.repos.import_url import import_url as do_import
+
+    imported, staged = do_import(context.repo(), url, out)
+    render.out(f"Imported {imported.rel} ({_what(imported.size, imported.nfiles)}) from {imported.source.url} "
+               f"-> {imported.pointer}")
+    if staged:
+        render.out("Staged in Git: " + " ".join(staged))
+
+
+def get_url(
+    url: str = typer.Argument(..., help="https://, s3://, gs://, azure://... URL of a file or folder."),
+    out: Optional[str] = typer.Argument(None, help="Where to write it (default: the URL's name here)."),  # noqa: UP007
+) -> None:
+    from pipever.commands.repos.import_url import get_url as do_get
+
+    dest = do_get(url, out, repo=_local_repo())
+    render.out(f"Downloaded to {dest}")

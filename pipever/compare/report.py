@@ -2,7 +2,7 @@
 
 Each plot is drawn as inline SVG (no JavaScript needed) and its complete Vega-Lite spec, data
 inlined, is embedded as ``<script type="application/json" class="vega-lite-spec">`` for tools.
-When the vega, vega-lite and vega-embed scripts are given (read from a locally installed package,
+When the vega, vega-lite and vega-embed scripts are given (the copies vendored in the package,
 never fetched), they are inlined too and the charts become interactive, the SVG staying as the
 fallback. Nothing on the page loads from the network.
 """
@@ -37,6 +37,7 @@ class ReportPlot:
     svg: str
     spec: dict[str, Any]
     revisions: tuple[str, ...]
+    kind: str = "vega"  # or "image": ``svg`` then holds the <figure> elements, and there is no spec
 
 
 def script_json(data: Any) -> str:
@@ -66,7 +67,7 @@ def render_html(plots: Sequence[ReportPlot], *, title: str = "pv plots", scripts
             f'<div class="chart" id="chart-{i}">{plot.svg}</div>',
             f'<div class="revs">revisions: {escape(revs)}</div>' if revs else "",
             f'<script type="application/json" class="vega-lite-spec" data-target="chart-{i}" '
-            f'data-plot-id="{escape(plot.id)}">{script_json(plot.spec)}</script>',
+            f'data-plot-id="{escape(plot.id)}">{script_json(plot.spec)}</script>' if plot.kind == "vega" else "",
             "</section>",
         ]
     if scripts:

@@ -12,17 +12,22 @@ import os
 import stat as statmod
 from operator import itemgetter
 from collections.abc import Callable, Sequence
-from typing import NamedTuple, Protocol
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 from pathlib import Path
 
-from pipever.concurrency import thread_map
+from blake3 import blake3
+
 from pipever.errors import FileSystemError, PathOutsideRepoError, TargetError
 from pipever.fsutil import TMP_SUFFIX, is_executable, is_tmp_name
-from pipever.objects.hashing import hash_file, reporting
+from pipever.objects.bulk import SMALL, batch_map, read_small
+from pipever.objects.hashing import ON_BYTES, hash_file, reporting
 from pipever.objects.manifest import Entry, Manifest
 from pipever.objects.oid import Oid, oid_from_relpath
 from pipever.objects.state import StateDB
 from pipever.paths import check_utf8
+
+if TYPE_CHECKING:
+    from pipever.objects.odb import ObjectDB
 
 log = logging.getLogger(__name__)
 
@@ -135,42 +140,86 @@ class Workspace:
         return out
 
     # -- hash ---------------------------------------------------------------------------------
-    def hash_files(self, files: Sequence[FileStat], *, jobs: int = 0, on_hashed: Callable[[int], None] | None = None) -> list[Hashed]:
-        """Oids of ``files``: from the state db when unchanged, hashed otherwise (in parallel)."""
-        results: list[Hashed | None] = [None] * len(files)
-        todo: list[int] = []
+    def hash_files(
+        self, files: Sequence[FileStat], *, jobs: int = 0, on_hashed: Callable[[int], None] | None = None,
+        store: ObjectDB | None = None,
+    ) -> list[Hashed]:
+        """Oids of ``files``: from the state db when unchanged, hashed otherwise, in a few threads
+        over batches of files. With ``store``, every file's object is also put into that cache
+        (a small file from the same buffer it was hashed from). ``on_hashed`` gets the bytes done
+        after each batch."""
+        known = self.state.get_many((f.rel, f.st) for f in files)
         for i, f in enumerate(files):
-            oid = f.cached_oid or self.state.get(f.rel, f.st)
-            if oid is not None:
-                results[i] = Hashed(f.rel, f.st, oid, False)
-            else:
-                todo.append(i)
+            if f.cached_oid is not None:  # a symlink into the cache names its object
+                known[i] = f.cached_oid
+        if store is None:
+            todo = [i for i, oid in enumerate(known) if oid is None]
+        else:  # a known oid still needs its object in the cache
+            exists = store.exists
+            todo = [i for i, oid in enumerate(known) if oid is None or not exists(oid)]
+        root, state = os.fspath(self.root), self.state
 
-        def work(i: int) -> Hashed:
-            from pipever.objects.odb import ChangedWhileReadingError
+        def work(batch: Sequence[int]) -> list[tuple[Oid, bool]]:
+            with reporting(on_hashed):  # big files report each window as it is hashed
+                out = [_hash_one(root, files[i], known[i], store, state) for i in batch]
+            if on_hashed:  # small ones once per batch
+                on_hashed(sum(size for i in batch if (size := files[i].st.st_size) <= SMALL))
+            return out
 
-            f = files[i]
-            try:
-                with reporting(on_hashed):
-                    oid = hash_file(os.path.join(self.root, f.rel))
-                after = os.stat(os.path.join(self.root, f.rel))
-            except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
-                raise ChangedWhileReadingError(f.rel) from None  # it vanished or was replaced
-            except OSError as exc:
-                raise FileSystemError(f"cannot read '{f.rel}'", exc, path=f.rel) from exc
-            if (after.st_size, after.st_mtime_ns) != (f.st.st_size, f.st.st_mtime_ns):
-                raise ChangedWhileReadingError(f.rel)
-            return Hashed(f.rel, f.st, oid, True)
-
-        for i, h in zip(todo, thread_map(work, todo, jobs=jobs, serial_below=16)):
-            results[i] = h
+        done = dict(zip(todo, batch_map(work, todo, jobs=jobs)))
         if files:
             log.debug("%d file(s) hashed, %d known unchanged from the state db", len(todo), len(files) - len(todo))
-        done = [h for h in results if h is not None]
-        for h in done:
-            if h.fresh:
-                self.state.set(h.rel, h.st, h.oid)
-        return done
+        results: list[Hashed] = []
+        fresh: list[tuple[str, os.stat_result, Oid]] = []
+        for i, f in enumerate(files):
+            got = done.get(i)
+            if got is None:
+                oid = known[i]
+                assert oid is not None
+                results.append(Hashed(f.rel, f.st, oid, False))
+            else:
+                results.append(Hashed(f.rel, f.st, got[0], got[1]))
+                if got[1]:
+                    fresh.append((f.rel, f.st, got[0]))
+        self.state.set_many(fresh)
+        return results
+
+
+def _hash_one(root: str, f: FileStat, known: Oid | None, store: ObjectDB | None, state: StateDB) -> tuple[Oid, bool]:
+    """(oid, hashed now) of one file; with ``store`` its object is put into that cache."""
+    from pipever.objects.odb import ChangedWhileReadingError
+
+    path = f"{root}{os.sep}{f.rel}"
+    size = f.st.st_size
+    try:
+        if size > SMALL:
+            if store is not None:
+                oid = store.add_file_hashing(Path(path), hashed_stat=f.st, display=f.rel, on_bytes=ON_BYTES.get())
+                state.set_trusted("\x00cache/" + oid.hex, os.stat(store.strpath(oid)), oid)
+                return oid, known is None or oid != known
+            oid = hash_file(path)
+            after = os.stat(path)
+            if (after.st_size, after.st_mtime_ns) != (size, f.st.st_mtime_ns):
+                raise ChangedWhileReadingError(f.rel)
+            return oid, True
+        data = read_small(path, size, f.st.st_mtime_ns, check=store is None)  # stored: checked below
+        if data is None:
+            raise ChangedWhileReadingError(f.rel)
+        hexd = blake3(data).hexdigest()
+        if store is not None:
+            store.put_small(hexd, data, display=f.rel)
+            # the cache holds exactly the bytes hashed; a file that changed since it was listed
+            # (also while it was read) is refused, as its new content may be what the user meant
+            after = os.stat(path)
+            if after.st_size != size or after.st_mtime_ns != f.st.st_mtime_ns:
+                raise ChangedWhileReadingError(f.rel)
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        raise ChangedWhileReadingError(f.rel) from None  # it vanished or was replaced
+    except OSError as exc:
+        raise FileSystemError(f"cannot read '{f.rel}'", exc, path=f.rel) from exc
+    if known is not None and known.hex == hexd:
+        return known, False
+    return Oid.trusted(hexd), True  # a digest blake3 just made: valid by construction
 
 
 def fingerprint(files: Sequence[FileStat]) -> str | None:

@@ -11,14 +11,17 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
 
+from blake3 import blake3
+
 from pipever import fsutil
-from pipever.concurrency import thread_map
-from pipever.errors import ConfigError, CorruptObjectError, FileSystemError
+from pipever.errors import ConfigError, CorruptObjectError, FileSystemError, ObjectNotFoundError
+from pipever.objects import bulk
+from pipever.objects.hashing import hash_file
 from pipever.objects.odb import ObjectDB
 from pipever.objects.oid import Oid
 from pipever.objects.state import StateDB
@@ -73,6 +76,7 @@ class Linker:
         self.types = list(link_types)
         self.used: dict[str, int] = {}
         self._verified: set[Oid] = set()
+        self._fix_mode = bulk.umask_strips(0o755)
 
     @property
     def protected(self) -> bool:
@@ -83,7 +87,15 @@ class Linker:
         """CorruptObjectError unless the cache object still hashes to ``oid`` (cached by stat)."""
         if oid in self._verified:
             return
-        self.odb.check(oid, state=self.state)
+        path = self.odb.strpath(oid)
+        try:
+            small = os.stat(path).st_size <= bulk.SMALL
+        except FileNotFoundError:
+            raise ObjectNotFoundError(str(oid)) from None
+        if not small:  # the state db knows large objects verified since they last changed
+            self.odb.check(oid, state=self.state)
+        elif hash_file(path) != oid:  # small ones are cheaper to re-hash than to look up
+            raise CorruptObjectError(str(oid))
         self._verified.add(oid)
 
     def link(self, oid: Oid, rel: str, *, isexec: bool = False, only: str | None = None) -> None:
@@ -139,6 +151,76 @@ class Linker:
         assert last is not None
         raise last
 
+    def link_batch(self, changes: Sequence[Change], on_done: Callable[[Change], None] | None = None) -> list[str]:
+        """Link or copy the objects of ``changes`` (their directories exist); returns the paths
+        whose object is corrupt (not written). While ``copy`` is the link type, a small object is
+        read once: its bytes are verified against its oid and written from the same buffer."""
+        corrupt: list[str] = []
+        base, sep, root, types = self.odb.strpath, os.sep, os.fspath(self.root), self.types
+        for ch in changes:
+            oid = ch.oid
+            assert oid is not None
+            data = self._read_small(base(oid), oid) if types[0] == "copy" else None
+            if data is None:  # another link type, or a large object: verified by the state db
+                try:
+                    self.verify(oid)
+                except CorruptObjectError:
+                    corrupt.append(ch.rel)
+                    continue
+                self.link(oid, ch.rel, isexec=ch.isexec)
+            elif blake3(data).hexdigest() != oid.hex:
+                corrupt.append(ch.rel)
+                continue
+            else:
+                self._write(ch.rel, f"{root}{sep}{ch.rel}", data, 0o755 if ch.isexec else 0o644)
+            if on_done:
+                on_done(ch)
+        return corrupt
+
+    @staticmethod
+    def _read_small(path: str, oid: Oid) -> bytes | None:
+        """The bytes of cache object ``path`` when it is small, else None; ObjectNotFoundError
+        when it is gone."""
+        try:
+            fd = os.open(path, os.O_RDONLY)
+        except FileNotFoundError:
+            raise ObjectNotFoundError(str(oid)) from None
+        try:
+            size = os.fstat(fd).st_size
+            if size > bulk.SMALL:
+                return None
+            data = os.read(fd, size)
+            while len(data) < size:
+                more = os.read(fd, size - len(data))
+                if not more:
+                    break
+                data += more
+            return data
+        finally:
+            os.close(fd)
+
+    def _write(self, rel: str, dst: str, data: bytes, mode: int) -> None:
+        """A copy of ``data`` at ``dst`` through a temp name; FileSystemError naming ``rel``."""
+        tmp = bulk.tmp_sibling(os.path.dirname(dst), os.path.basename(dst))
+        try:
+            try:
+                bulk.write_new(tmp, data, mode, fix_mode=self._fix_mode)
+            except FileExistsError:  # another process with the same temp-name tag
+                tmp = os.fspath(fsutil.tmp_name(Path(dst)))
+                bulk.write_new(tmp, data, mode, fix_mode=self._fix_mode)
+            os.replace(tmp, dst)
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise FileSystemError(f"cannot write '{rel}'", exc, path=rel) from exc
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+        self.used["copy"] = self.used.get("copy", 0) + 1
+        # no state row: a file written just now has a racy mtime, which the state db never
+        # vouches for (``StateDB.set``); it is hashed once by the next command that needs it
+
     def link_in_place(self, oid: Oid, rel: str) -> bool:
         """After add: replace a workspace file whose content is ``oid`` with a link to the cache
         object, when a link type before 'copy' works (a plain copy is already there). True when
@@ -174,7 +256,8 @@ def apply(
     """Carry out ``plan``; returns the paths whose object turned out corrupt (not linked).
 
     Deletions go first (a file 'a' may have to go before 'a/b' can be created); links and copies
-    then run in ``jobs`` threads, since creating files is what costs on most disks."""
+    then run in a few threads (``jobs``) over batches of files. Every object is verified before
+    it is linked (see ``Linker.link_batch``)."""
     corrupt: list[str] = []
     root = linker.root
     for rel in plan.remove_dirs:
@@ -190,25 +273,13 @@ def apply(
         fsutil.remove_empty_parents(p.parent, root)
         if on_done:
             on_done(ch)
-    for oid in {ch.oid for ch in writes if ch.oid is not None}:
-        try:
-            linker.verify(oid)
-        except CorruptObjectError:
-            corrupt.extend(ch.rel for ch in writes if ch.oid == oid)
-    bad = set(corrupt)
-    writes = [ch for ch in writes if ch.rel not in bad]
     for d in sorted({os.path.dirname(ch.rel) for ch in writes}):
         (root / d).mkdir(parents=True, exist_ok=True)
-
-    def one(ch: Change) -> None:
-        assert ch.oid is not None
-        linker.link(ch.oid, ch.rel, isexec=ch.isexec)
-        if on_done:
-            on_done(ch)
-
     if writes:
-        one(writes[0])  # on this thread first, so the working link type is settled
-        thread_map(one, writes[1:], jobs=jobs)
+        # the first on this thread, so the working link type is settled; the rest in a few
+        # threads over batches (creating files is what costs on most disks)
+        corrupt += linker.link_batch(writes[:1], on_done)
+        corrupt += bulk.batch_map(lambda batch: linker.link_batch(batch, on_done), writes[1:], jobs=jobs)
     for rel in plan.make_dirs:  # after the deletions, which remove directories they leave empty
         if not (root / rel).is_dir():
             (root / rel).mkdir(parents=True)

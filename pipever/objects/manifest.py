@@ -16,6 +16,8 @@ from pipever.objects.hashing import hash_bytes
 from pipever.objects.oid import Oid, parse_oid
 from pipever.paths import check_relpath
 
+_encode_str = json.JSONEncoder(ensure_ascii=False).encode  # a JSON string literal, as dumps writes it
+
 
 @dataclass(frozen=True, slots=True)
 class Entry:
@@ -51,11 +53,15 @@ class Manifest:
 
 
 def to_bytes(manifest: Manifest) -> bytes:
-    items = [
-        {"path": e.path, "oid": "blake3:" + e.oid.hex, "size": e.size, "isexec": e.isexec}
+    """The canonical bytes: what ``json.dumps(entries, ensure_ascii=False, separators=(",", ":"))``
+    writes for the list of entry objects, built by formatting (it runs once per file of a
+    directory on every add)."""
+    quote = _encode_str
+    body = ",".join([
+        f'{{"path":{quote(e.path)},"oid":"blake3:{e.oid.hex}","size":{e.size:d},"isexec":{"true" if e.isexec else "false"}}}'
         for e in manifest.entries
-    ]
-    return json.dumps(items, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    ])
+    return f"[{body}]".encode("utf-8")
 
 
 def manifest_oid(manifest: Manifest) -> Oid:

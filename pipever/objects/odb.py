@@ -18,6 +18,7 @@ from pathlib import Path
 
 from pipever import fsutil
 from pipever.errors import CorruptObjectError, FileSystemError, ObjectNotFoundError, PvError
+from pipever.objects import bulk
 from pipever.objects import manifest as mf
 from pipever.objects.hashing import hash_bytes, hash_file, reporting
 from pipever.objects.oid import ALGO, Oid, oid_from_relpath
@@ -40,10 +41,16 @@ class ObjectRef:
 
 
 class ObjectDB:
-    def __init__(self, root: Path) -> None:
+    """``shared_group`` (``cache.shared: group``): directories pv creates are group-writable
+    with the setgid bit (new entries keep the directory's group), so a team or an HPC group can
+    share one cache; objects are always readable by all (``0o444``)."""
+
+    def __init__(self, root: Path, *, shared_group: bool = False) -> None:
         self.root = root
+        self.shared_group = shared_group
         self._base = f"{root}{os.sep}{ALGO}{os.sep}"
         self._made_dirs: set[str] = set()
+        self._fix_mode = bulk.umask_strips(0o444)
 
     # -- naming ------------------------------------------------------------------------------
     def path(self, oid: Oid, *, is_dir: bool = False) -> Path:
@@ -61,11 +68,32 @@ class ObjectDB:
         key = oid.hex[:2]
         if key not in self._made_dirs:
             try:
-                d.mkdir(parents=True, exist_ok=True)
+                self.make_dirs(d)
             except OSError as exc:
                 raise FileSystemError(f"cannot write into the cache ('{d}')", exc, path=str(d)) from exc
             self._made_dirs.add(key)
         return d
+
+    def make_dirs(self, d: Path) -> None:
+        """``mkdir -p d``; with ``shared_group``, each directory created is made ``rwxrwsr-x``."""
+        if not self.shared_group:
+            d.mkdir(parents=True, exist_ok=True)
+            return
+        missing: list[Path] = []
+        cur = d
+        while not cur.is_dir():
+            missing.append(cur)
+            if cur.parent == cur:
+                break
+            cur = cur.parent
+        for m in reversed(missing):
+            try:
+                m.mkdir()
+            except FileExistsError:
+                if not m.is_dir():
+                    raise
+                continue  # made meanwhile by another process, which set its mode
+            os.chmod(m, 0o2775)
 
     # -- inserting ---------------------------------------------------------------------------
     def add_file(self, src: Path, oid: Oid, *, hashed_stat: os.stat_result, display: str) -> bool:
@@ -118,7 +146,7 @@ class ObjectDB:
         import threading
 
         base = self.root / ALGO
-        base.mkdir(parents=True, exist_ok=True)
+        self.make_dirs(base)
         tmp = fsutil.tmp_name(base / "incoming")
         errors: list[BaseException] = []
 
@@ -157,6 +185,35 @@ class ObjectDB:
             self._prepare_dir(oid)
             fsutil.atomic_write(dst, data, mode=0o444)
         return oid
+
+    def put_small(self, hexd: str, data: bytes, *, display: str) -> bool:
+        """Store ``data``, whose BLAKE3 is ``hexd`` (the caller hashed exactly these bytes), as a
+        file object unless the cache has it; True when it was written. FileSystemError naming
+        ``display`` (the workspace path) when the cache cannot take it."""
+        d = f"{self._base}{hexd[:2]}"
+        dst = f"{d}{os.sep}{hexd[2:]}"
+        if os.path.exists(dst):
+            return False
+        tmp = bulk.tmp_sibling(d, hexd[2:])
+        try:
+            try:
+                bulk.write_new(tmp, data, 0o444, fix_mode=self._fix_mode)
+            except FileNotFoundError:  # first object of its shard
+                self._prepare_dir(Oid.trusted(hexd))
+                bulk.write_new(tmp, data, 0o444, fix_mode=self._fix_mode)
+            except FileExistsError:  # another process with the same temp-name tag
+                tmp = str(fsutil.tmp_name(Path(dst)))
+                bulk.write_new(tmp, data, 0o444, fix_mode=self._fix_mode)
+            os.replace(tmp, dst)
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise FileSystemError(f"cannot copy '{display}' into the cache ('{self.root}')", exc, path=display) from exc
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+        return True
 
     def add_manifest(self, manifest: mf.Manifest) -> Oid:
         return self.add_bytes(mf.to_bytes(manifest), is_dir=True)

@@ -163,6 +163,30 @@ class StateDB:
             return
         self._pending[path] = (stat_key(st), oid.hex)
 
+    def set_many(self, rows: Iterable[tuple[str, os.stat_result, Oid]]) -> None:
+        """``set`` for many files at once: one clock reading, the racy test inlined."""
+        now = time.time_ns()
+        fine, coarse = now - RACY_NS, now - RACY_COARSE_NS
+        pending = self._pending
+        for path, st, oid in rows:
+            m = st.st_mtime_ns
+            if m >= fine or (m >= coarse and m % 1_000_000_000 == 0):  # is_racy
+                continue
+            pending[path] = ((st.st_ino, st.st_size, m), oid.hex)
+
+    def get_many(self, items: Iterable[tuple[str, os.stat_result]]) -> list[Oid | None]:
+        """``get`` for many files at once."""
+        pending, rows, trusted = self._pending, self._all(), Oid.trusted
+        out: list[Oid | None] = []
+        append = out.append
+        for path, st in items:
+            hit = pending.get(path) or rows.get(path)
+            if hit is not None and hit[0] == (st.st_ino, st.st_size, st.st_mtime_ns):
+                append(trusted(hit[1]))
+            else:
+                append(None)
+        return out
+
     def set_trusted(self, path: str, st: os.stat_result, oid: Oid) -> None:
         """Record without the racy-timestamp guard (cache objects, which nobody writes)."""
         self._pending[path] = (stat_key(st), oid.hex)
@@ -257,6 +281,9 @@ class StateNoop(StateDB):
 
     def get(self, path: str, st: os.stat_result) -> Oid | None:
         return None
+
+    def get_many(self, items: Iterable[tuple[str, os.stat_result]]) -> list[Oid | None]:
+        return [None for _ in items]
 
     def flush(self) -> None:
         self._pending.clear()

@@ -79,11 +79,25 @@ def norm_path(raw: Any, *, base: str, file: str, where: str, container: Any, key
         fail_at(file, f"{where}: {shown}", container, key)
 
 
-def path_list(value: Any, *, base: str, file: str, where: str, container: Any, key: Any) -> tuple[str, ...]:
-    """A list of path strings (deps, top-level params/metrics files), deduplicated in order."""
+def is_url(raw: object) -> bool:
+    """Whether a dep/out is a URL (``https://``, ``s3://``, ...) rather than a path."""
+    return isinstance(raw, str) and bool(_URL.match(raw))
+
+
+def url_list(value: Any) -> tuple[str, ...]:
+    """The URLs of a ``deps`` list (SPEC §8.1: a dep may be a URL); ``path_list`` with
+    ``urls=True`` takes the rest."""
+    return tuple(dict.fromkeys(v for v in value if is_url(v))) if isinstance(value, list) else ()
+
+
+def path_list(value: Any, *, base: str, file: str, where: str, container: Any, key: Any,
+              urls: bool = False) -> tuple[str, ...]:
+    """A list of path strings (deps, top-level params/metrics files), deduplicated in order;
+    with ``urls``, URL entries are left out (they are not paths)."""
     if not isinstance(value, list):
         fail_at(file, f"{where}: '{key}' must be a list of paths, got {_kind(value)}", container, key)
-    out = [norm_path(p, base=base, file=file, where=where, container=value, key=i) for i, p in enumerate(value)]
+    out = [norm_path(p, base=base, file=file, where=where, container=value, key=i) for i, p in enumerate(value)
+           if not (urls and is_url(p))]
     return tuple(dict.fromkeys(out))
 
 
@@ -122,6 +136,12 @@ def parse_outs(
             elif not isinstance(flags, Mapping):
                 fail_at(file, f"{where}: the flags of '{raw}' must be a mapping, got {_kind(flags)}", item, raw)
             _flags(file, f"{where}: '{raw}'", flags, allowed)
+        if is_url(raw):  # SPEC §8.1: a URL out, never cached, never deleted by pv
+            if kind is not OutKind.OUT or flags.get("cache", True):
+                fail_at(file, f"{where}: the URL out '{raw}' needs 'cache: false' (pv does not store or delete it)",
+                        value, index)
+            outs.append(Out(path=raw, kind=kind, cache=False, persist=True, push=False, url=True))
+            continue
         path = norm_path(raw, base=wdir, file=file, where=where, container=value, key=index)
         plot = None
         if kind is OutKind.PLOT:

@@ -31,7 +31,9 @@ FORMAT = 1
 def cacheable(stage: Stage) -> bool:
     """Whether runs of ``stage`` may be cached and restored."""
     outs = stage.all_outs
-    return bool(stage.deps and outs) and not stage.always_changed and not any(o.persist for o in outs)
+    # a URL dep is identified by its server, not by content pv holds: such runs are not reused
+    return (bool(stage.deps and outs) and not stage.always_changed and not stage.url_deps
+            and not any(o.persist for o in outs))
 
 
 def run_key(stage: Stage, deps: Iterable[LockedPath], params: Mapping[str, Mapping[str, Any]]) -> str | None:

@@ -27,6 +27,7 @@ from pipever.pipeline.fields import (
     parse_plot_defs,
     path_list,
     plain,
+    url_list,
 )
 from pipever.pipeline.interpolate import ConflictError, Context, Fail, InterpolationError, render
 from pipever.pipeline.marked import MDict, line_in, load_marked
@@ -204,6 +205,9 @@ def build_stage(gen: Generated, *, base: str, file: str, read_file: ReadFile, lo
         parse_outs(body[key], kind, wdir=wdir, file=file, where=where, container=body, key=key) if key in body else ()
         for key, kind in (("outs", OutKind.OUT), ("metrics", OutKind.METRIC), ("plots", OutKind.PLOT))
     )
+    url_outs = tuple(o for o in outs if o.url)
+    outs = tuple(o for o in outs if not o.url)
+    url_deps = url_list(body["deps"]) if "deps" in body else ()
     seen: set[str] = set()
     for out in (*outs, *metrics, *plots):
         if out.path in seen:
@@ -213,11 +217,13 @@ def build_stage(gen: Generated, *, base: str, file: str, read_file: ReadFile, lo
         if "params" in body else ()
     return Stage(
         name=name, cmd=cmds, cmd_is_list=is_list, wdir=wdir,
-        deps=path_list(body["deps"], base=wdir, file=file, where=where, container=body, key="deps")
+        deps=path_list(body["deps"], base=wdir, file=file, where=where, container=body, key="deps", urls=True)
         if "deps" in body else (),
+        url_deps=url_deps, url_outs=url_outs,
         params=with_tracked(params, ctx.used), outs=outs, metrics=metrics, plots=plots,
         frozen=bool(body.get("frozen", False)), always_changed=bool(body.get("always_changed", False)),
         desc=body.get("desc"), meta=plain(body.get("meta")), group=group,
+        declared_params=tuple(dict.fromkeys(d.file for d in params)),
     )
 
 

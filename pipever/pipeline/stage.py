@@ -46,6 +46,7 @@ class Out:
     desc: str | None = None
     plot: PlotProps | None = field(default=None, hash=False)  # kind == PLOT only
     extra: Mapping[str, Any] = field(default_factory=dict, hash=False)  # type, labels, meta, ... as written
+    url: bool = False  # a URL (with cache: false): pv neither stores, checks nor deletes it
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,9 @@ class Stage:
     desc: str | None = None
     meta: Any = field(default=None, hash=False)
     group: str | None = None  # the foreach/matrix entry this stage was generated from
+    url_deps: tuple[str, ...] = ()  # deps that are URLs: identity by ETag/version/size, never cached
+    url_outs: tuple[Out, ...] = ()  # outs that are URLs (cache: false): declared only
+    declared_params: tuple[str, ...] = ()  # params files the stage's ``params`` names (others: ${...} values only)
 
     @property
     def all_outs(self) -> tuple[Out, ...]:

@@ -2,7 +2,8 @@
 ``pv commit`` and ``pv repro`` share.
 
 Files whose stat the state db knows are not hashed again; large files are copied into the cache
-while they are hashed, and many small ones in threads. With ``link`` the workspace copy is
+while they are hashed, and many small ones in a few threads over batches, each read once for
+hashing and storing (``Workspace.hash_files``). With ``link`` the workspace copy is
 replaced by a link to the cache object when the configured link type is not ``copy`` (executables
 stay copies, see ``Linker.link``); with ``store=False`` the path is only measured (outputs with
 ``cache: false``).
@@ -14,10 +15,10 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from pipever.concurrency import thread_map
 from pipever.errors import TargetError
 from pipever.fsutil import is_executable
 from pipever.objects.build import FileStat, Hashed, fingerprint, manifest_of
+from pipever.objects.bulk import batch_map
 from pipever.objects.manifest import manifest_oid
 from pipever.objects.oid import Oid
 from pipever.services.progress import NO_PROGRESS, Progress
@@ -51,23 +52,22 @@ def save_path(repo: RepoContext, rel: str, *, store: bool = True, link: bool = T
     ws = repo.workspace
     found = scan(repo, rel) if scanned is None else scanned
     if isinstance(found, list):
-        progress.start(f"Hashing {rel}", sum(f.st.st_size for f in found), unit="bytes")
-        hashed = ws.hash_files(found, jobs=jobs, on_hashed=progress.advance)
+        progress.start(f"{'Adding' if store else 'Hashing'} {rel}", sum(f.st.st_size for f in found), unit="bytes")
+        hashed = ws.hash_files(found, jobs=jobs, on_hashed=progress.advance, store=repo.odb if store else None)
         progress.done()
         manifest = manifest_of(rel, hashed)
         if not store:
             return Saved(rel, manifest_oid(manifest), manifest.size, manifest.nfiles)
-        progress.start(f"Caching {rel}", len(hashed))
-        _store_all(repo, hashed, jobs=jobs, progress=progress)
-        progress.done()
         oid = repo.odb.add_manifest(manifest)
         repo.state.mark_complete(oid)
         linker = repo.linker()
         relinked = False
         if link and linker.types[0] != "copy":
-            for h in hashed:
-                if not is_executable(h.st.st_mode):  # executables stay copies: see Linker.link
-                    relinked = linker.link_in_place(h.oid, h.rel) or relinked
+            todo = [h for h in hashed if not is_executable(h.st.st_mode)]  # executables stay copies: see Linker.link
+            # the first on this thread settles the link type that works; the rest in batches
+            if todo and linker.link_in_place(todo[0].oid, todo[0].rel):
+                relinked = True
+                batch_map(lambda batch: [linker.link_in_place(h.oid, h.rel) for h in batch], todo[1:], jobs=jobs)
         if not relinked:
             # the files are as hashed (hash_files checked their stats did not move): the next
             # status knows the directory from its fingerprint, without a lookup per file
@@ -86,18 +86,6 @@ def save_path(repo: RepoContext, rel: str, *, store: bool = True, link: bool = T
     if link and not is_executable(fs.st.st_mode):  # executables stay copies: see Linker.link
         repo.linker().link_in_place(h.oid, rel)
     return Saved(rel, h.oid, fs.st.st_size, None, is_executable(fs.st.st_mode))
-
-
-def _store_all(repo: RepoContext, hashed: list[Hashed], *, jobs: int, progress: Progress) -> None:
-    """Copy files into the cache; creating files is slow on many disks, so it runs in threads."""
-    todo = [h for h in hashed if not repo.odb.exists(h.oid)]
-    progress.advance(len(hashed) - len(todo))
-
-    def one(h: Hashed) -> None:
-        _store(repo, h)
-        progress.advance()
-
-    thread_map(one, todo, jobs=jobs)
 
 
 def _store(repo: RepoContext, h: Hashed) -> None:

@@ -9,15 +9,17 @@ checked out.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from functools import cached_property
 
 from pipever.data import pointer as ptr
 from pipever.errors import CorruptObjectError, GitError, ObjectNotFoundError, PvError, TargetError
+from pipever.experiments.names import REF_PREFIX
 from pipever.objects.hashing import hash_bytes
 from pipever.objects.oid import Oid
-from pipever.paths import is_inside, parent, read_inside
-from pipever.pipeline.lockfile import LOCK_FILE, Lockfile, parse_lockfile
+from pipever.paths import is_inside, parent, read_inside, resolve_inside
+from pipever.pipeline.lockfile import Lockfile
 from pipever.pipeline.stage import Pipeline
 from pipever.context import RepoContext
 
@@ -36,11 +38,18 @@ class Rev:
 
 
 def resolve_rev(repo: RepoContext, rev: str | None) -> Rev:
-    """``None`` or ``'workspace'`` is the work tree; anything else must name a commit."""
+    """``None`` or ``'workspace'`` is the work tree; anything else must name a commit, or an
+    experiment (``refs/exps/<rev>``) when no commit has that name, as DVC takes them."""
     if rev is None or rev == WORKSPACE:
         return Rev(WORKSPACE)
     require_git(repo)
-    return Rev(rev, repo.git.resolve(rev))
+    try:
+        return Rev(rev, repo.git.resolve(rev))
+    except GitError:
+        exp = repo.git.ref_sha(REF_PREFIX + rev) if rev and not rev.startswith(("-", "/")) else None
+        if exp is None:
+            raise
+        return Rev(rev, exp)
 
 
 def require_git(repo: RepoContext) -> None:
@@ -80,13 +89,21 @@ class Snapshot:
         return self._pipeline
 
     @cached_property
-    def _pipeline(self) -> Pipeline | None:
-        from pipever.pipeline.schema import load_pipeline
+    def _files(self) -> list[str]:
+        """The pipeline files here (every ``pv.yaml``, the root's first)."""
+        from pipever.services import pipeline_files as pf
 
-        text = self.text(PIPELINE_FILE)
-        if text is None:
+        if self.rev.sha is None:
+            return pf.workspace_files(self.repo)
+        return pf.files_at(self.repo, self.rev.sha)
+
+    @cached_property
+    def _pipeline(self) -> Pipeline | None:
+        from pipever.services import pipeline_files as pf
+
+        if not self._files:
             return None
-        return load_pipeline(text, PIPELINE_FILE, read_file=self.text)
+        return pf.load(self._files, self.text)
 
     def data(self, rel: str) -> bytes | None:
         """Bytes of ``rel`` here; None when it does not exist. PvError when a pv-tracked file's
@@ -98,6 +115,34 @@ class Snapshot:
             return blob
         found = self._tracked(rel)
         return self._from_cache(rel, *found) if found is not None else None
+
+    def files_under(self, rel: str) -> list[str] | None:
+        """Repo-relative files below folder ``rel`` here, sorted; None when ``rel`` is no folder
+        (a folder pv tracks is listed from its manifest, at a commit as in the workspace)."""
+        if self.rev.sha is None:
+            try:
+                base = resolve_inside(self.repo.root, rel)
+            except PvError:
+                return None
+            if not base.is_dir():
+                return None
+            found = []
+            for top, dirs, names in os.walk(base):  # symlinked folders are not followed
+                dirs[:] = sorted(d for d in dirs if d not in (".git", ".pv"))
+                rel_top = os.path.relpath(top, self.repo.root).replace(os.sep, "/")
+                found += [f"{rel_top}/{n}" for n in names if not os.path.islink(os.path.join(top, n))]
+            return sorted(found)
+        files = self.repo.git.files_under_at(self.rev.sha, rel)
+        if files:
+            return files
+        hit = self._tracked(rel)
+        if hit is None or not hit[2] or hit[0] != rel:
+            return None
+        try:
+            manifest = self.repo.odb.read_manifest(hit[1])
+        except PvError:
+            return None
+        return sorted(f"{rel}/{path}" for path in manifest.by_path())
 
     def _tracked(self, rel: str) -> tuple[str, Oid, bool] | None:
         """(out path, oid, is_dir) of the pv-tracked out holding ``rel`` at this commit."""
@@ -124,8 +169,9 @@ class Snapshot:
 
     @cached_property
     def _lock(self) -> Lockfile:
-        text = self.text(LOCK_FILE)
-        return parse_lockfile(text, LOCK_FILE) if text is not None else Lockfile()
+        from pipever.services import pipeline_files as pf
+
+        return pf.load_locks(self._files or [PIPELINE_FILE], self.text)
 
     def _from_cache(self, rel: str, out_rel: str, oid: Oid, is_dir: bool) -> bytes | None:
         odb = self.repo.odb

@@ -79,13 +79,15 @@ class StageRecorder:
         if gone:
             raise StageError(f"dependency '{gone[0]}' of stage '{stage.name}' does not exist",
                              hint="create it, or remove it from the stage's deps")
+        urls = self.probe.locked_urls(stage)
         params = self.probe.params(stage)
         use_runs = cacheable(stage)
         outs = []
         for out in stage.all_outs:
             saved = save_path(self.repo, out.path, store=out.cache or use_runs, link=out.cache)
             outs.append(LockedPath(out.path, saved.oid, saved.size, saved.nfiles))
-        return self._commit(stage, make_entry(stage, deps=deps, params=params, outs=outs), run_key=use_runs)
+        return self._commit(stage, make_entry(stage, deps=deps, params=params, outs=outs, url_deps=urls),
+                            run_key=use_runs)
 
     def _commit(self, stage: Stage, entry: LockEntry, *, run_key: bool) -> LockEntry:
         # .gitignore first: pv.lock is the commit point, and a stage it records as done is not
@@ -104,7 +106,8 @@ class StageRecorder:
         """Record a run made elsewhere (a cluster) whose outputs are ``outs``: checked out from
         the cache (``checkout``), or only recorded, left on the remote. StageError when they
         cannot be put in place."""
-        entry = make_entry(stage, deps=deps, params=self.probe.params(stage), outs=outs)
+        entry = make_entry(stage, deps=deps, params=self.probe.params(stage), outs=outs,
+                           url_deps=self.probe.locked_urls(stage))
         if checkout and not self.restore(stage, list(deps), tuple(outs)):
             raise StageError(f"the outputs of stage '{stage.name}' could not be checked out from the cache",
                              hint="run 'pv fsck' and rerun the stage")
@@ -167,7 +170,8 @@ class StageRecorder:
             if plan.missing or co.apply(plan, linker):
                 self.clear_outputs(stage)
                 return False
-        entry = make_entry(stage, deps=deps, params=self.probe.params(stage), outs=outs)
+        entry = make_entry(stage, deps=deps, params=self.probe.params(stage), outs=outs,
+                           url_deps=self.probe.locked_urls(stage))
         self._commit(stage, entry, run_key=False)
         return True
 

@@ -7,6 +7,7 @@ A ``Probe`` lives for one command and runs on one thread (the state db is not sh
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from typing import Any
 
@@ -14,10 +15,10 @@ from pipever.errors import StageError
 from pipever.objects.oid import Oid
 from pipever.services.save import save_path
 from pipever.services.outstate import dir_oid
-from pipever.pipeline.lockfile import LockedPath, LockEntry
+from pipever.pipeline.lockfile import LockedPath, LockedUrl, LockEntry
 from pipever.pipeline.params import MISSING, current_params, get_value, parse_params
 from pipever.pipeline.stage import Stage
-from pipever.pipeline.status import StageStatus, stage_status
+from pipever.pipeline.status import Change, StageStatus, stage_status
 from pipever.paths import resolve_inside
 from pipever.context import RepoContext
 
@@ -26,6 +27,9 @@ class Probe:
     def __init__(self, repo: RepoContext) -> None:
         self.repo = repo
         self._params: dict[str, tuple[tuple[int, int, int], dict[str, Any] | None]] = {}
+        from pipever.services.url_deps import UrlProbe
+
+        self.urls = UrlProbe(repo)
 
     def exists(self, rel: str) -> bool:
         return os.path.lexists(self.repo.root / rel)
@@ -106,7 +110,39 @@ class Probe:
             return self.in_cache(oid, is_dir=dirs.get(oid, False))
 
         params = {} if stage.frozen else self.params(stage)
-        return stage_status(stage, entry, deps=deps, outs=outs, params=params, cached=cached)
+        status = stage_status(stage, entry, deps=deps, outs=outs, params=params, cached=cached)
+        if stage.url_deps and not stage.frozen:
+            changed = self.url_changes(stage, entry)
+            if changed:
+                status = dataclasses.replace(status, deps={**status.deps, **changed})
+        return status
+
+    def url_changes(self, stage: Stage, entry: LockEntry) -> dict[str, Change]:
+        """URL deps whose identity differs from the recorded one (SPEC §8.1)."""
+        from pipever.services.url_deps import same
+
+        changes: dict[str, Change] = {}
+        for url in stage.url_deps:
+            now = self.urls.identity(url)
+            recorded = entry.url_dep(url)
+            if now is None:
+                changes[url] = Change.DELETED
+            elif recorded is None:
+                changes[url] = Change.NEW
+            elif not same(now, recorded):
+                changes[url] = Change.MODIFIED
+        return changes
+
+    def locked_urls(self, stage: Stage) -> list[LockedUrl]:
+        """The URL deps of ``stage`` as pv.lock records them; StageError when one is gone."""
+        found = []
+        for url in stage.url_deps:
+            now = self.urls.identity(url)
+            if now is None:
+                raise StageError(f"dependency '{url}' of stage '{stage.name}' does not exist",
+                                 hint="check the URL, or remove it from the stage's deps")
+            found.append(now)
+        return found
 
     def locked_deps(self, stage: Stage) -> list[LockedPath]:
         """The deps of ``stage`` as pv.lock records them; missing ones are left out."""

@@ -6,6 +6,7 @@ Git objects, without checking them out). Directories expand into their files thr
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -51,11 +52,16 @@ def outs_in_workspace(repo: RepoContext, *, ignored_too: bool = False) -> list[U
         UsedOut(t.rel, t.out.oid, t.out.is_dir, t.out.push, t.out.remote, size=t.out.size)
         for t in trk.all_tracked(repo, ignored_too=ignored_too)
     ]
-    lock = resolve_inside(repo.root, LOCK_FILE)
-    if lock.exists():
-        from pipever.services.stages import out_flags
+    from pipever.services import pipeline_files as pf
 
-        outs.extend(_lock_outs(lock.read_text(encoding="utf-8"), None, out_flags(repo, None)))
+    flags = None
+    for rel in pf.lock_files(repo):
+        lock = resolve_inside(repo.root, rel)
+        if lock.exists():
+            from pipever.services.stages import out_flags
+
+            flags = out_flags(repo, None) if flags is None else flags
+            outs.extend(_lock_outs(lock.read_text(encoding="utf-8"), None, flags, file=rel))
     return outs
 
 
@@ -76,12 +82,14 @@ def outs_at_rev(repo: RepoContext, rev: str, *, unreadable: OnUnreadable | None 
     """Outs of the pointers and ``pv.lock`` at ``rev``. A file that cannot be read names no
     objects; ``unreadable`` (what gc passes: it must know) is told of each, and may raise."""
     outs: list[UsedOut] = []
+    flags: Mapping[str, Out] | None = None
     for path, data in repo.git.files_at(rev, suffix=ptr.SUFFIX, names=(LOCK_FILE,)):
         try:
-            if path == LOCK_FILE:
+            if os.path.basename(path) == LOCK_FILE:  # beside any pipeline file
                 from pipever.services.stages import out_flags
 
-                outs.extend(_lock_outs(_utf8(data, path), rev, out_flags(repo, rev), strict=unreadable is not None))
+                flags = out_flags(repo, rev) if flags is None else flags
+                outs.extend(_lock_outs(_utf8(data, path), rev, flags, file=path, strict=unreadable is not None))
                 continue
             p = ptr.parse(data, path)
         except PvError as exc:
@@ -107,7 +115,8 @@ def _rev_name(repo: RepoContext, rev: str) -> str:
     return out or rev[:8]
 
 
-def _lock_outs(text: str, rev: str | None, flags: Mapping[str, Out] | None = None, *, strict: bool = False) -> list[UsedOut]:
+def _lock_outs(text: str, rev: str | None, flags: Mapping[str, Out] | None = None, *,
+               file: str = LOCK_FILE, strict: bool = False) -> list[UsedOut]:
     """Cached outs recorded in a pv.lock text; ``flags`` (the outputs pv.yaml declares, by path)
     leaves out ``cache: false`` outputs and gives ``push``/``remote``. Outs pv.yaml does not
     declare (or all, without ``flags``) count as cached: keeping too much is safe."""
@@ -116,7 +125,7 @@ def _lock_outs(text: str, rev: str | None, flags: Mapping[str, Out] | None = Non
     except ImportError:  # pragma: no cover - the pipeline layer is always installed
         return []
     try:
-        lock = lockfile.parse_lockfile(text, LOCK_FILE)
+        lock = lockfile.parse_lockfile(text, file)
     except PvError:
         if rev is None or strict:
             raise  # the workspace's own lock must be readable: gc must not forget its objects

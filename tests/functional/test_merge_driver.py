@@ -235,3 +235,21 @@ def test_without_the_driver_a_conflicted_pointer_gets_a_hint_git_accepts(pv_repo
     git("checkout", "--theirs", "a.pv")  # the hint works
     pv.ok("checkout", "-f")
     assert (pv_repo / "a").read_text() == "left\n"
+
+
+def test_a_subfolders_lock_merges_with_paths_relative_to_its_folder(tmp_path: Path) -> None:
+    """pv.lock beside sub/pv.yaml records '../data.csv': the driver reads it relative to 'sub'."""
+    oid = "blake3:" + "1" * 64
+    head = "schema: '1'\nstages:\n"
+
+    def stage(name: str, size: int) -> str:
+        return (f"  {name}:\n    cmd: run {name}\n    deps:\n    - path: ../data.csv\n      oid: {oid}\n"
+                f"      size: {size}\n")
+
+    base, ours, theirs = (tmp_path / n for n in ("O", "A", "B"))
+    base.write_text(head + stage("a", 1) + stage("b", 1))
+    ours.write_text(head + stage("a", 2) + stage("b", 1))
+    theirs.write_text(head + stage("a", 1) + stage("b", 3))
+    res = merge_driver(base, ours, theirs, path="sub/pv.lock", odb=None)
+    assert res.conflicts == []
+    assert ours.read_text() == head + stage("a", 2) + stage("b", 3)

@@ -166,8 +166,9 @@ def test_force_single_downstream_and_dry(two: Path, pv: PvRunner) -> None:
     assert runs(two) == ["ran count"]
     (two / "in.txt").write_text("again\n")
     res = pv.ok("repro", "--dry")
+    # SPEC §8.1: the stages stale now (as DVC lists them), then the ones that may follow
     assert res.stdout == ("Would run stage 'upper':\n> tr a-z A-Z < in.txt > up.txt && echo ran upper >> log.txt\n"
-                          "Would run stage 'count':\n> wc -c < up.txt > count.txt && echo ran count >> log.txt\n")
+                          "May also run stage 'count' (if upstream outputs change)\n")
     assert runs(two) == ["ran count"]
     pv.ok("repro", "upper")  # a target with what it needs, not what needs it
     assert runs(two) == ["ran count", "ran upper"]

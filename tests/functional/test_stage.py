@@ -45,7 +45,9 @@ def test_stage_add_appends_and_keeps_the_file_as_written(pv_repo: Path, pv: PvRu
     listed = json.loads(pv.ok("stage", "list", "--json").stdout)
     assert [s["name"] for s in listed] == ["prepare", "train"]
     assert listed[1]["outs"] == ["model.txt", "metrics.json", "loss.csv"]
-    assert pv.ok("stage", "list").stdout == "prepare  Outputs prepared.txt\ntrain    Outputs model.txt, metrics.json, loss.csv\n"
+    # DVC 3's wording: metrics and plots are "Reports"
+    assert pv.ok("stage", "list").stdout == ("prepare  Outputs prepared.txt\n"
+                                             "train    Outputs model.txt; Reports metrics.json, loss.csv\n")
 
 
 def test_stage_add_into_an_empty_repo_and_run(pv_repo: Path, pv: PvRunner) -> None:
@@ -189,8 +191,9 @@ def test_output_targets_are_relative_to_the_current_directory(pv_repo: Path, pv:
     gen({"sub": {"in.txt": "x\n"}, "pv.yaml": (
         "stages:\n  a:\n    wdir: sub\n    cmd: cp in.txt out.txt\n    deps: [in.txt]\n    outs: [out.txt]\n")})
     sub = pv_repo / "sub"
-    assert json.loads(pv.ok("status", "--json", "out.txt", cwd=sub).stdout) == {"a": ["never run"]}
+    # named from the current folder, as DVC does ('../dvc.yaml:a' there)
+    assert json.loads(pv.ok("status", "--json", "out.txt", cwd=sub).stdout) == {"../pv.yaml:a": ["never run"]}
     pv.ok("repro", "out.txt", cwd=sub)
     assert (sub / "out.txt").read_text() == "x\n"
     assert pv.ok("repro", "sub/out.txt").stdout.startswith("Stage 'a' didn't change")  # from the root
-    assert pv.ok("dag", "out.txt", cwd=sub).stdout.count("| a |") == 1
+    assert pv.ok("dag", "out.txt", cwd=sub).stdout.count("| ../pv.yaml:a |") == 1

@@ -220,6 +220,14 @@ def test_file_that_vanishes_or_changes_mid_add(pv_repo: Path, pv: PvRunner, when
             return real_hash(path)
 
         monkeypatch.setattr(build, "hash_file", hash_then_strike)
+        real_read = build.read_small  # small files are read once, for hashing and storing
+
+        def read_then_strike(path: str, *args: int, **kwargs: bool) -> object:
+            if path.endswith("d/f7"):
+                strike()
+            return real_read(path, *args, **kwargs)
+
+        monkeypatch.setattr(build, "read_small", read_then_strike)
     else:
         real_copy = fsutil.copy_file
 
@@ -230,6 +238,14 @@ def test_file_that_vanishes_or_changes_mid_add(pv_repo: Path, pv: PvRunner, when
 
         monkeypatch.setattr(fsutil, "copy_file", copy_then_strike)
         monkeypatch.setattr(odb.fsutil, "copy_file", copy_then_strike)
+        real_put = odb.ObjectDB.put_small  # small files: stored from the bytes just hashed
+
+        def strike_then_put(self: odb.ObjectDB, hexd: str, data: bytes, *, display: str) -> bool:
+            if display == "d/f7":
+                strike()
+            return real_put(self, hexd, data, display=display)
+
+        monkeypatch.setattr(odb.ObjectDB, "put_small", strike_then_put)
     try:
         res = pv("add", "d", "-j", "1")
     finally:

@@ -23,7 +23,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("context",),  # the repo context every command takes
     ("services", "executor"),  # what several commands share; where stages run (--executor)
     ("commands",),  # one package per domain
-    ("api", "repo", "cli", "__init__", "__main__"),  # the public facade and the shell
+    ("api", "repo", "cli", "ui", "__init__", "__main__"),  # the public facade, the shell, the dashboard
 ]
 RANK = {name: i for i, names in enumerate(LAYERS) for name in names}
 

@@ -80,17 +80,23 @@ def _outs(repo: RepoContext, exp: Experiment, pointer_files: list[str]) -> list[
     from pipever.services.stages import out_flags
     from pipever.pipeline.lockfile import parse_lockfile
 
+    from pipever.pipeline import multi
+    from pipever.services import pipeline_files as pf
+
     outs: list[trk.Tracked] = []
-    text = repo.git.read_file(exp.sha, LOCK_FILE)
-    if text is not None:
-        flags = out_flags(repo, exp.sha) or {}
-        for entry in parse_lockfile(text.decode("utf-8"), LOCK_FILE).stages.values():
+    flags = out_flags(repo, exp.sha) or {}
+    lock_files = {LOCK_FILE, *(multi.lock_file_of(f) for f in pf.files_at(repo, exp.sha))}
+    for lock_rel in sorted(lock_files):  # beside each pipeline file; paths relative to its folder
+        text = repo.git.read_file(exp.sha, lock_rel)
+        if text is None:
+            continue
+        for entry in parse_lockfile(text.decode("utf-8"), lock_rel).stages.values():
             for lp in entry.outs:
                 declared = flags.get(lp.path)
                 if declared is not None and not declared.cache:
                     continue
                 pointer = ptr.Pointer(LOCK_FILE, (ptr.PointerOut(lp.path, lp.oid, lp.size, lp.nfiles),))
-                outs.append(trk.Tracked(pointer, 0, check_relpath(lp.path, source=LOCK_FILE)))
+                outs.append(trk.Tracked(pointer, 0, check_relpath(lp.path, source=lock_rel)))
     for rel in pointer_files:
         data = repo.git.read_file(exp.sha, rel)
         if data is not None:

@@ -98,12 +98,15 @@ def _files(repo: RepoContext, baseline: str, overrides: list[Override]) -> dict[
     as in the workspace, overrides applied (None: deleted)."""
     from pipever.services import stages as st
 
-    if read_inside(repo.root, PIPELINE_FILE) is None:
+    from pipever.services import pipeline_files as pf
+
+    pipeline_files = pf.workspace_files(repo)
+    if not pipeline_files:
         raise ExperimentError(f"there is no '{PIPELINE_FILE}': an experiment runs the pipeline",
                               hint="add stages with 'pv stage add' first")
     pipeline = st.load_pipeline(repo)
     used = [d.file for s in pipeline.stages.values() for d in s.params]
-    rels = list(dict.fromkeys([PIPELINE_FILE, *used, *pipeline.params_files, DEFAULT_PARAMS_FILE]))
+    rels = list(dict.fromkeys([*pipeline_files, *used, *pipeline.params_files, DEFAULT_PARAMS_FILE]))
     files: dict[str, str | None] = {}
     for rel in rels:
         text = _text(repo, rel)
@@ -153,14 +156,21 @@ def execute(repo: RepoContext, spec: RunSpec, *, jobs: int | None = 1, reporter:
     from pipever.commands.data.checkout import checkout
     from pipever.commands.pipeline.repro import ReproFailedError, repro
 
-    with temp_worktree(repo, spec.baseline, spec.files) as wt:
+    from pipever.pipeline.livestatus import live  # stage progress for 'pv ui'
+
+    with live(repo.tmp_dir, reporter, command=repo.command, experiment=spec.name) as reporter, \
+            temp_worktree(repo, spec.baseline, spec.files) as wt:
         checkout(wt, [])  # deps and the baseline's outputs, from the shared cache
         try:
-            result = repro(wt, jobs=jobs, reporter=reporter, cancel=cancel, executor=executor)
+            from pipever.services.stage_env import Experiment
+
+            result = repro(wt, jobs=jobs, reporter=reporter, cancel=cancel, executor=executor, all_pipelines=True,
+                           experiment=Experiment(spec.name, spec.baseline))
         except ReproFailedError as exc:
             raise ExperimentError(f"experiment '{spec.name}' failed: {exc.message}",
                                   hint="nothing was saved; fix the stage and run the experiment again") from exc
         paths = _result_paths(wt, spec)
+        wt.git.run("reset", "-q")  # only what pv records: not what a stage staged itself (dvclive's 'dvc init')
         wt.git.run("add", "--all", "--", *[":(literal)" + p for p in paths])
         tree = wt.git.run("write-tree").decode().strip()
     sha = repo.git.commit_tree(tree, spec.baseline, _message(spec))
@@ -179,8 +189,12 @@ def _result_paths(wt: RepoContext, spec: RunSpec) -> list[str]:
     from pipever.services import stages as st
     from pipever.services import tracked as trk
 
+    from pipever.services import pipeline_files as pf
+    from pipever.pipeline import multi
+
     pipeline = st.load_pipeline(wt)
-    paths = {PIPELINE_FILE, LOCK_FILE, *spec.files, *trk.pointer_files(wt)}
+    files = pf.workspace_files(wt)
+    paths = {PIPELINE_FILE, LOCK_FILE, *files, *map(multi.lock_file_of, files), *spec.files, *trk.pointer_files(wt)}
     for stage in pipeline.stages.values():
         for out in stage.all_outs:
             paths.add(gitignore.gitignore_rel(out.path) if out.cache else out.path)

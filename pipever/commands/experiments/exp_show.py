@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime, timezone
+from collections.abc import MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -68,12 +69,23 @@ def _read(repo: RepoContext, rev: Rev) -> tuple[dict[str, dict[str, Any]], dict[
     return params, metrics, tuple(f"{f.file}: {f.error}" for f in files if f.error)
 
 
-def _row(repo: RepoContext, name: str, kind: RowKind, sha: str | None, baseline: str | None, created: int | None) -> ExpRow:
-    params, metrics, errors = _read(repo, Rev(name if sha is None else sha, sha))
+Memo = MutableMapping[str, tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]], tuple[str, ...]]]
+
+
+def _row(repo: RepoContext, name: str, kind: RowKind, sha: str | None, baseline: str | None, created: int | None,
+         memo: Memo | None = None) -> ExpRow:
+    found = memo.get(sha) if memo is not None and sha is not None else None
+    if found is None:
+        found = _read(repo, Rev(name if sha is None else sha, sha))
+        if memo is not None and sha is not None and not found[2]:  # a commit's values never change
+            memo[sha] = found
+    params, metrics, errors = found
     return ExpRow(name, kind, sha, baseline, created, params, metrics, errors)
 
 
-def exp_show(repo: RepoContext) -> ExpShowResult:
+def exp_show(repo: RepoContext, *, memo: Memo | None = None) -> ExpShowResult:
+    """The rows; ``memo`` (kept by a long-running caller, ``pv ui``) holds the values read at each
+    commit, so they are read once (rows with errors are read again: the cache may fill)."""
     from pipever.commands.experiments.exp_run import queue_of
 
     head = repo.git.resolve("HEAD") if repo.scm and repo.git.has_commits() else None
@@ -87,8 +99,8 @@ def exp_show(repo: RepoContext) -> ExpShowResult:
     branch = repo.git.current_branch() if head is not None else None
     for base in order:
         label = branch if base == head and branch else base[:7]
-        rows.append(_row(repo, label, RowKind.BASELINE, base, None, _commit_time(repo, base)))
-        rows += [_row(repo, e.name, RowKind.EXPERIMENT, e.sha, e.baseline, e.time) for e in groups.get(base, [])]
+        rows.append(_row(repo, label, RowKind.BASELINE, base, None, _commit_time(repo, base), memo))
+        rows += [_row(repo, e.name, RowKind.EXPERIMENT, e.sha, e.baseline, e.time, memo) for e in groups.get(base, [])]
     for spec in queue_of(repo).entries():
         params = {f: parse_params(t, f) for f, t in spec.files.items()
                   if t is not None and f != PIPELINE_FILE and is_params_file(f)}

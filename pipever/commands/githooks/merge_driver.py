@@ -55,7 +55,7 @@ def merge_driver(
     result = MergeResult(path)
     is_lock = posixpath.basename(path) == LOCK_NAME
     try:
-        datas = [_parse_lock(t) if is_lock else _parse_pointer(t, path) for t in texts]
+        datas = [_parse_lock(t, path) if is_lock else _parse_pointer(t, path) for t in texts]
     except PvError:
         datas = []
     if not datas:
@@ -84,10 +84,15 @@ def merge_driver(
     return result
 
 
-def _parse_lock(text: str) -> dict[str, Any]:
+def _lock_base(path: str) -> str:
+    """The folder of a pv.lock (its paths are relative to it: one beside a pv.yaml in a subfolder)."""
+    return posixpath.dirname(path) or "."
+
+
+def _parse_lock(text: str, path: str = LOCK_NAME) -> dict[str, Any]:
     if not text.strip():
         return {}
-    return lockfile.to_data(lockfile.parse_lockfile(text, LOCK_NAME))
+    return lockfile.to_data(lockfile.parse_lockfile(text, path), _lock_base(path))
 
 
 def _parse_pointer(text: str, path: str) -> dict[str, Any]:
@@ -101,7 +106,7 @@ def _parse_pointer(text: str, path: str) -> dict[str, Any]:
 def _canonical(data: dict[str, Any], path: str, *, is_lock: bool) -> str:
     """The merged document as pv itself writes it (and checked to parse back)."""
     if is_lock:
-        return lockfile.dump_lockfile(lockfile.parse_lockfile(yamlio.dump(data), LOCK_NAME))
+        return lockfile.dump_lockfile(lockfile.parse_lockfile(yamlio.dump(data), path), _lock_base(path))
     return ptr.dump(ptr.parse(yamlio.dump(data), path))
 
 

@@ -11,7 +11,7 @@ from pipever.context import RepoContext
 
 @dataclass(frozen=True)
 class DagResult:
-    nodes: tuple[str, ...]  # pv.yaml order
+    nodes: tuple[str, ...]  # pv.yaml order; stages named as DVC shows them from the current folder
     edges: tuple[tuple[str, str], ...]  # (upstream, downstream)
 
 
@@ -25,4 +25,8 @@ def dag(repo: RepoContext, target: str | None = None, *, outs: bool = False) -> 
     if outs:
         nodes, edges = graphs.outs_graph(pipeline, graph)
         return DagResult(nodes, edges)
-    return DagResult(graph.nodes, graph.edges)
+    from pipever.pipeline.multi import display
+
+    cwd = st.cwd_dir(repo.root)
+    return DagResult(tuple(display(n, cwd) for n in graph.nodes),
+                     tuple((display(a, cwd), display(b, cwd)) for a, b in graph.edges))

@@ -72,7 +72,19 @@ def read_params(snap: Snapshot, *, targets: Sequence[str] = (), stages: Sequence
     if deps_only:
         picked = current_params([d for d in deps if d.file in parsed], parsed)
         return {f: _nested(v) for f, v in picked.items() if v}
+    if not targets and pipeline is not None:
+        # as DVC: a file a stage's 'params' names, or a top-level params file, counts whole; a file
+        # only used for ${...} values (a vars file) counts with the values used
+        whole = set(pipeline.params_files) | {f for n in _names(pipeline, stages) for f in pipeline.stages[n].declared_params}
+        used_only = [d for d in deps if d.file not in whole]
+        picked = current_params([d for d in used_only if d.file in parsed], parsed)
+        return {f: (v if f in whole or f not in picked else _nested(picked[f])) for f, v in parsed.items()
+                if v is not None and (f in whole or picked.get(f) or not deps)}
     return {f: v for f, v in parsed.items() if v is not None}
+
+
+def _names(pipeline: Pipeline, stages: Sequence[str]) -> list[str]:
+    return list(pipeline.stages) if not stages else [n for s in stages for n in _stage_names(pipeline, s)]
 
 
 def _nested(values: dict[str, Any]) -> dict[str, Any]:

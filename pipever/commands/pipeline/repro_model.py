@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from pipever.errors import StageError
+from pipever.services.stage_env import Experiment
 
 
 class Outcome(str, enum.Enum):
@@ -20,7 +21,8 @@ class Outcome(str, enum.Enum):
     FAILED = "failed"
     BLOCKED = "blocked"  # not run: a stage it needs failed
     STOPPED = "stopped"  # not run: the run stopped at a failure (no keep_going)
-    WOULD_RUN = "would run"  # dry run
+    WOULD_RUN = "would run"  # dry run: stale now
+    MAY_RUN = "may run"  # dry run: downstream of a stage that would run, runs if its outputs change
 
 
 RECORDED = (Outcome.RAN, Outcome.RESTORED, Outcome.UNCHANGED, Outcome.MISSING, Outcome.FROZEN)
@@ -63,6 +65,7 @@ class Options:
     allow_missing: bool = False
     run_cache: bool = True
     download: bool = True  # outputs made on a cluster are checked out (else left on the remote)
+    experiment: Experiment | None = None  # the experiment the stages run for (their environment)
 
 
 @dataclass

@@ -8,7 +8,6 @@ thread; worker threads only run commands and pass their output lines back as eve
 from __future__ import annotations
 
 import contextlib
-import os
 import signal
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -133,17 +132,23 @@ class Execution:
 
     # -- dry run --------------------------------------------------------------------------------
     def dry(self) -> ReproResult:
-        """What would run: stale stages and everything downstream of them."""
+        """What would run, as DVC's ``repro --dry`` lists it: the stages stale now (each judged
+        on the workspace as it is), then, as MAY_RUN, the stages downstream of them that run only
+        if an upstream output changes."""
         would: set[str] = set()
+        later: list[str] = []
         for name in self.order:
             stage = self.pipeline.stages[name]
-            upstream_runs = bool(self.sched.needs[name] & would)
-            verdict = Outcome.FROZEN if stage.frozen else None if upstream_runs else self._verdict(stage, dry=True)
+            verdict = Outcome.FROZEN if stage.frozen else self._verdict(stage, dry=True)
             if verdict is None:
                 would.add(name)
                 self._finish(name, Outcome.WOULD_RUN, "\n".join(stage.cmd))
+            elif verdict is Outcome.UNCHANGED and self.sched.needs[name] & (would | set(later)):
+                later.append(name)
             else:
                 self._finish(name, verdict)
+        for name in later:
+            self._finish(name, Outcome.MAY_RUN)
         return self.result
 
     # -- running --------------------------------------------------------------------------------
@@ -229,7 +234,9 @@ class Execution:
                              hint="create it, or fix the stage's wdir in pv.yaml")
         self.recorder.clear_outputs(stage)
         self.reporter.started(name, stage.cmd)
-        env = {**os.environ, "PV_ROOT": str(self.repo.root), "PV_STAGE": name}
+        from pipever.services.stage_env import command_env
+
+        env = command_env(str(self.repo.root), name, self.opts.experiment)
         runner.start(name, stage.cmd, cwd=cwd, env=env)
 
     def _completed(self, event: Finished) -> bool:

@@ -3,8 +3,9 @@ when this directory is on ``PYTHONPATH``.
 
 It counts the calls a ``pv`` process makes that change files -- ``os.replace/rename/link/symlink/
 unlink/remove/rmdir``, ``os.open`` for writing, ``shutil.copyfile``, writes to files opened for
-writing, and starting a child process (``git add``) -- and gives each call two *points*: ``2k-1``
-just before call ``k`` and ``2k`` just after it. With ``PV_KILL_AT=P`` the process SIGKILLs itself
+writing (with ``open``, or ``os.write`` to a descriptor ``os.open`` gave for writing), and
+starting a child process (``git add``) -- and gives each call two *points*: ``2k-1`` just before
+call ``k`` and ``2k`` just after it. With ``PV_KILL_AT=P`` the process SIGKILLs itself
 at point ``P``. A kill *before* a write or a copy first does half of it, so a half-written file is
 left behind, as a real crash leaves one.
 
@@ -101,11 +102,34 @@ def _os_open(path: Any, flags: int, *args: Any, **kwargs: Any) -> int:
     if P.before("open", path):
         die()
     fd = _real_os_open(path, flags, *args, **kwargs)
+    _write_fds[fd] = path
     P.after()
     return fd
 
 
 _real_os_open = os.open
+_write_fds: dict[int, Any] = {}  # descriptors os.open gave for writing: their os.write calls count
+
+
+def _os_write(fd: int, data: Any) -> int:
+    name = _write_fds.get(fd)
+    if name is None:  # pipes and the like
+        return _real_os_write(fd, data)
+    if P.before("write", name):
+        _real_os_write(fd, bytes(data)[: len(data) // 2])
+        die()
+    n = _real_os_write(fd, data)
+    P.after()
+    return n
+
+
+def _os_close(fd: int) -> None:
+    _write_fds.pop(fd, None)
+    _real_os_close(fd)
+
+
+_real_os_write = os.write
+_real_os_close = os.close
 
 
 class _Writer:
@@ -170,6 +194,8 @@ def install() -> None:
     for name in ("replace", "rename", "link", "symlink", "unlink", "remove", "rmdir"):
         _plain(name)
     os.open = _os_open  # type: ignore[assignment]
+    os.write = _os_write  # type: ignore[assignment]
+    os.close = _os_close  # type: ignore[assignment]
     shutil.copyfile = _copyfile  # type: ignore[assignment]
     builtins.open = _open_wrapper
     io.open = _open_wrapper  # type: ignore[assignment]

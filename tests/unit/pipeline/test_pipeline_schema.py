@@ -221,7 +221,6 @@ def test_schema_errors_name_file_and_line(text: str, line: int, words: str) -> N
     ("sub/../../x", "contains '..'"),
     (".git/config", "points into '.git'"),
     (".pv/cache/x", "points into '.pv'"),
-    ("s3://bucket/key", "is a URL"),
     ("C:/x", "is absolute"),
     ("a\\\\b", "backslash"),
 ])
@@ -229,6 +228,23 @@ def test_schema_errors_name_file_and_line(text: str, line: int, words: str) -> N
 def test_paths_must_stay_inside_the_repo(field: str, path: str, reason: str) -> None:
     err = error(f'stages:\n  s:\n    cmd: x\n    {field}:\n    - "{path}"\n')
     assert reason in err.message and err.line == 5
+
+
+@pytest.mark.parametrize("field", ["outs", "metrics", "plots"])
+def test_a_url_output_needs_cache_false(field: str) -> None:
+    """SPEC §8.1: a URL out is declared with cache: false (pv neither stores nor deletes it);
+    metrics and plots are files pv reads, never URLs."""
+    err = error(f'stages:\n  s:\n    cmd: x\n    {field}:\n    - "s3://bucket/key"\n')
+    assert "needs 'cache: false'" in err.message and err.line == 5
+
+
+def test_url_deps_and_outs_are_kept_apart_from_paths() -> None:
+    stage = load("stages:\n  s:\n    cmd: x\n    deps: [a.csv, 'https://h/x.csv', 's3://b/k']\n"
+                 "    outs: [o.txt, {'s3://b/out': {cache: false}}]\n").stages["s"]
+    assert stage.deps == ("a.csv",) and stage.url_deps == ("https://h/x.csv", "s3://b/k")
+    assert [o.path for o in stage.outs] == ["o.txt"] and [o.path for o in stage.url_outs] == ["s3://b/out"]
+    err = error("stages:\n  s:\n    cmd: x\n    deps: ['https://h/x.csv', ../up]\n")
+    assert "contains '..'" in err.message and err.line == 4
 
 
 def test_wdir_outside_repo_is_refused() -> None:

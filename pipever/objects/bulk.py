@@ -1,0 +1,115 @@
+"""Batched work on many small files: the hot loops of add, commit, status and checkout.
+
+A few worker threads each take a batch of files and run one tight loop over it: no thread future
+and no state-db round trip per file. A small file is read once with one ``read`` call; its bytes
+are hashed and, when the cache lacks the object, written from the same buffer into a temp name in
+the cache that is renamed into place read-only. So what enters the cache is exactly what was
+hashed, and a file that changed while it was read (its stat moved) is refused.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections.abc import Callable, Sequence
+from typing import TypeVar
+
+from pipever.concurrency import thread_map
+from pipever.fsutil import TMP_SUFFIX
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+SMALL = 1 << 20  # files up to this size are read whole, hashed and copied from one buffer
+BATCH = 512  # files per batch: large enough that scheduling a batch costs nothing per file
+MAX_WORKERS = 4  # the loop holds the GIL between syscalls: more threads only contend for it
+
+_READ = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0)
+_CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+_TAG = os.urandom(3).hex()  # temp names: this process's tag + a counter (EEXIST falls back)
+_counter = itertools.count()
+
+
+def workers(jobs: int = 0) -> int:
+    """Threads for a batched loop: ``jobs`` when given, else a few per core."""
+    return jobs if jobs > 0 else min(MAX_WORKERS, 2 * (os.cpu_count() or 1))
+
+
+def batches(items: Sequence[T], jobs: int) -> list[Sequence[T]]:
+    """``items`` cut into consecutive batches, about four per worker, at most ``BATCH`` long."""
+    size = max(16, min(BATCH, -(-len(items) // (4 * jobs))))
+    return [items[i:i + size] for i in range(0, len(items), size)]
+
+
+def batch_map(fn: Callable[[Sequence[T]], list[R]], items: Sequence[T], *, jobs: int = 0) -> list[R]:
+    """``fn`` over consecutive batches of ``items`` in a few threads; the results concatenated in
+    order. Ctrl-C cancels the batches not started (see ``thread_map``)."""
+    if not items:
+        return []
+    n = workers(jobs)
+    parts = thread_map(fn, batches(items, n), jobs=n, serial_below=2)
+    return [r for part in parts for r in part]
+
+
+def tmp_sibling(dirpath: str, name: str) -> str:
+    """A temp name next to ``dirpath/name`` that ``fsutil.is_tmp_name`` recognizes."""
+    return f"{dirpath}{os.sep}.{name}.{_TAG}{next(_counter) & 0xFFFFFF:06x}{TMP_SUFFIX}"
+
+
+def read_small(path: str, size: int, mtime_ns: int, *, check: bool = True) -> bytes | None:
+    """The bytes of the file at ``path``, which had ``size`` and ``mtime_ns`` when it was listed;
+    None when it is no longer that long or (with ``check``) its stat moved while it was read.
+    Callers that stat the file again later pass ``check=False``. OSError as the OS raises it."""
+    fd = os.open(path, _READ)
+    try:
+        data = os.read(fd, size)
+        while len(data) < size:  # a short read (interrupted): read on to the end
+            more = os.read(fd, size - len(data))
+            if not more:
+                break
+            data += more
+        if check:
+            after = os.fstat(fd)
+            if after.st_size != size or after.st_mtime_ns != mtime_ns:
+                return None
+    finally:
+        os.close(fd)
+    return data if len(data) == size else None
+
+
+def write_new(path: str, data: bytes, mode: int, *, fix_mode: bool) -> None:
+    """Create ``path`` (which must not exist) holding ``data`` with permissions ``mode``
+    (exactly, whatever the umask, when ``fix_mode``). The file is removed again when writing
+    fails."""
+    fd = os.open(path, _CREATE, mode)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+        if fix_mode:
+            os.fchmod(fd, mode)
+    except BaseException:
+        os.close(fd)
+        os.unlink(path)
+        raise
+    os.close(fd)
+
+
+def umask_strips(mode: int) -> bool:
+    """True when the process umask would take bits off ``mode`` (then ``fchmod`` restores them)."""
+    return bool(current_umask() & mode)
+
+
+def current_umask() -> int:
+    """The process umask, read without changing it where Linux tells (``/proc/self/status``);
+    elsewhere set and restored at once."""
+    try:
+        with open("/proc/self/status", encoding="ascii", errors="replace") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    current = os.umask(0o022)
+    os.umask(current)
+    return current

@@ -1,0 +1,222 @@
+"""The batched hot loops of add, status and checkout: one read per small file, what enters the
+cache is what was hashed, nothing half-written left behind, exact modes whatever the umask."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import pytest
+
+from pipever.errors import FileSystemError
+from pipever.fsutil import is_tmp_name
+from pipever.objects import bulk
+from pipever.objects import manifest as mf
+from pipever.objects.build import FileStat, Workspace
+from pipever.objects.checkout import Action, Change, CheckoutPlan, Linker, apply
+from pipever.objects.hashing import hash_bytes
+from pipever.objects.odb import ChangedWhileReadingError, ObjectDB
+from pipever.objects.oid import Oid
+from pipever.objects.state import StateDB
+
+
+@pytest.fixture
+def umask_077() -> Iterator[None]:
+    old = os.umask(0o077)
+    try:
+        yield
+    finally:
+        os.umask(old)
+
+
+def _files(root: Path, n: int) -> list[str]:
+    rels = []
+    for i in range(n):
+        rel = f"data/d{i % 7}/f{i:04d}.bin"
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_bytes(f"content {i}\n".encode() * (1 + i % 50))
+        rels.append(rel)
+    return rels
+
+
+def test_batch_map_keeps_order_over_batches_and_threads() -> None:
+    seen_batches: list[int] = []
+
+    def double(batch: Sequence[int]) -> list[int]:
+        seen_batches.append(len(batch))
+        return [2 * x for x in batch]
+
+    items = list(range(5000))
+    assert bulk.batch_map(double, items, jobs=3) == [2 * x for x in items]
+    assert len(seen_batches) < 50  # batches, not one call per item
+    assert bulk.batch_map(double, [], jobs=3) == []
+
+
+def test_batch_map_raises_the_error_of_a_batch() -> None:
+    def boom(batch: Sequence[int]) -> list[int]:
+        if 777 in batch:
+            raise ValueError("bad item")
+        return list(batch)
+
+    with pytest.raises(ValueError, match="bad item"):
+        bulk.batch_map(boom, list(range(3000)), jobs=2)
+
+
+def test_tmp_sibling_is_a_name_recovery_removes() -> None:
+    names = {os.path.basename(bulk.tmp_sibling("/x", "abc")) for _ in range(1000)}
+    assert len(names) == 1000
+    assert all(is_tmp_name(n) for n in names)
+
+
+def test_read_small_refuses_a_file_whose_stat_moved(tmp_path: Path) -> None:
+    p = tmp_path / "f"
+    p.write_bytes(b"12345")
+    st = os.stat(p)
+    assert bulk.read_small(str(p), st.st_size, st.st_mtime_ns) == b"12345"
+    p.write_bytes(b"1234567")  # grew after it was listed
+    assert bulk.read_small(str(p), st.st_size, st.st_mtime_ns) is None
+    p.write_bytes(b"abcde")  # same size, new mtime: only the stat check sees it
+    os.utime(p, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))
+    assert bulk.read_small(str(p), st.st_size, st.st_mtime_ns) is None
+    assert bulk.read_small(str(p), st.st_size, st.st_mtime_ns, check=False) == b"abcde"
+    p.write_bytes(b"123")  # shrank: never the listed length
+    assert bulk.read_small(str(p), st.st_size, st.st_mtime_ns, check=False) is None
+
+
+def test_write_new_sets_the_exact_mode_under_a_strict_umask(tmp_path: Path, umask_077: None) -> None:
+    bulk.write_new(str(tmp_path / "o"), b"x" * 100, 0o444, fix_mode=bulk.umask_strips(0o444))
+    assert stat.S_IMODE(os.stat(tmp_path / "o").st_mode) == 0o444
+    assert os.stat(tmp_path / "o").st_size == 100
+    with pytest.raises(FileExistsError):  # never overwrites
+        bulk.write_new(str(tmp_path / "o"), b"y", 0o444, fix_mode=False)
+    assert (tmp_path / "o").read_bytes() == b"x" * 100
+
+
+def test_put_small_stores_read_only_once_without_temp_files(tmp_path: Path, umask_077: None) -> None:
+    odb = ObjectDB(tmp_path / "cache")
+    data = b"hello\n"
+    oid = hash_bytes(data)
+    assert odb.put_small(oid.hex, data, display="x") is True
+    assert odb.put_small(oid.hex, data, display="x") is False
+    obj = odb.path(oid)
+    assert obj.read_bytes() == data
+    assert stat.S_IMODE(os.stat(obj).st_mode) == 0o444  # read-only, readable by all
+    assert os.listdir(obj.parent) == [obj.name]
+
+
+def test_put_small_names_the_workspace_file_when_the_cache_cannot_take_it(tmp_path: Path) -> None:
+    (tmp_path / "cache").write_text("a file where the cache directory should be")
+    odb = ObjectDB(tmp_path / "cache")
+    with pytest.raises(FileSystemError, match="cannot write into the cache|cannot copy 'data/a' into the cache"):
+        odb.put_small(hash_bytes(b"a").hex, b"a", display="data/a")
+
+
+def test_shared_group_cache_dirs_are_group_writable_with_setgid(tmp_path: Path, umask_077: None) -> None:
+    odb = ObjectDB(tmp_path / "shared" / "cache", shared_group=True)
+    oid = hash_bytes(b"team data")
+    odb.put_small(oid.hex, b"team data", display="a")
+    big = odb.add_bytes(b"manifest-ish", is_dir=True)
+    for d in (tmp_path / "shared", tmp_path / "shared/cache", tmp_path / "shared/cache/blake3", odb.path(oid).parent, odb.path(big, is_dir=True).parent):
+        mode = os.stat(d).st_mode
+        assert mode & stat.S_ISGID and mode & stat.S_IWGRP and mode & stat.S_IRGRP and mode & stat.S_IXGRP, (d, oct(mode))
+    for obj in (odb.path(oid), odb.path(big, is_dir=True)):
+        assert stat.S_IMODE(os.stat(obj).st_mode) == 0o444
+
+
+def test_private_cache_dirs_follow_the_umask(tmp_path: Path, umask_077: None) -> None:
+    odb = ObjectDB(tmp_path / "cache")
+    oid = hash_bytes(b"mine")
+    odb.put_small(oid.hex, b"mine", display="a")
+    assert stat.S_IMODE(os.stat(odb.path(oid).parent).st_mode) == 0o700
+
+
+def _workspace(tmp_path: Path) -> tuple[Workspace, ObjectDB, StateDB]:
+    state = StateDB(tmp_path / "state.db")
+    return Workspace(tmp_path, tmp_path / "cache", state), ObjectDB(tmp_path / "cache"), state
+
+
+def test_hash_files_with_store_puts_exactly_the_hashed_bytes(tmp_path: Path) -> None:
+    rels = _files(tmp_path, 300)
+    ws, odb, state = _workspace(tmp_path)
+    hashed = ws.hash_files(ws.walk("data"), store=odb, jobs=3)
+    assert [h.rel for h in hashed] == sorted(rels)
+    for h in hashed:
+        assert h.fresh
+        assert h.oid == hash_bytes((tmp_path / h.rel).read_bytes())
+        assert odb.path(h.oid).read_bytes() == (tmp_path / h.rel).read_bytes()
+
+
+def test_hash_files_reuses_known_oids_and_restores_missing_objects(tmp_path: Path) -> None:
+    _files(tmp_path, 40)
+    ws, odb, state = _workspace(tmp_path)
+    files = ws.walk("data")
+    known = {f.rel: hash_bytes((tmp_path / f.rel).read_bytes()) for f in files}
+    for f in files:
+        state.set_trusted(f.rel, f.st, known[f.rel])
+    again = ws.hash_files(files)
+    assert all(not h.fresh for h in again)  # unchanged files are never re-hashed
+    assert not (tmp_path / "cache").exists()
+    stored = ws.hash_files(files, store=odb)  # known oids whose objects are missing: stored
+    assert all(odb.path(h.oid).read_bytes() == (tmp_path / h.rel).read_bytes() for h in stored)
+
+
+def test_hash_files_refuses_a_file_changed_after_it_was_listed(tmp_path: Path) -> None:
+    _files(tmp_path, 50)
+    ws, odb, state = _workspace(tmp_path)
+    files = ws.walk("data")
+    victim = tmp_path / files[25].rel
+    victim.write_bytes(b"changed while being added, longer than before " * 20)
+    with pytest.raises(ChangedWhileReadingError, match=files[25].rel):
+        ws.hash_files(files, store=odb)
+    new_oid = hash_bytes(victim.read_bytes())
+    assert not odb.exists(new_oid)  # the new content was never stored under any name
+
+
+def test_link_batch_copies_verified_objects_and_reports_corrupt_ones(tmp_path: Path, umask_077: None) -> None:
+    odb = ObjectDB(tmp_path / "cache")
+    good, bad, exe = b"good bytes\n", b"will rot\n", b"#!/bin/sh\necho hi\n"
+    oids = [hash_bytes(x) for x in (good, bad, exe)]
+    for oid, data in zip(oids, (good, bad, exe)):
+        odb.put_small(oid.hex, data, display="x")
+    rotten = odb.path(oids[1])
+    os.chmod(rotten, 0o644)
+    rotten.write_bytes(b"bit rot!\n")
+    ws = tmp_path / "ws"
+    plan = CheckoutPlan(changes=[
+        Change("d/good.txt", Action.CREATE, oids[0]),
+        Change("d/bad.txt", Action.CREATE, oids[1]),
+        Change("d/run.sh", Action.CREATE, oids[2], isexec=True),
+    ] + [Change(f"many/{i}.txt", Action.CREATE, oids[0]) for i in range(200)])
+    done: list[str] = []
+    corrupt = apply(plan, Linker(ws, odb, StateDB(tmp_path / "s.db"), ["reflink", "copy"]), on_done=lambda ch: done.append(ch.rel), jobs=3)
+    assert corrupt == ["d/bad.txt"]
+    assert not (ws / "d/bad.txt").exists()
+    assert (ws / "d/good.txt").read_bytes() == good
+    assert stat.S_IMODE(os.stat(ws / "d/good.txt").st_mode) == 0o644
+    assert stat.S_IMODE(os.stat(ws / "d/run.sh").st_mode) == 0o755
+    assert all((ws / f"many/{i}.txt").read_bytes() == good for i in range(200))
+    assert len(done) == 202
+    assert not [n for _, _, names in os.walk(ws) for n in names if is_tmp_name(n)]
+
+
+def test_canonical_manifest_bytes_are_json_dumps_bytes() -> None:
+    names = ['a"quote', "back\\slash", "ü/é", "tab\there", "nl\nx", "\x01ctl", "emoji😀", "\u2028sep", "plain/f.bin"]
+    oid = Oid("ab" * 32)
+    m = mf.Manifest.build(mf.Entry(n, oid, i * 1000003, i % 2 == 0) for i, n in enumerate(names))
+    items = [{"path": e.path, "oid": str(e.oid), "size": e.size, "isexec": e.isexec} for e in m.entries]
+    assert mf.to_bytes(m) == json.dumps(items, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    plain = mf.Manifest(tuple(e for e in m.entries if "\\" not in e.path))  # parsing refuses backslashes
+    assert mf.from_bytes(mf.to_bytes(plain)) == plain
+    assert mf.to_bytes(mf.Manifest(())) == b"[]"
+
+
+def test_filestat_walk_feeds_hash_files(tmp_path: Path) -> None:
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data/x").write_bytes(b"")
+    ws, odb, _ = _workspace(tmp_path)
+    [h] = ws.hash_files([FileStat("data/x", os.stat(tmp_path / "data/x"))], store=odb)
+    assert str(h.oid) == "blake3:af1349b9f5f9a1a6a0404dea36dcc9499bcb25c9adc112b7cc9a93cae41f3262"
+    assert odb.path(h.oid).read_bytes() == b""
