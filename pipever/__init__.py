@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
 __version__ = "0.1.0"
 
+TYPE_CHECKING = False  # not 'typing' (~5 ms): the first thing 'pv' imports, while Ctrl-C is not yet handled
 if TYPE_CHECKING:
+    from typing import Any
+
     from pipever.repo import Repo
 
 __all__ = ["Repo", "__version__"]

@@ -5,7 +5,8 @@
 - local:  ``.pv/config.local.yaml`` (git-ignored: credentials, per-machine settings)
 
 Because the repo file is untrusted, remote options that can run programs or weaken security are
-honoured only from the local or global file (``UNSAFE_REMOTE_OPTIONS``).
+honoured only from the local or global file (``UNSAFE_REMOTE_OPTIONS``), and the local file only
+when Git does not track it (a ``git add -f`` would make it part of the commit).
 """
 
 from __future__ import annotations
@@ -80,8 +81,19 @@ class Config:
             files["repo"] = pv_dir / "config.yaml"
             files["local"] = pv_dir / "config.local.yaml"
         cfg = cls(files)
+        repo_file = files.get("repo")
+        if repo_file is not None and repo_file.is_symlink():  # committed: it may lead anywhere
+            raise ConfigError(f"'{repo_file.parent.name}/{repo_file.name}' is a symlink (to '{os.readlink(repo_file)}')",
+                              hint="the committed config must be a file of the repository: replace the link by the file")
         for level, path in files.items():
             cfg.levels[level] = _read(path)
+        if cfg.levels.get("local") and _tracked_by_git(files["local"]):
+            from pipever import notices
+
+            rel = f"{files['local'].parent.name}/{files['local'].name}"
+            notices.warn(f"'{rel}' is tracked by Git, so it may come from anyone's commit: ignored — "
+                         f"run 'git rm --cached {rel}' to use it as your local config")
+            cfg.levels["local"] = {}
         return cfg
 
     # -- reading --------------------------------------------------------------------------------
@@ -155,6 +167,18 @@ class Config:
             raise ConfigError(f"there is no {level} config outside a repository", hint="run it inside a pv repository or use --global")
         atomic_write_text(path, yamlio.dump(data) if data else "")
         self.levels[level] = data
+
+
+def _tracked_by_git(path: Path) -> bool:
+    """True when Git tracks ``path`` (asked only when the file exists: the local config is
+    trusted with credentials and programs to run, so it must not come from a commit)."""
+    from pipever.errors import GitError
+    from pipever.git import Git
+
+    try:
+        return bool(Git(path.parent.parent).tracked([f"{path.parent.name}/{path.name}"]))
+    except GitError:  # no Git here (``--no-scm``), or no git program: nothing can track it
+        return False
 
 
 def _check_key(key: str) -> list[str]:

@@ -5,13 +5,16 @@ to do. Only ``pipever.cli.app.main`` turns them into ``ERROR: <message> — <hin
 
 PvError
 ├── NotARepoError, NotAGitRepoError, AlreadyInitializedError
+├── UnsafeRepoError                 .pv (or its cache) is a link a commit could plant
 ├── PathOutsideRepoError            a path escapes the work tree or enters .git/.pv
 ├── PointerError(pointer_path)      an unreadable or invalid *.pv file
 ├── ManifestError                   a directory manifest that is corrupt or escapes
 ├── SchemaError(file, line)         invalid YAML / unknown keys in pv.yaml, config, ...
 ├── ConfigError
 ├── TargetError                     a target that is missing, tracked by Git, inside a tracked dir
+│   └── FileNameError(path)         a name pv cannot record: not UTF-8, or its pointer's too long
 ├── CycleError(cycle), DuplicateOutError, OverlappingOutError, MissingDepError, StageError
+├── DuplicatePointerOutError(out, pointers)  two pointer files name one output
 ├── RemoteNotFoundError, RemoteError, MissingExtraError(extra)
 ├── TransferError(failed)
 ├── CorruptObjectError(oid)
@@ -66,6 +69,11 @@ class AlreadyInitializedError(PvError):
         )
 
 
+class UnsafeRepoError(PvError):
+    """The repository's own folders are not its own: ``.pv`` or ``.pv/cache`` from a commit
+    leads to another project's config and cache."""
+
+
 class PathOutsideRepoError(PvError):
     def __init__(self, path: str, *, reason: str = "is outside the repository", source: str | None = None) -> None:
         where = f" (in '{source}')" if source else ""
@@ -115,6 +123,19 @@ class TargetError(PvError):
     pass
 
 
+class FileNameError(TargetError):
+    """A file name pv cannot record (SPEC §4: names are UTF-8); ``path`` as found on disk."""
+
+    def __init__(self, path: str, problem: str, *, hint: str) -> None:
+        super().__init__(f"{problem}", hint=hint)
+        self.path = path
+
+
+def escaped(path: str) -> str:
+    """``path`` for a message: bytes that are not UTF-8 (``os.fsdecode``'s surrogates) as ``\\xNN``."""
+    return path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
 class StageError(PvError):
     pass
 
@@ -136,6 +157,18 @@ class DuplicateOutError(PvError):
         )
         self.out = out
         self.stages = list(stages)
+
+
+class DuplicatePointerOutError(PvError):
+    """Two pointer files (or two outs of one) name the same output: which version is the data?"""
+
+    def __init__(self, out: str, pointers: Sequence[str]) -> None:
+        super().__init__(
+            f"output '{out}' is named by more than one pointer file: " + ", ".join(f"'{p}'" for p in pointers),
+            hint="keep the one that is right and delete the others (e.g. 'git rm " + sorted(pointers)[-1] + "')",
+        )
+        self.out = out
+        self.pointers = list(pointers)
 
 
 class OverlappingOutError(PvError):

@@ -18,9 +18,28 @@ TMP_SUFFIX = ".pvtmp"
 _TMP_NAME = re.compile(r"\..+\.[0-9a-f]{12}\.pvtmp", re.DOTALL)
 
 
+NAME_MAX = 255  # bytes in one file name (Linux, macOS; Windows: 255 UTF-16 units)
+_TMP_EXTRA = len(".") + len(".0123456789ab") + len(TMP_SUFFIX)
+
+
 def tmp_name(path: Path) -> Path:
-    """A unique temporary sibling of ``path`` (same directory, so rename is atomic)."""
-    return path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}{TMP_SUFFIX}")
+    """A unique temporary sibling of ``path`` (same directory, so rename is atomic). Its name
+    never exceeds NAME_MAX (see ``tmp_stem``)."""
+    return path.with_name(f".{tmp_stem(path.name)}.{uuid.uuid4().hex[:12]}{TMP_SUFFIX}")
+
+
+def tmp_stem(name: str) -> str:
+    """``name`` as the middle of a temp name ``.NAME.<12 chars>.pvtmp``: a long name is cut (at a
+    character boundary) so the temp name fits in NAME_MAX bytes."""
+    raw = os.fsencode(name)
+    if len(raw) + _TMP_EXTRA <= NAME_MAX:
+        return name
+    cut = raw[:NAME_MAX - _TMP_EXTRA]
+    try:
+        raw.decode("utf-8")
+        return cut.decode("utf-8", "ignore")  # drop a character cut in two
+    except UnicodeDecodeError:
+        return os.fsdecode(cut)
 
 
 def atomic_write(path: Path, data: bytes, *, fsync: bool = False, mode: int | None = None) -> None:

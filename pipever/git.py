@@ -79,15 +79,19 @@ class Git:
 
     def tracked(self, paths: Sequence[str]) -> list[str]:
         """Which of ``paths`` (files or directories) Git tracks files at or below."""
-        if not paths:
-            return []
-        out = self.run("ls-files", "-z", "--cached", "--", *[":(literal)" + p for p in paths])
-        files = [f for f in out.decode().split("\0") if f]
+        files = self.tracked_files(paths)
         hit = []
         for p in paths:
             if any(f == p or f.startswith(p + "/") for f in files):
                 hit.append(p)
         return hit
+
+    def tracked_files(self, paths: Sequence[str]) -> list[str]:
+        """The files Git tracks at or below ``paths`` (files or directories)."""
+        if not paths:
+            return []
+        out = self.run("ls-files", "-z", "--cached", "--", *[":(literal)" + p for p in paths])
+        return [f for f in out.decode(errors="surrogateescape").split("\0") if f]
 
     def ignored(self, paths: Sequence[str]) -> list[str]:
         """Which of ``paths`` Git ignores (tracked files never are, as for ``git add``)."""

@@ -1,7 +1,7 @@
 """Cloning another repository safely, for ``pv ls/get/import/update`` and ``pipever.api``.
 
 The URL comes from the user but names someone else's repository, so nothing of that repository
-may run here: no hooks (``core.hooksPath`` pointed at an empty directory), no checkout (so no
+may run here: no hooks (``core.hooksPath`` pointed at ``/dev/null``, below which nothing can be planted), no checkout (so no
 smudge filters such as Git LFS's), no ``ext::``/``fd::`` transports (which run commands) and no
 URL that Git could take for an option; only the file, git, http(s) and ssh transports. The clone is shallow when the revision is a branch or tag
 (or the default branch); a commit sha needs the history, so it falls back to a full clone.
@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-import tempfile
 from pathlib import Path
 
 from pipever.errors import GitError, PvError
@@ -53,9 +52,9 @@ def is_local(url: str) -> bool:
 
 
 def _git(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[bytes]:
-    empty_hooks = Path(tempfile.gettempdir()) / "pipever-no-hooks"
-    empty_hooks.mkdir(exist_ok=True)
-    config = [arg for c in (*_SAFE_CONFIG, f"core.hooksPath={empty_hooks}") for arg in ("-c", c)]
+    # hooks are looked up as /dev/null/<name>: no one can create a file there (a fixed folder
+    # in /tmp could be created and filled with hooks by any local user first)
+    config = [arg for c in (*_SAFE_CONFIG, f"core.hooksPath={os.devnull}") for arg in ("-c", c)]
     env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "GIT_LFS_SKIP_SMUDGE": "1"}
     for var in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE"):  # set when run from a hook
         env.pop(var, None)

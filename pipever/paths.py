@@ -16,9 +16,23 @@ import posixpath
 import stat
 from pathlib import Path
 
-from pipever.errors import PathOutsideRepoError
+from pipever.errors import FileNameError, PathOutsideRepoError, escaped
 
 RESERVED = (".git", ".pv")
+
+
+def check_utf8(paths: list[str]) -> None:
+    """FileNameError naming the first of ``paths`` (as read from disk) that is not valid UTF-8:
+    manifests and pointers record names as UTF-8 (SPEC §4). One encode for the whole list."""
+    try:
+        "\0".join(paths).encode("utf-8")
+    except UnicodeEncodeError:
+        for p in paths:
+            try:
+                p.encode("utf-8")
+            except UnicodeEncodeError:
+                raise FileNameError(p, f"file name '{escaped(p)}' is not valid UTF-8",
+                                    hint="rename it (pv records names as UTF-8)") from None
 
 
 def check_relpath(path: object, *, source: str | None = None, allow_root: bool = False) -> str:

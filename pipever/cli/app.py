@@ -19,7 +19,7 @@ try:  # newer typer vendors its own click
 except ImportError:  # pragma: no cover - older typer uses click itself
     from click.exceptions import ClickException  # type: ignore[assignment]
 
-from pipever import __version__
+from pipever import __version__, notices
 from pipever.cli import context
 
 COMMAND_MODULES = ("data", "manage", "git", "model", "remote", "compare", "plots", "pipeline", "repos", "exp", "migrate",
@@ -171,12 +171,14 @@ def main(argv: list[str] | None = None) -> int:
     if os.environ.get(COMPLETE_VAR):
         return _complete()
     args = list(sys.argv[1:] if argv is None else argv)
+    notices.start(_warn)
     _pre_parse(args)
     if context.STATE.verbose:
         _debug_log()
     register(_modules_for(args))
     command = typer.main.get_command(app)
     try:
+        _start_up_is_over()
         rv = command.main(args=args, prog_name="pv", standalone_mode=False)
     except typer.Exit as exc:
         return int(exc.exit_code)
@@ -213,6 +215,18 @@ def main(argv: list[str] | None = None) -> int:
     if rv == 130:  # typer >= 0.16 turns Ctrl-C (KeyboardInterrupt) into a returned 130
         _err("interrupted")
     return rv if isinstance(rv, int) else 0
+
+
+def _start_up_is_over() -> None:
+    """The command runs from now on: Ctrl-C becomes a KeyboardInterrupt its clean-up sees (the
+    console script's start-up handler, ``entry._interrupted_during_start_up``, just exits 130)."""
+    import _signal  # builtin; 'signal' would cost ms
+
+    try:
+        if getattr(_signal.getsignal(_signal.SIGINT), "__name__", "") == "_interrupted_during_start_up":
+            _signal.signal(_signal.SIGINT, _signal.default_int_handler)
+    except (ValueError, OSError):  # not the main thread
+        pass
 
 
 def _debug_log() -> None:
@@ -281,6 +295,10 @@ def _traceback() -> None:
         import traceback
 
         traceback.print_exc()
+
+
+def _warn(text: str) -> None:
+    sys.stderr.write(f"WARNING: {text}\n")
 
 
 def _err(text: str) -> None:

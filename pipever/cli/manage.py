@@ -88,6 +88,9 @@ def gc(
     dry: bool = typer.Option(False, "--dry", help="Only list what would be deleted."),
     force: bool = typer.Option(False, "-f", "--force", help="Do not ask for confirmation."),
     grace: str = typer.Option("24h", "--grace", help="With --cloud: how long a replaced pack stays before it is deleted (e.g. 24h, 30m, 0)."),
+    skip_unreadable: bool = typer.Option(
+        False, "--skip-unreadable",
+        help="Go on when a revision's pointer or pv.lock cannot be read (deletes the data only it references)."),
     revs: Optional[List[str]] = typer.Option(None, "--rev", help="Also keep what this commit uses (repeatable)."),
     num: int = typer.Option(1, "-n", "--num", min=1, help="With --rev: keep the last NUM commits from each."),
     date: Optional[str] = typer.Option(None, "--date", help="Also keep what commits made on or after YYYY-MM-DD use."),
@@ -112,7 +115,8 @@ def gc(
     repo = context.repo()
     scope = gc_op.Scope(all_branches=all_branches, all_tags=all_tags, all_commits=all_commits,
                         all_experiments=all_experiments, revs=tuple(revs or ()), num=num, date=date,
-                        not_in_remote=not_in_remote, remote=remote if not_in_remote else None)
+                        not_in_remote=not_in_remote, remote=remote if not_in_remote else None,
+                        skip_unreadable=skip_unreadable)
     plan = gc_op.plan_gc(repo, scope)
     for rel in plan.unknown_dirs:
         render.warn(f"the manifest of '{rel}' is not in the cache: its files cannot be kept through it")

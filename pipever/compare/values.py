@@ -81,6 +81,8 @@ def parse_document(data: bytes, file: str) -> Any:
             return json.loads(text)
         except json.JSONDecodeError as exc:
             raise SchemaError(file, f"invalid JSON: {exc.msg}", line=exc.lineno) from exc
+        except RecursionError:
+            raise SchemaError(file, "nested too deeply") from None
     return yamlio.load(text, file)
 
 

@@ -8,6 +8,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pipever.errors import SchemaError
+from pipever.paths import read_inside
+
 NAME = ".pvignore"
 
 
@@ -27,14 +30,20 @@ class PvIgnore:
 
     def _patterns(self, d: str) -> list[tuple[int, str, Any]] | None:
         if d not in self._specs:
-            path = self.root / d / NAME if d != "." else self.root / NAME
-            if not path.is_file():
+            rel = f"{d}/{NAME}" if d != "." else NAME
+            # a commit's .pvignore may be a symlink: read only when it stays in the work tree
+            data = read_inside(self.root, rel) if os.path.lexists(self.root / rel) else None
+            if data is None:
                 self._specs[d] = None
             else:
                 from pathspec.patterns.gitignore.spec import GitIgnoreSpecPattern
 
+                try:
+                    text = data.decode("utf-8")
+                except UnicodeDecodeError:
+                    raise SchemaError(rel, "not UTF-8 text") from None
                 pats = []
-                for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+                for i, line in enumerate(text.splitlines(), 1):
                     if line.strip() and not line.startswith("#"):
                         p = GitIgnoreSpecPattern(line)
                         if p.include is not None:

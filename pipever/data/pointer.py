@@ -12,9 +12,10 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from pipever import yamlio
-from pipever.errors import PathOutsideRepoError, PointerError, SchemaError
+from pipever.errors import FileNameError, PathOutsideRepoError, PointerError, SchemaError
+from pipever.fsutil import NAME_MAX
 from pipever.objects.oid import Oid, parse_oid
-from pipever.paths import check_relpath, join, parent
+from pipever.paths import check_relpath, check_utf8, join, parent
 
 SUFFIX = ".pv"
 HEADER = "# pipever pointer: commit this file; the data itself is in the cache and on remotes\n"
@@ -70,7 +71,16 @@ class Pointer:
 
 
 def pointer_rel_for(target_rel: str) -> str:
-    return target_rel + SUFFIX
+    """The pointer file of ``target_rel``; FileNameError when that cannot be a file name (the
+    target's name is not UTF-8, or with ``.pv`` it is longer than NAME_MAX bytes)."""
+    check_utf8([target_rel])
+    rel = target_rel + SUFFIX
+    name = rel.rsplit("/", 1)[-1]
+    if len(name.encode("utf-8")) > NAME_MAX:
+        raise FileNameError(target_rel, f"cannot track '{target_rel}': its pointer file '{name}' would have a name "
+                                        f"of {len(name.encode('utf-8'))} bytes, more than the file system allows ({NAME_MAX})",
+                            hint="rename it, or track the directory that holds it")
+    return rel
 
 
 def target_rel_for(pointer_rel: str) -> str:

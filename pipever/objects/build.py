@@ -24,6 +24,7 @@ from pipever.objects.hashing import ON_BYTES, hash_file, reporting
 from pipever.objects.manifest import Entry, Manifest
 from pipever.objects.oid import Oid, oid_from_relpath
 from pipever.objects.state import StateDB
+from pipever.paths import check_utf8
 
 if TYPE_CHECKING:
     from pipever.objects.odb import ObjectDB
@@ -82,7 +83,10 @@ class Workspace:
                 st = os.stat(real)
             except FileNotFoundError:
                 return None
-            return FileStat(rel, st, parsed[0] if parsed and not parsed[1] else None)
+            # the object's name is its oid only while its bytes are those pv verified (an edit
+            # through the link changes the object itself): else the file is hashed
+            trusted = parsed is not None and not parsed[1] and self.state.get("\x00cache/" + parsed[0].hex, st) == parsed[0]
+            return FileStat(rel, st, parsed[0] if trusted and parsed is not None else None)
         inside = real.startswith(self.real_root + os.sep)
         rel_real = real[len(self.real_root) + 1:] if inside else ""
         top = rel_real.split(os.sep, 1)[0]
@@ -133,6 +137,7 @@ class Workspace:
                             else:
                                 self.dangling.append(prefix + name)
         out.sort(key=itemgetter(0))  # by rel
+        check_utf8([f[0] for f in out])  # a manifest records names as UTF-8
         return out
 
     # -- hash ---------------------------------------------------------------------------------

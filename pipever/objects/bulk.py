@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 from pipever.concurrency import thread_map
-from pipever.fsutil import TMP_SUFFIX
+from pipever.fsutil import TMP_SUFFIX, tmp_stem
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -53,7 +53,7 @@ def batch_map(fn: Callable[[Sequence[T]], list[R]], items: Sequence[T], *, jobs:
 
 def tmp_sibling(dirpath: str, name: str) -> str:
     """A temp name next to ``dirpath/name`` that ``fsutil.is_tmp_name`` recognizes."""
-    return f"{dirpath}{os.sep}.{name}.{_TAG}{next(_counter) & 0xFFFFFF:06x}{TMP_SUFFIX}"
+    return f"{dirpath}{os.sep}.{tmp_stem(name)}.{_TAG}{next(_counter) & 0xFFFFFF:06x}{TMP_SUFFIX}"
 
 
 def read_small(path: str, size: int, mtime_ns: int, *, check: bool = True) -> bytes | None:

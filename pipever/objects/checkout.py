@@ -138,6 +138,8 @@ class Linker:
                 raise
             try:
                 os.replace(tmp, dst)
+                if kind == "hardlink" and os.path.lexists(tmp):  # dst was that very inode: rename did nothing
+                    os.unlink(tmp)
             except BaseException:
                 with contextlib.suppress(OSError):
                     os.unlink(tmp)

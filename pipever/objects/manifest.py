@@ -74,6 +74,8 @@ def from_bytes(data: bytes, *, what: str = "") -> Manifest:
         raw = json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ManifestError(what, f"not valid JSON ({exc})") from exc
+    except RecursionError:  # '[[[[…' from a hostile remote or commit
+        raise ManifestError(what, "nested too deeply to be a manifest") from None
     if not isinstance(raw, list):
         raise ManifestError(what, "expected a list of entries")
     entries = []

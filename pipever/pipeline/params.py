@@ -47,6 +47,8 @@ def parse_params(text: str, file: str) -> dict[str, Any]:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
             raise SchemaError(file, f"invalid JSON: {exc.msg}", line=exc.lineno) from exc
+        except RecursionError:
+            raise SchemaError(file, "nested too deeply") from None
     elif lower.endswith(".toml"):
         data = _parse_toml(text, file)
     elif lower.endswith(".py"):

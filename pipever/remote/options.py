@@ -91,7 +91,11 @@ def fs_kwargs(spec: RemoteURL, options: Mapping[str, Any]) -> dict[str, Any]:
         _move(opts, kw, "token", "auth")
         kw["timeout"] = read
     elif b is HTTP:
-        kw["client_kwargs"] = {"timeout": _aiohttp_timeout(connect, read)}
+        client: dict[str, Any] = {"timeout": _aiohttp_timeout(connect, read)}
+        user, password = opts.pop("user", None), opts.pop("password", None)
+        if user is not None or password is not None:  # Basic auth (as DVC's auth: basic); aiohttp
+            client["headers"] = {"Authorization": _basic_auth(str(user or ""), str(password or ""))}  # drops it on a redirect elsewhere
+        kw["client_kwargs"] = client
     elif b is HDFS:
         kw.update(spec.url_options)
     kw.update(opts)  # unknown options (trusted config only) pass through as they are
@@ -153,6 +157,12 @@ def _aiohttp_timeout(connect: float, read: float) -> Any:
     import aiohttp
 
     return aiohttp.ClientTimeout(total=None, connect=connect, sock_read=read)
+
+
+def _basic_auth(user: str, password: str) -> str:
+    import base64
+
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
 
 
 def _move(src: dict[str, Any], dst: dict[str, Any], name: str, arg: str) -> None:

@@ -167,6 +167,8 @@ def format_from_data(data: object) -> RemoteFormat:
         v = raw.get(key, getattr(base, key))
         if not isinstance(v, int) or v < 0:
             raise ValueError(f"'chunking.{key}' is not a number")
+        if key == "normalization" and v > 3:  # FastCDC's levels are 0-3
+            raise ValueError("'chunking.normalization' is not 0, 1, 2 or 3")
         values[key] = v
     algo = raw.get("algorithm", base.algorithm)
     return RemoteFormat(int(data["format"]), Chunking(str(algo), **values))

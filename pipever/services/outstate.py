@@ -14,6 +14,7 @@ from pipever.objects.oid import Oid
 from pipever.services import tracked as trk
 
 MODIFIED, DELETED, NOT_IN_CACHE = "modified", "deleted", "not in cache"
+CORRUPT_IN_CACHE = "corrupt in cache"  # the workspace file is a link to its cache object, which was edited through it
 
 
 def out_state(repo: RepoContext, t: trk.Tracked) -> str | None:
@@ -26,7 +27,7 @@ def out_state(repo: RepoContext, t: trk.Tracked) -> str | None:
             return DELETED if not os.path.lexists(full) else MODIFIED
         current = dir_oid(repo, t.rel)
         if current != out.oid:
-            return MODIFIED
+            return CORRUPT_IN_CACHE if _edited_through_links(repo, t) else MODIFIED
         if not repo.odb.exists(out.oid, is_dir=True):
             return NOT_IN_CACHE
         if not repo.state.is_complete(out.oid):
@@ -42,10 +43,56 @@ def out_state(repo: RepoContext, t: trk.Tracked) -> str | None:
         return MODIFIED
     current = ws.hash_files([fs])[0].oid
     if current != out.oid:
+        if _same_inode(repo, fs.st, out.oid):
+            _warn_edited(t.rel)
+            return CORRUPT_IN_CACHE
         return MODIFIED
     if not repo.odb.exists(out.oid):
         return NOT_IN_CACHE
     return None
+
+
+def _same_inode(repo: RepoContext, st: os.stat_result, oid: Oid) -> bool:
+    """True when a workspace file (``st``: followed through a symlink) is cache object ``oid``
+    itself (a hard link or a symlink to it): then a change of the file changed the object."""
+    try:
+        obj = os.stat(repo.odb.path(oid))
+    except OSError:
+        return False
+    return (obj.st_ino, obj.st_dev) == (st.st_ino, st.st_dev)
+
+
+def _edited_through_links(repo: RepoContext, t: trk.Tracked) -> bool:
+    """A modified directory: are some of its files links to the cache objects its manifest
+    names, with other bytes now? Looked at only when files are linked (st_nlink > 1 or a
+    symlink), so a directory of copies costs nothing more."""
+    from pipever.errors import PvError
+
+    ws = repo.workspace
+    linked = [f for f in ws.walk(t.rel, repo.ignore) if f.st.st_nlink > 1 or os.path.islink(repo.root / f.rel)]
+    if not linked:
+        return False
+    try:
+        by_path = repo.odb.read_manifest(t.out.oid).by_path()
+    except PvError:
+        return False
+    edited = []
+    n = len(t.rel) + 1
+    for h in ws.hash_files(linked):
+        entry = by_path.get(h.rel[n:])
+        if entry is not None and h.oid != entry.oid and _same_inode(repo, h.st, entry.oid):
+            edited.append(h.rel)
+    for rel in edited[:5]:
+        _warn_edited(rel)
+    return bool(edited)
+
+
+def _warn_edited(rel: str) -> None:
+    from pipever import notices
+
+    notices.warn(f"the cache object of '{rel}' was changed through its link in the workspace: the recorded "
+                 f"version is lost — run 'pv unprotect {rel}' to keep the edited file as a copy, then "
+                 "'pv fsck --repair' to set the damaged object aside (with -r REMOTE it fetches the recorded version)")
 
 
 def dir_oid(repo: RepoContext, rel: str) -> Oid:

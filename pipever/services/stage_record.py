@@ -37,6 +37,7 @@ class StageRecorder:
     # -- before running -------------------------------------------------------------------------
     def clear_outputs(self, stage: Stage) -> None:
         """Delete non-persistent outputs; make persistent ones writable copies (not cache links)."""
+        self.check_not_in_git(stage)
         for out in stage.all_outs:
             full = check_physical(self.repo.root, out.path)
             if not os.path.lexists(full):
@@ -47,6 +48,22 @@ class StageRecorder:
                 unprotect_path(self.repo, out.path)
             else:
                 fsutil.remove(full)
+
+    def check_not_in_git(self, stage: Stage) -> None:
+        """StageError when clearing an output would delete files Git tracks: a directory holding
+        them, or a cached output Git tracks (a ``cache: false`` file kept in Git, e.g. metrics,
+        is what Git restores, as DVC users expect)."""
+        if not self.repo.scm:
+            return
+        present = [o for o in stage.all_outs if not o.persist and os.path.lexists(self.repo.root / o.path)]
+        files = self.repo.git.tracked_files([o.path for o in present])
+        for out in present:
+            mine = [f for f in files if f == out.path or f.startswith(out.path + "/")]
+            if mine and (out.cache or mine != [out.path]):
+                shown = ", ".join(repr(f) for f in mine[:5]) + (f" and {len(mine) - 5} more" if len(mine) > 5 else "")
+                raise StageError(f"output '{out.path}' of stage '{stage.name}' holds files tracked by Git: {shown} "
+                                 f"(outputs are deleted before their stage runs: 'git rm -r --cached {out.path}' "
+                                 "hands them to pv, or fix the stage's outs)", hint="nothing was deleted")
 
     # -- after a successful run -----------------------------------------------------------------
     def record(self, stage: Stage) -> LockEntry:
@@ -136,6 +153,8 @@ class StageRecorder:
         runs the stage instead."""
         flags = {o.path: o.cache for o in stage.all_outs}
         todo = [o for o in outs if not self._in_place(o)]
+        if todo:
+            self.check_not_in_git(stage)
         for o in todo:
             fsutil.remove(check_physical(self.repo.root, o.path))
         for cache in (True, False):

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipever.data import pointer as ptr
-from pipever.errors import PathOutsideRepoError, PointerError, TargetError
+from pipever.errors import DuplicatePointerOutError, PathOutsideRepoError, PointerError, TargetError
 from pipever.paths import is_inside, resolve_inside, to_repo_path
 from pipever.context import RepoContext
 
@@ -63,6 +63,7 @@ def all_tracked(repo: RepoContext, *, ignored_too: bool = False) -> list[Tracked
     for rel in listed:
         p = read_pointer(repo, rel)
         out.extend(Tracked(p, i, p.out_rel(o)) for i, o in enumerate(p.outs))
+    _refuse_duplicates(out)
     if ignored_too and repo.scm:
         for rel in sorted(set(_walk_pointer_files(repo)) - set(listed)):
             try:
@@ -71,6 +72,19 @@ def all_tracked(repo: RepoContext, *, ignored_too: bool = False) -> list[Tracked
                 continue
             out.extend(Tracked(p, i, p.out_rel(o)) for i, o in enumerate(p.outs))
     return out
+
+
+def _refuse_duplicates(tracked: list[Tracked]) -> None:
+    """DuplicatePointerOutError when two outs (of two pointer files, or of one) name the same
+    path: each command would act on one of them, and checkout could replace one's data with the
+    other's."""
+    owners: dict[str, list[str]] = {}
+    for t in tracked:
+        owners.setdefault(t.rel, []).append(t.pointer.rel)
+    if len(owners) == len(tracked):
+        return
+    rel, pointers = next((r, ps) for r, ps in sorted(owners.items()) if len(ps) > 1)
+    raise DuplicatePointerOutError(rel, sorted(set(pointers)) if len(set(pointers)) > 1 else pointers)
 
 
 def refuse_ignored_pointers(repo: RepoContext, pointer_rels: list[str]) -> None:

@@ -45,8 +45,10 @@ def unprotect_file(repo: RepoContext, rel: str, *, isexec: bool | None = None) -
         parsed = repo.odb.oid_of_cache_path(os.path.realpath(full))
         if parsed is None or parsed[1]:
             return False  # a symlink the user made: not ours
-        oid = parsed[0]
         src = Path(os.path.realpath(full))
+        # the copy has that oid only while the object's bytes are those pv verified (an edit
+        # through the link changed the object itself): else status hashes the copy
+        oid = parsed[0] if repo.state.get("\x00cache/" + parsed[0].hex, os.stat(src)) == parsed[0] else None
     elif stat.S_ISREG(st.st_mode):
         if st.st_nlink == 1 and st.st_mode & stat.S_IWUSR:
             return False

@@ -291,6 +291,42 @@ def test_quiet_is_global_as_the_spec_says(pv_repo: Path, pv: PvRunner) -> None:
     assert (res.exit_code, res.stdout) == (0, "")
 
 
+@pytest.mark.parametrize("flag", ["-a", "-T", "-A"])
+@pytest.mark.parametrize("broken", ["pointer", "lock"])
+def test_a_revision_that_cannot_be_read_fully_stops_gc(pv_repo: Path, pv: PvRunner, flag: str, broken: str) -> None:
+    """A branch whose pointer (or pv.lock) fails strict parsing names objects gc cannot see: it
+    must not delete them silently (issue 16, case 6)."""
+    git("checkout", "-qb", "feature")
+    gen({"keep.txt": "branch only\n"})
+    pv.ok("add", "keep.txt")
+    if broken == "pointer":  # a key this pv does not know (a newer pv, a typo)
+        Path("keep.txt.pv").write_text(Path("keep.txt.pv").read_text() + "extra_key: 1\n")
+        where = "keep.txt.pv"
+    else:
+        oid = hash_bytes(b"branch only\n")
+        Path("pv.lock").write_text("schema: '1'\nstages:\n  s:\n    cmd: x\n    outs:\n"
+                                   f"    - path: keep.txt\n      oid: {oid}\n      size: 12\n    bogus: 1\n")
+        os.unlink("keep.txt.pv")
+        where = "pv.lock"
+    git_commit("feature")
+    if flag == "-T":
+        git("tag", "v1")
+    git("checkout", "-q", "main")
+    before = objects()
+    assert obj("branch only\n") in before
+    res = pv("gc", flag, "-f")
+    assert res.exit_code == 1, res
+    sha = git("rev-parse", "feature").strip()
+    assert res.stderr.startswith(f"ERROR: cannot read '{where}' at revision {sha[:8]} ("), res
+    assert "--skip-unreadable" in res.stderr and "nothing was deleted" in res.stderr
+    assert objects() == before
+    # the user may accept the risk
+    res = pv("gc", flag, "-f", "--skip-unreadable")
+    assert res.exit_code == 0, res
+    assert f"WARNING: skipped '{where}' at revision {sha[:8]} (" in res.stderr, res
+    assert obj("branch only\n") not in objects()
+
+
 def three_versions(pv: PvRunner) -> list[str]:
     """f.txt in versions f1, f2, f3 (one commit each, a day apart); their shas."""
     shas = []

@@ -317,3 +317,30 @@ def test_update_refuses_data_that_is_not_imported(pv_repo: Path, pv: PvRunner) -
     res = pv("update", "mine.csv.pv")
     assert res.exit_code == 1
     assert res.stderr.startswith("ERROR: 'mine.csv.pv' is not an import — 'pv update' refreshes data brought in by 'pv import'")
+
+
+def test_no_hook_planted_in_the_shared_temp_folder_runs_when_cloning(
+    pv_repo: Path, pv: PvRunner, source: Source, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Any local user can create folders in /tmp first: the clone's hooks must come from nowhere."""
+    import tempfile
+
+    shared = tmp_path / "shared-tmp"
+    shared.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(shared))
+    monkeypatch.setenv("TMPDIR", str(shared))
+    canary = tmp_path / "hook-ran"
+    for folder in ("pipever-no-hooks", "pv-no-hooks", "pipever-hooks"):
+        for hook in ("reference-transaction", "post-checkout", "pre-auto-gc", "post-index-change"):
+            script = shared / folder / hook
+            script.parent.mkdir(exist_ok=True)
+            script.write_text(f"#!/bin/sh\necho {folder}/{hook} >> '{canary}'\n")
+            script.chmod(0o755)
+    pv.ok("ls", source.url)
+    pv.ok("get", source.url, "data/table.csv")
+    pv.ok("import", source.url, "data/images")
+    pv.ok("update", "images.pv")
+    from pipever import api
+
+    assert api.read("data/table.csv", repo=source.url) == "x,y\n1,2\n"
+    assert not canary.exists(), canary.read_text()

@@ -16,7 +16,7 @@ import pytest
 PKG = Path(__file__).resolve().parents[2] / "pipever"
 
 LAYERS: list[tuple[str, ...]] = [
-    ("errors", "paths", "fsutil", "yamlio", "concurrency"),  # fs helpers and the error tree
+    ("errors", "paths", "fsutil", "yamlio", "concurrency", "notices"),  # fs helpers, the error tree, warnings
     ("objects",),  # content-addressed core
     ("data", "pipeline", "experiments", "registry", "compare"),  # models, schema, dag
     ("remote", "git", "gitclone", "config", "lock"),  # the outside world

@@ -48,6 +48,8 @@ def plan_outs(repo: RepoContext, outs: list[trk.Tracked], *, force: bool, relink
             if os.path.isdir(full) and not os.path.islink(full):
                 hashed = ws.hash_files(ws.walk(t.rel, repo.ignore))
                 current = {h.rel: h.oid for h in hashed}
+                if repo.ignore.applies_below(t.rel) or any(r.endswith("/.pvignore") for r in current):
+                    _keep_hidden_files(repo, plan, t.rel, {f"{t.rel}/{e.path}" for e in manifest.entries}, force=force)
             elif os.path.lexists(full):
                 _replace_non_dir(repo, plan, t.rel, force=force)
             co.plan_dir(
@@ -60,7 +62,8 @@ def plan_outs(repo: RepoContext, outs: list[trk.Tracked], *, force: bool, relink
         else:
             cur = None
             if os.path.isdir(full) and not os.path.islink(full):
-                hashed = ws.hash_files(ws.walk(t.rel, repo.ignore))
+                # every file goes with the directory, those .pvignore hides from pv too
+                hashed = ws.hash_files(ws.walk(t.rel, None))
                 unsafe = [h.rel for h in hashed if not in_cache(h.oid)]
                 if unsafe and not force:
                     plan.conflicts.extend(unsafe)
@@ -72,6 +75,24 @@ def plan_outs(repo: RepoContext, outs: list[trk.Tracked], *, force: bool, relink
             co.plan_file(plan, t.rel, out.oid, cur, in_cache=in_cache, force=force, relink=relink,
                          isexec=out.isexec)
     return plan
+
+
+def _keep_hidden_files(repo: RepoContext, plan: co.CheckoutPlan, rel_dir: str, files: set[str], *, force: bool) -> None:
+    """Files ``.pvignore`` hides from pv below ``rel_dir`` are the user's: where the new version
+    puts a file at the place of a directory holding them, that is a conflict (``force``: the
+    directory goes)."""
+    seen = {f.rel for f in repo.workspace.walk(rel_dir, repo.ignore)}
+    for f in repo.workspace.walk(rel_dir, None):
+        if f.rel in seen:
+            continue
+        parts = f.rel.split("/")
+        blocked = next((a for a in ("/".join(parts[:i]) for i in range(1, len(parts))) if a in files), None)
+        if blocked is None:
+            continue
+        if force:
+            plan.remove_dirs.append(blocked)
+        else:
+            plan.conflicts.append(f.rel)
 
 
 def _replace_non_dir(repo: RepoContext, plan: co.CheckoutPlan, rel: str, *, force: bool) -> None:

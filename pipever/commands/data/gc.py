@@ -40,6 +40,9 @@ class Scope:
     all_tags: bool = False
     all_commits: bool = False
     all_experiments: bool = False  # refs/exps/ (pv exp); -A keeps them too
+    # a revision's pointer or pv.lock that cannot be read stops gc (it would delete what that
+    # file references); with this the user accepts the risk and such files are skipped
+    skip_unreadable: bool = False
     revs: tuple[str, ...] = ()  # --rev: these commits (and the num-1 before each)
     num: int = 1  # -n: commits kept from each --rev
     date: str | None = None  # --date YYYY-MM-DD: every commit made on or after that day
@@ -126,10 +129,7 @@ def kept_objects(repo: RepoContext, scope: Scope) -> tuple[set[ObjectRef], list[
     """Every object the workspace and the scope's revisions need, and the directories among them
     whose manifest is missing (their files cannot be known; nothing of theirs is in the cache by
     way of them). A corrupt or invalid kept manifest is an error: gc cannot tell what it needs."""
-    outs = used.used_outs(
-        repo, all_branches=scope.all_branches, all_tags=scope.all_tags, all_commits=scope.all_commits,
-        all_experiments=scope.all_experiments, revs=scope_revisions(repo, scope),
-    )
+    outs = _used_outs(repo, scope)
     kept: set[ObjectRef] = set()
     unknown: list[str] = []
     for out in outs:
@@ -149,6 +149,22 @@ def kept_objects(repo: RepoContext, scope: Scope) -> tuple[set[ObjectRef], list[
         kept.update(ObjectRef(e.oid, False) for e in manifest.entries)
     kept.update(_symlinked_objects(repo, outs))
     return kept, sorted(set(unknown))
+
+
+def _used_outs(repo: RepoContext, scope: Scope) -> list[used.UsedOut]:
+    """What the scope uses. A revision's pointer or pv.lock that cannot be read stops gc (it
+    would delete what that file references), or is skipped with a warning (``skip_unreadable``)."""
+    def unreadable(exc: used.UnreadableRevisionError) -> None:
+        if not scope.skip_unreadable:
+            raise exc
+        from pipever import notices
+
+        notices.warn(f"skipped '{exc.path}' at revision {exc.rev[:8]} ({exc.name}): {exc.problem} — "
+                     "the objects only it references are not kept")
+
+    return used.used_outs(repo, all_branches=scope.all_branches, all_tags=scope.all_tags,
+                          all_commits=scope.all_commits, all_experiments=scope.all_experiments,
+                          revs=scope_revisions(repo, scope), unreadable=unreadable)
 
 
 def scope_revisions(repo: RepoContext, scope: Scope) -> list[str]:
