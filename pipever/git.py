@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import subprocess
+import threading
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -34,6 +35,11 @@ class RefInfo:
     time: int  # committer date, seconds since the epoch
     subject: str = ""
 
+
+# Git's worktree admin files are not safe against a concurrent 'worktree add' and 'prune' (the
+# prune drops the half-made entry: "failed to read .git/worktrees/../commondir"); experiments run
+# in parallel threads of one pv process (other processes are kept out by the repo lock)
+_WORKTREES = threading.Lock()
 
 _TAG_FIELDS = (
     "%(refname:strip=2)", "%(objecttype)", "%(objectname)", "%(*objecttype)", "%(*objectname)", "%(taggername)",
@@ -310,16 +316,18 @@ class Git:
 
     def worktree_add(self, path: Path, commit: str) -> None:
         """A detached worktree of ``commit`` at ``path`` (hooks off: no post-checkout there)."""
-        self.run("worktree", "add", "--detach", "--quiet", str(path), commit, no_hooks=True)
+        with _WORKTREES:
+            self.run("worktree", "add", "--detach", "--quiet", str(path), commit, no_hooks=True)
 
     def worktree_remove(self, path: Path) -> None:
         """Forget and delete the worktree at ``path``; tolerant of one that is half gone."""
-        self.run("worktree", "remove", "--force", "--force", str(path), check=False)
-        if path.exists():
-            from pipever import fsutil
+        with _WORKTREES:
+            self.run("worktree", "remove", "--force", "--force", str(path), check=False)
+            if path.exists():
+                from pipever import fsutil
 
-            fsutil.remove(path)
-        self.run("worktree", "prune", check=False)
+                fsutil.remove(path)
+            self.run("worktree", "prune", check=False)
 
     def branch_exists(self, name: str) -> bool:
         return self.ref_sha("refs/heads/" + name) is not None
