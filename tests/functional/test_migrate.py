@@ -448,3 +448,29 @@ def test_dvc_remote_pv_cannot_read_is_not_needed_when_the_cache_has_everything(d
     assert yaml.safe_load(Path(".pv/config.yaml").read_text()) is None  # no remote, no default remote
     assert "core.remote is not carried over (remote 'drive' was not)" in res.stderr
     _status_clean(pv)
+
+
+def test_pipeline_in_a_subfolder_keeps_its_lock_beside_it(dvc: DvcRepo, pv: PvRunner) -> None:
+    """A ``sub/dvc.yaml`` becomes ``sub/pv.yaml`` with ``sub/pv.lock`` whose paths are relative to
+    ``sub/`` (as pv reads a lock beside a pipeline file in a subfolder): status clean, nothing to run."""
+    root = dvc.root
+    (root / "sub").mkdir()
+    (root / "sub" / "in.txt").write_bytes(b"in")
+    (root / "sub" / "out.txt").write_bytes(b"in")
+    (root / "sub" / ".gitignore").write_text("/out.txt\n")
+    dvc.put(b"in", dvc.hash_of(b"in"), where="cache")
+    lp = dvc.lock_path
+    dvc.write_pipeline(
+        "stages:\n  copy:\n    cmd: cp in.txt out.txt\n    deps: [in.txt]\n    outs: [out.txt]\n",
+        {"copy": {"cmd": "cp in.txt out.txt", "deps": [lp("in.txt", data=b"in")], "outs": [lp("out.txt", data=b"in")]}},
+        where="sub",
+    )
+    git_commit("dvc pipeline in a subfolder")
+    pv.ok("migrate", "dvc")
+    assert Path("sub/pv.yaml").exists() and not Path("sub/dvc.yaml").exists()
+    lock = yaml.safe_load(Path("sub/pv.lock").read_text())
+    assert [d["path"] for d in lock["stages"]["copy"]["deps"]] == ["in.txt"]
+    assert [o["path"] for o in lock["stages"]["copy"]["outs"]] == ["out.txt"]
+    _status_clean(pv)
+    dry = pv.ok("repro", "--dry", "-P")
+    assert "Would run" not in dry.stdout and "May also run" not in dry.stdout

@@ -256,7 +256,7 @@ class Migrator:
                     gitignore.add_entry(self.repo.root, out.path)
                     recorded.append(out.path)
         pv_lock = join(p.dir, PV_LOCK) if p.dir != "." else PV_LOCK
-        write_lockfile(self.repo.root / pv_lock, Lockfile(stages))
+        write_lockfile(self.repo.root / pv_lock, Lockfile(stages), base=p.dir)  # beside its pv.yaml
         self.result.locks.append(pv_lock)
         return recorded
 
