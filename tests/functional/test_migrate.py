@@ -474,3 +474,47 @@ def test_pipeline_in_a_subfolder_keeps_its_lock_beside_it(dvc: DvcRepo, pv: PvRu
     _status_clean(pv)
     dry = pv.ok("repro", "--dry", "-P")
     assert "Would run" not in dry.stdout and "May also run" not in dry.stdout
+
+
+def test_dvc_import_url_becomes_a_pv_url_import_that_pv_update_refreshes(dvc: DvcRepo, pv: PvRunner,
+                                                                          tmp_path: Path) -> None:
+    """A ``dvc import-url`` file becomes pv's URL import pointer, which ``pv update`` understands:
+    after the served file changes, the update downloads the new version."""
+    import functools
+    import http.server
+    import threading
+
+    served = tmp_path / "served"
+    served.mkdir()
+    (served / "data.csv").write_bytes(CSV)
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            return None
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(served)))
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/data.csv"
+        h = dvc.hash_of(CSV)
+        Path("data.csv").write_bytes(CSV)
+        dvc.put(CSV, h, where="cache")
+        doc = {"md5": "0" * 32, "frozen": True, "deps": [{"checksum": md5(CSV), "size": len(CSV), "path": url}],
+               "outs": [{"md5": h, "size": len(CSV), "hash": "md5", "path": "data.csv"}]}
+        Path("data.csv.dvc").write_text(yaml.safe_dump(doc, sort_keys=False))
+        Path(".gitignore").write_text("/data.csv\n")
+        git_commit("dvc import-url")
+        pv.ok("migrate", "dvc")
+        p = _pointer("data.csv.pv")
+        assert p["deps"][0]["path"] == url and p["outs"][0]["oid"] == oid(CSV)
+        _status_clean(pv)
+        new = CSV + b"3,30\n"
+        (served / "data.csv").write_bytes(new)
+        pv.ok("update", "data.csv.pv")
+        assert Path("data.csv").read_bytes() == new
+        assert _pointer("data.csv.pv")["outs"][0]["oid"] == oid(new)
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
