@@ -25,7 +25,9 @@ def files_of(odb: ObjectDB, manifests: Iterable[ObjectRef]) -> dict[ObjectRef, l
 
 def push(remote: Remote, odb: ObjectDB, refs: Collection[ObjectRef], *, jobs: int | None = None) -> int:
     """Upload what ``remote`` lacks of ``refs`` (manifests with the files they list), from
-    ``odb``; returns how many objects were sent. TransferError when some did not make it."""
+    ``odb``; returns how many objects were sent. TransferError when some did not make it.
+    The remote's packs are listed again first: workers may have pushed what a stage needs."""
+    remote.packs.load(force=True)
     dirs = [r for r in refs if r.is_dir]
     listed = files_of(odb, dirs)
     files = {r for r in refs if not r.is_dir} | {f for fs in listed.values() for f in fs}
@@ -42,7 +44,9 @@ def push(remote: Remote, odb: ObjectDB, refs: Collection[ObjectRef], *, jobs: in
 
 def fetch(remote: Remote, odb: ObjectDB, refs: Collection[ObjectRef], *, jobs: int | None = None) -> int:
     """Download what ``odb`` lacks of ``refs`` (manifests first, then the files they list), each
-    verified; returns how many objects were fetched. TransferError when some could not be."""
+    verified; returns how many objects were fetched. TransferError when some could not be.
+    The remote's packs are listed again first: workers wrote new ones since the driver looked."""
+    remote.packs.load(force=True)
     n = 0
     dirs = [r for r in refs if r.is_dir]
     lacking_dirs = [r for r in dirs if not odb.exists(r.oid, is_dir=True)]
