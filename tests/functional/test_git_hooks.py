@@ -26,6 +26,7 @@ def _store(root: Path, pv: PvRunner) -> Path:
     store = root.parent / "store"
     pv.ok("config", "--local", "remote.store.url", str(store))
     pv.ok("config", "--local", "core.remote", "store")
+    pv.ok("config", "--local", "remote.store.layout", "loose")  # one file per object (packs: test_packs.py)
     return store
 
 
