@@ -366,6 +366,11 @@ class Remote:
                 text = str(exc).lower()
                 if "bucket does not exist" in text or "nosuchbucket" in text:  # not a missing prefix
                     raise self.error(exc) from exc
+                if self.spec.backend.page_size is not None and isinstance(exc, FileNotFoundError) \
+                        and (exc.__cause__ is not None or exc.__context__ is not None):
+                    # the object store answered 'Not Found' to a listing (an empty prefix lists as
+                    # nothing, with no server error behind it): not the store it should be
+                    raise self._listing_error(exc) from exc
                 return {}
         out: dict[str, float | None] = {}
         for e in entries:

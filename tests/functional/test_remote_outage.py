@@ -41,6 +41,7 @@ def test_server_gone_mid_push_is_a_clean_error_and_a_rerun_resumes(
     gen({"data": {f"f{i:03}.txt": f"file {i}\n" for i in range(60)}})
     pv.ok("add", "data")
     case.configure(pv)
+    pv.ok("remote", "modify", "storage", "layout", "loose")  # one request per object (packs: test_packs.py)
     pv.ok("remote", "modify", "storage", "jobs", "4")
     pv.ok("remote", "modify", "storage", "retries", "1")  # keeps the test short; the default is 3
     from pipever.cli import render
@@ -114,6 +115,7 @@ def test_local_remote_partial_failure_lists_the_failed_paths(pv_repo: Path, pv, 
     gen({"a.txt": "a", "b.txt": "b"})
     pv.ok("add", "a.txt", "b.txt")
     case.configure(pv)
+    pv.ok("remote", "modify", "storage", "layout", "loose")  # per-object paths (packs: test_packs.py)
     from pipever.objects.hashing import hash_bytes
 
     oid = hash_bytes(b"a")
