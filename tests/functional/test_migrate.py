@@ -518,3 +518,53 @@ def test_dvc_import_url_becomes_a_pv_url_import_that_pv_update_refreshes(dvc: Dv
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+def test_stage_with_a_url_dep_stays_up_to_date_until_the_url_changes(dvc: DvcRepo, pv: PvRunner,
+                                                                      tmp_path: Path) -> None:
+    """DVC records an HTTP dep's ETag (as 'checksum'): while the server still gives that ETag the
+    migrated stage is up to date, as for DVC; once the content (and ETag) changes it is stale."""
+    import functools
+    import hashlib
+    import http.server
+    import threading
+
+    served = tmp_path / "served"
+    served.mkdir()
+    (served / "raw.csv").write_bytes(CSV)
+
+    class WithETag(http.server.SimpleHTTPRequestHandler):
+        def end_headers(self) -> None:
+            body = (served / "raw.csv").read_bytes()
+            self.send_header("ETag", '"' + hashlib.md5(body).hexdigest() + '"')
+            super().end_headers()
+
+        def log_message(self, *args: object) -> None:
+            return None
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(WithETag, directory=str(served)))
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/raw.csv"
+        Path("copy.csv").write_bytes(CSV)
+        dvc.put(CSV, dvc.hash_of(CSV), where="cache")
+        lp = dvc.lock_path
+        dvc.write_pipeline(
+            f"stages:\n  get:\n    cmd: curl -s {url} -o copy.csv\n    deps: [{url}]\n    outs: [copy.csv]\n",
+            {"get": {"cmd": f"curl -s {url} -o copy.csv",
+                     "deps": [{"path": url, "checksum": '"' + md5(CSV) + '"', "size": len(CSV)}],
+                     "outs": [lp("copy.csv", data=CSV)]}},
+        )
+        Path(".gitignore").write_text("/copy.csv\n")
+        git_commit("dvc pipeline with a URL dep")
+        pv.ok("migrate", "dvc")
+        assert "get" in yaml.safe_load(Path("pv.lock").read_text())["stages"]
+        _status_clean(pv)
+        assert "Would run" not in pv.ok("repro", "--dry").stdout
+        (served / "raw.csv").write_bytes(CSV + b"3,30\n")
+        assert "Would run stage 'get'" in pv.ok("repro", "--dry").stdout
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)

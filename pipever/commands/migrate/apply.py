@@ -14,6 +14,7 @@ import os
 import posixpath
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from blake3 import blake3
 
@@ -29,9 +30,13 @@ from pipever.objects.manifest import Entry, Manifest
 from pipever.objects.oid import Oid
 from pipever.services.progress import Progress
 from pipever.paths import join, parent, read_inside
-from pipever.pipeline.lockfile import LockedPath, LockEntry, Lockfile
+from pipever.pipeline.lockfile import LockedPath, LockedUrl, LockEntry, Lockfile
 from pipever.pipeline.stage import Stage
 from pipever.context import RepoContext
+from pipever.errors import PvError
+
+if TYPE_CHECKING:
+    from pipever.services.url_deps import UrlProbe
 
 PV_YAML = "pv.yaml"
 PV_LOCK = "pv.lock"
@@ -71,6 +76,7 @@ def placeholder(md5: str) -> Oid:
 class Migrator:
     def __init__(self, plan: MigrationPlan, repo: RepoContext, result: MigrateResult, progress: Progress) -> None:
         self.plan = plan
+        self._probe: UrlProbe | None = None
         self.repo = repo
         self.result = result
         self.progress = progress
@@ -203,16 +209,18 @@ class Migrator:
         """pv's lock entry for ``stage``, or why there is none (pv will run the stage)."""
         order = {path: i for i, path in enumerate(stage.deps)}
         deps = []
+        urls: list[LockedUrl] = []
         for d in entry.deps:
             if dvcfiles.is_url(d.path):
-                return "a URL dependency"
+                urls.append(self.url_dep(d))
+                continue
             deps.append(self.dep(d, lock_rel(p, d.path, stage.wdir)))
         deps.sort(key=lambda lp: order.get(lp.path, len(order)))
         flags = {o.path: o for o in stage.all_outs}
         outs = []
         for o in entry.outs:
             if dvcfiles.is_url(o.path):
-                return "a URL output"
+                continue  # pv records no URL out (it is declared only, never stored)
             rel = lock_rel(p, o.path, stage.wdir)
             declared = flags.get(rel)
             if declared is not None and not declared.cache:
@@ -226,7 +234,31 @@ class Migrator:
         outs.sort(key=lambda lp: order.get(lp.path, len(order)))
         params = {lock_rel(p, f, stage.wdir): dict(v) for f, v in entry.params.items() if v}
         cmd = entry.cmd if isinstance(entry.cmd, str) else tuple(entry.cmd)
-        return LockEntry(cmd=cmd, deps=tuple(deps), params=params, outs=tuple(outs))
+        return LockEntry(cmd=cmd, deps=tuple(deps), params=params, outs=tuple(outs), url_deps=tuple(urls))
+
+    def url_dep(self, dep: Hashed) -> LockedUrl:
+        """A URL dep as pv records it. When what DVC recorded (an ETag, version id or md5, DVC's
+        'checksum' of an HTTP URL being its ETag) still names the URL's content, pv records the
+        URL's identity as it asks for it today, so the stage stays up to date as it would for DVC;
+        otherwise (changed, or unreachable now) DVC's values, so the stage is stale, as for DVC."""
+        said = {str(v).strip('"') for k in ("etag", "checksum", "version_id") if (v := dep.extra.get(k))}
+        if dep.md5:
+            said.add(dep.md5)
+        if self._probe is None:
+            from pipever.services.url_deps import UrlProbe
+
+            self._probe = UrlProbe(self.repo)
+        try:
+            now = self._probe.identity(dep.path)
+        except PvError:
+            now = None
+        if now is not None and said and (dep.size is None or now.size in (None, dep.size)):
+            if said & {str(v).strip('"') for v in (now.etag, now.version_id, now.checksum) if v}:
+                return now
+        etag = dep.extra.get("etag") or dep.extra.get("checksum")
+        version = dep.extra.get("version_id")
+        return LockedUrl(dep.path, size=dep.size, etag=str(etag) if etag else None,
+                         version_id=str(version) if version else None, checksum=dep.md5)
 
     def write_pipeline(self, p: Pipeline) -> list[str]:
         """Write ``pv.yaml`` and ``pv.lock`` for ``p``; returns the cached outputs pv.lock records."""
