@@ -88,6 +88,7 @@ def test_framework_pre_push_pushes_the_data(framework: Path, pv: PvRunner) -> No
     store = framework.parent / "store"
     pv.ok("config", "--local", "remote.store.url", str(store))
     pv.ok("config", "--local", "core.remote", "store")
+    pv.ok("config", "--local", "remote.store.layout", "loose")  # one file per object (packs: test_packs.py)
     git("init", "-q", "--bare", str(framework.parent / "origin.git"))
     git("remote", "add", "origin", str(framework.parent / "origin.git"))
     res = git_run("push", "origin", "main")
