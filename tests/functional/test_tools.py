@@ -77,7 +77,10 @@ def test_ls_url_on_s3_with_a_remotes_options(pv_repo: Path, pv: PvRunner, s3_ser
 def test_doctor_reports_versions_backends_links_and_formats(data_repo: Path, pv: PvRunner, tmp_path: Path) -> None:
     pv.ok("remote", "add", "-d", "store", str(tmp_path / "store"))
     pv.ok("remote", "add", "cloud", "s3://bucket/path")
+    pv.ok("remote", "add", "old", str(tmp_path / "old"))
+    pv.ok("remote", "modify", "old", "layout", "loose")
     pv.ok("push")
+    pv.ok("push", "-r", "old")
     rep = json.loads(pv.ok("doctor", "--json").stdout)
     from pipever import __version__
 
@@ -90,7 +93,8 @@ def test_doctor_reports_versions_backends_links_and_formats(data_repo: Path, pv:
     assert rep["link_types"]["copy"] is True and rep["link_types"]["symlink"] is True
     assert rep["cache_objects"] == 3  # two files and the directory manifest
     by_name = {r["name"]: r for r in rep["remotes"]}
-    assert by_name["store"]["format"] == "loose objects, blake3/xx/<62 hex>"
+    assert by_name["store"]["format"].startswith("pv-remote.yaml: ") and "format=2" in by_name["store"]["format"]
+    assert by_name["old"]["format"] == "loose objects, blake3/xx/<62 hex>"
     assert by_name["cloud"]["format"] == "not checked (doctor contacts no remote)"
     assert not list(data_repo.glob(".pv-doctor-*")) and not list((data_repo / ".pv/cache").glob(".doctor-*"))
     text = pv.ok("doctor").stdout
