@@ -359,6 +359,7 @@ class Remote:
     def list_dir(self, rel: str) -> dict[str, float | None]:
         """Names in a folder of the remote with their modification times (epoch seconds, None
         when the backend does not say); {} for a folder that does not exist."""
+        self._debug("list", self.file_path(rel))
         with self.mapped_errors():
             try:
                 entries = self.fs.ls(self.file_path(rel).rstrip("/") or "/", detail=True)
@@ -380,10 +381,12 @@ class Remote:
         return out
 
     def read_file(self, rel: str) -> bytes:
+        self._debug("get", self.file_path(rel))
         with self.mapped_errors():  # one GET (s3fs otherwise asks for the size first)
             return bytes(self.fs.cat_file(self.file_path(rel), **_GET_KW.get(self.spec.backend.protocol, {})))
 
     def read_range(self, rel: str, start: int, end: int) -> bytes:
+        self._debug("get", f"{self.file_path(rel)} bytes {start}-{end - 1}")
         with self.mapped_errors():
             data = bytes(self.fs.cat_file(self.file_path(rel), start=start, end=end))
         if len(data) > end - start:  # an HTTP server that ignores Range sends the whole file
@@ -398,6 +401,7 @@ class Remote:
         """Stream ``chunks`` into a new file that appears only once complete: a temp name and a
         rename where renames are atomic, else an upload that is committed at the end (and
         aborted when ``chunks`` fails)."""
+        self._debug("put", self.file_path(rel))
         if not self.writable:
             raise RemoteError(f"remote '{self.name}' ({self.display}) is read-only", hint="push to another remote with -r")
         dst = self.file_path(rel)

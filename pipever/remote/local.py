@@ -98,6 +98,7 @@ class LocalRemote(Remote):
         return os.path.join(self.root, *rel.split("/"))
 
     def list_dir(self, rel: str) -> dict[str, float | None]:
+        self._debug("list", self.file_path(rel))
         out: dict[str, float | None] = {}
         with self.mapped_errors():
             try:
@@ -113,15 +114,18 @@ class LocalRemote(Remote):
         return out
 
     def read_file(self, rel: str) -> bytes:
+        self._debug("get", self.file_path(rel))
         with self.mapped_errors():
             return Path(self.file_path(rel)).read_bytes()
 
     def read_range(self, rel: str, start: int, end: int) -> bytes:
+        self._debug("get", f"{self.file_path(rel)} bytes {start}-{end - 1}")
         with self.mapped_errors(), open(self.file_path(rel), "rb") as f:
             f.seek(start)
             return f.read(end - start)
 
     def write_stream(self, rel: str, chunks: Iterable[bytes]) -> None:
+        self._debug("put", self.file_path(rel))
         dst = Path(self.file_path(rel))
         with self.mapped_errors():
             dst.parent.mkdir(parents=True, exist_ok=True)

@@ -30,7 +30,11 @@ PACK_JOBS = 2  # packs streamed at once (each holds one upload part in memory on
 def upload(
     remote: Remote, odb: ObjectDB, files: Collection[ObjectRef], manifests: Mapping[ObjectRef, Collection[ObjectRef]],
     *, present: Collection[ObjectRef], jobs: int, advance: Advance | None = None,
+    on_bytes: Advance | None = None,
 ) -> Outcome[ObjectRef]:
+    """Small objects into packs, big files as chunks (or whole where chunking is unavailable),
+    manifests once their files are stored. ``advance`` counts objects and ``on_bytes`` their
+    bytes, each as its pack (or chunk list) is stored."""
     outcome: Outcome[ObjectRef] = Outcome()
     sizes: dict[ObjectRef, int] = {}
     for ref in sorted(set(files) | set(manifests), key=_order):
@@ -63,6 +67,8 @@ def upload(
             outcome.done.extend(r for r, _ in group)
             if advance is not None:
                 advance(len(group))
+            if on_bytes is not None:
+                on_bytes(sum(sizes[r] for r, _ in group))
         outcome.failed.extend((r, e) for group, e in res.failed for r, _ in group)
         outcome.not_attempted.extend(r for group in res.not_attempted for r, _ in group)
 
@@ -78,8 +84,12 @@ def upload(
         record(run(list_groups, put_lists, jobs=1, translate=remote.error))
         big_files = []
     if big_files and outcome.fatal is None:
-        loose = run(big_files, lambda r: remote.upload(r, odb.path(r.oid)), jobs=jobs, translate=remote.error,
-                    advance=advance)
+        def put_whole(r: ObjectRef) -> None:
+            remote.upload(r, odb.path(r.oid))
+            if on_bytes is not None:
+                on_bytes(sizes[r])
+
+        loose = run(big_files, put_whole, jobs=jobs, translate=remote.error, advance=advance)
         outcome.done += loose.done
         outcome.failed += loose.failed
         outcome.not_attempted += loose.not_attempted
@@ -99,8 +109,12 @@ def upload(
         ready, blocked = split_ready(remote, {r: manifests.get(r, ()) for r in big_dirs},
                                      set(present) | set(outcome.done))
         outcome.failed += blocked
-        last = run(ready, lambda r: remote.upload(r, odb.path(r.oid, is_dir=True)), jobs=jobs,
-                   translate=remote.error, advance=advance)
+        def put_dir(r: ObjectRef) -> None:
+            remote.upload(r, odb.path(r.oid, is_dir=True))
+            if on_bytes is not None:
+                on_bytes(sizes[r])
+
+        last = run(ready, put_dir, jobs=jobs, translate=remote.error, advance=advance)
         outcome.done += last.done
         outcome.failed += last.failed
         outcome.not_attempted += last.not_attempted

@@ -26,9 +26,10 @@ def upload(
     """Upload ``files``, then each manifest whose listed files are all on the remote by then
     (``present``: what the remote already had). ``advance`` counts objects, ``on_bytes`` bytes
     (as the backend sends them, the rest of an object when it is done). A packed remote:
-    ``packtransfer.upload`` (it reports objects only)."""
+    ``packtransfer.upload`` (bytes as each pack or chunk list is stored)."""
     if remote.packed:
-        return packtransfer.upload(remote, odb, files, manifests, present=present, jobs=jobs, advance=advance)
+        return packtransfer.upload(remote, odb, files, manifests, present=present, jobs=jobs, advance=advance,
+                                   on_bytes=on_bytes)
 
     def put(ref: ObjectRef) -> None:
         path = odb.path(ref.oid, is_dir=ref.is_dir)
@@ -83,7 +84,12 @@ def download(
     loose = sorted(set(refs) - in_packs - set(chunked), key=_order)
     outcome = run(loose, get, jobs=jobs, translate=remote.error, advance=advance)
     if chunked:  # one file at a time: each reads its missing chunks concurrently
-        more = run(chunked, lambda r: chunkfetch.download_one(store, r, odb), jobs=1, translate=remote.error, advance=advance)
+        def rebuild(r: ObjectRef) -> None:
+            chunkfetch.download_one(store, r, odb)
+            if on_bytes is not None:
+                on_bytes(known.get(r, 0))
+
+        more = run(chunked, rebuild, jobs=1, translate=remote.error, advance=advance)
         outcome.done += more.done
         outcome.failed += more.failed
         outcome.not_attempted += more.not_attempted

@@ -79,6 +79,7 @@ def setup(pv_repo: Path, pv: PvRunner, tmp_path: Path) -> tuple[Path, Path, dict
     pv.ok("add", "small.csv", "big.bin", "d")
     remote = tmp_path / "remote"
     pv.ok("remote", "add", "-d", "storage", str(remote))
+    pv.ok("remote", "modify", "storage", "layout", "loose")  # damages hit one file per object (packs: test_packs.py)
     pv.ok("push")
     git_commit("data")
     cache = pv_repo / ".pv/cache"

@@ -146,4 +146,4 @@ def test_remote_still_works_without_the_ignored_committed_options(
     res = pv("push")
     assert res.exit_code == 0, res
     assert "ignored" in res.stderr and "1 file pushed" in res.stdout
-    assert len(case.objects()) == 1 and not (tmp_path / "ran").exists()
+    assert len(case.stored()) == 1 and not (tmp_path / "ran").exists()
