@@ -1,6 +1,6 @@
 """``/api/plots``: the Vega-Lite specs ``pv plots diff`` makes for the chosen revisions
 (workspace, branches, commits or experiments), overlaid, one chart per plot; and the image plots
-(a plot whose file is a png, jpg, gif or svg) side by side, one image per revision, served by
+(a plot whose file is a png, jpg, gif or svg, or such files in a plots folder) side by side, one image per revision, served by
 ``/api/plots/image``."""
 
 from __future__ import annotations
@@ -47,7 +47,10 @@ def _image_files(repo: Repo, rev: str) -> list[str]:
     from pipever.services.snapshot import Snapshot, resolve_rev
 
     snap = Snapshot(repo, resolve_rev(repo, rev))
-    files = [f for config in pipeline_plots(snap.pipeline()) for f in config.files]
+    files: list[str] = []
+    for config in pipeline_plots(snap.pipeline()):
+        for f in config.files:
+            files.extend(snap.files_under(f) or [f])  # a plots folder: the images in it, as 'pv plots'
     return [f for f in dict.fromkeys(files) if image_type(f)]
 
 

@@ -67,3 +67,23 @@ def test_images_and_folders_of_images_per_revision(pv_repo: Path, pv: PvRunner) 
     assert ("roc.svg (workspace)", "image/svg+xml") in imgs
     assert "<script>alert" not in html  # an SVG is inlined as an <img> data URI, never as markup
     assert (pv_repo / "pv_plots/static/workspace_plots_images_a.png").read_bytes() == png(200)
+
+
+def test_pv_ui_lists_and_serves_the_images_of_a_plots_folder(pv_repo: Path, pv: PvRunner) -> None:
+    """The dashboard's plots (``/api/plots`` and ``/api/plots/image``) show the images inside a
+    plots folder per revision, as ``pv plots`` does; a file no plot names is not served."""
+    from pipever.repo import Repo
+    from pipever.ui import plots as ui_plots
+
+    gen({"pv.yaml": PIPELINE, "roc.svg": SVG, "notes.png": png(1), "plots": {
+        "images": {"a.png": png(10), "sub": {"b.jpg": b"\xff\xd8\xff\xe0 not really a jpeg"}},
+        "metrics": {"loss.tsv": "step\tloss\n0\t1.0\n1\t0.5\n"}}})
+    pv.ok("commit", "-f", "train")
+    git("add", "-A")
+    git_commit("plots")
+    with Repo(pv_repo) as repo:
+        listed = {i["path"]: [r["rev"] for r in i["revisions"]] for i in ui_plots.plots(repo, ["HEAD"])["images"]}
+        assert listed["plots/images/a.png"] == ["HEAD", "workspace"]
+        assert "plots/images/sub/b.jpg" in listed and "roc.svg" in listed
+        assert ui_plots.image(repo, "HEAD", "plots/images/a.png") == (png(10), "image/png")
+        assert ui_plots.image(repo, "workspace", "notes.png") is None  # no plot names it
