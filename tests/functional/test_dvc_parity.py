@@ -11,21 +11,17 @@ pv keeps the order of the pipeline files.
 
 from __future__ import annotations
 
-import functools
-import hashlib
-import http.server
 import json
-import os
 import shlex
 import subprocess
 import sys
-import threading
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.httpserve import serve_dir
 from tests.helpers import PvRunner, gen
 
 PY = shlex.quote(sys.executable)
@@ -145,27 +141,8 @@ def served(tmp_path: Path) -> Iterator[tuple[Path, str]]:
     """A folder on an HTTP server on 127.0.0.1 that sends ETags (as most servers do)."""
     root = tmp_path / "served"
     root.mkdir()
-
-    class WithETag(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, *args: object) -> None:
-            return None
-
-        def end_headers(self) -> None:
-            path = self.translate_path(self.path)
-            if os.path.isfile(path):
-                with open(path, "rb") as f:
-                    self.send_header("ETag", '"' + hashlib.md5(f.read()).hexdigest() + '"')
-            super().end_headers()
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(WithETag, directory=str(root)))
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
-        yield root, f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with serve_dir(root, etag=True) as base:
+        yield root, base
 
 
 def plan(pv: PvRunner, *args: str, cwd: Path | None = None) -> list[str]:

@@ -12,6 +12,7 @@ import yaml
 from pipever.objects.hashing import hash_bytes
 from tests.dvcfixture import DvcRepo, md5
 from tests.helpers import PvRunner, git, git_commit
+from tests.httpserve import serve_dir
 
 CSV = b"id,value\n1,10\n2,20\n"
 IMAGES = {"a.png": b"\x89PNG fake one", "sub/b.png": b"\x89PNG fake two", "c.txt": b"three\n"}
@@ -480,23 +481,11 @@ def test_dvc_import_url_becomes_a_pv_url_import_that_pv_update_refreshes(dvc: Dv
                                                                           tmp_path: Path) -> None:
     """A ``dvc import-url`` file becomes pv's URL import pointer, which ``pv update`` understands:
     after the served file changes, the update downloads the new version."""
-    import functools
-    import http.server
-    import threading
-
     served = tmp_path / "served"
     served.mkdir()
     (served / "data.csv").write_bytes(CSV)
-
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, *args: object) -> None:
-            return None
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(served)))
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
-        url = f"http://127.0.0.1:{server.server_address[1]}/data.csv"
+    with serve_dir(served) as base:
+        url = f"{base}/data.csv"
         h = dvc.hash_of(CSV)
         Path("data.csv").write_bytes(CSV)
         dvc.put(CSV, h, where="cache")
@@ -514,39 +503,17 @@ def test_dvc_import_url_becomes_a_pv_url_import_that_pv_update_refreshes(dvc: Dv
         pv.ok("update", "data.csv.pv")
         assert Path("data.csv").read_bytes() == new
         assert _pointer("data.csv.pv")["outs"][0]["oid"] == oid(new)
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
 
 
 def test_stage_with_a_url_dep_stays_up_to_date_until_the_url_changes(dvc: DvcRepo, pv: PvRunner,
                                                                       tmp_path: Path) -> None:
     """DVC records an HTTP dep's ETag (as 'checksum'): while the server still gives that ETag the
     migrated stage is up to date, as for DVC; once the content (and ETag) changes it is stale."""
-    import functools
-    import hashlib
-    import http.server
-    import threading
-
     served = tmp_path / "served"
     served.mkdir()
     (served / "raw.csv").write_bytes(CSV)
-
-    class WithETag(http.server.SimpleHTTPRequestHandler):
-        def end_headers(self) -> None:
-            body = (served / "raw.csv").read_bytes()
-            self.send_header("ETag", '"' + hashlib.md5(body).hexdigest() + '"')
-            super().end_headers()
-
-        def log_message(self, *args: object) -> None:
-            return None
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(WithETag, directory=str(served)))
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
-        url = f"http://127.0.0.1:{server.server_address[1]}/raw.csv"
+    with serve_dir(served, etag=True) as base:
+        url = f"{base}/raw.csv"
         Path("copy.csv").write_bytes(CSV)
         dvc.put(CSV, dvc.hash_of(CSV), where="cache")
         lp = dvc.lock_path
@@ -564,7 +531,3 @@ def test_stage_with_a_url_dep_stays_up_to_date_until_the_url_changes(dvc: DvcRep
         assert "Would run" not in pv.ok("repro", "--dry").stdout
         (served / "raw.csv").write_bytes(CSV + b"3,30\n")
         assert "Would run stage 'get'" in pv.ok("repro", "--dry").stdout
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)

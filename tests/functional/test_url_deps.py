@@ -3,15 +3,13 @@
 
 from __future__ import annotations
 
-import functools
-import http.server
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import yaml
 
+from tests.httpserve import serve_dir
 from tests.helpers import PvRunner, gen, git
 from tests.s3server import REGION, S3Server, _aws_env, s3_case
 
@@ -21,20 +19,8 @@ def http_dir(tmp_path: Path) -> Iterator[tuple[Path, str]]:
     """A folder served over HTTP on 127.0.0.1 (Python's server: no ETag, so pv records an md5)."""
     root = tmp_path / "served"
     root.mkdir()
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, *args: object) -> None:
-            return None
-
-    handler = functools.partial(Quiet, directory=str(root))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
-        yield root, f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with serve_dir(root) as base:
+        yield root, base
 
 
 @pytest.fixture
