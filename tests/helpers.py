@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import zlib
+
 import io
 import subprocess
 import sys
@@ -83,3 +85,13 @@ def python() -> str:
 def git_run(*args: str, cwd: Path | None = None, input: str | None = None) -> subprocess.CompletedProcess[str]:
     """Run git (its hooks included) and return the finished process whatever its exit code."""
     return subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, input=input, check=False)
+
+
+def png(color: int) -> bytes:
+    """A valid 1x1 grey PNG."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return len(data).to_bytes(4, "big") + body + zlib.crc32(body).to_bytes(4, "big")
+    ihdr = (1).to_bytes(4, "big") * 2 + bytes([8, 0, 0, 0, 0])
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(bytes([0, color])))
+            + chunk(b"IEND", b""))

@@ -15,25 +15,15 @@ import json
 import shlex
 import subprocess
 import sys
-import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.httpserve import serve_dir
-from tests.helpers import PvRunner, gen
+from tests.helpers import PvRunner, gen, png
 
 PY = shlex.quote(sys.executable)
-
-
-def png(color: int) -> bytes:
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        body = kind + data
-        return len(data).to_bytes(4, "big") + body + zlib.crc32(body).to_bytes(4, "big")
-    ihdr = (1).to_bytes(4, "big") * 2 + bytes([8, 0, 0, 0, 0])
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(bytes([0, color])))
-            + chunk(b"IEND", b""))
 
 
 PARAM = "import re, sys\ndef param(file, key):\n" \

@@ -7,20 +7,9 @@ from __future__ import annotations
 import base64
 import json
 import re
-import zlib
 from pathlib import Path
 
-from tests.helpers import PvRunner, gen, git, git_commit
-
-
-def png(color: int) -> bytes:
-    """A valid 1x1 grey PNG."""
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        body = kind + data
-        return len(data).to_bytes(4, "big") + body + zlib.crc32(body).to_bytes(4, "big")
-    ihdr = (1).to_bytes(4, "big") * 2 + bytes([8, 0, 0, 0, 0])
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(bytes([0, color])))
-            + chunk(b"IEND", b""))
+from tests.helpers import PvRunner, gen, git, git_commit, png
 
 
 SVG = b'<svg xmlns="http://www.w3.org/2000/svg" width="4" height="4"><script>alert(1)</script></svg>'

@@ -117,19 +117,30 @@ def add(
         result.skipped = sorted(set(repo.workspace.dangling))
         for rel in rels:
             added = _add_one(repo, rel, existing.get(rel), jobs=jobs, progress=progress, scanned=scans[rel])
-            result.added.append(added)
-            to_stage.append(added.pointer)
-            changed_ignore = gitignore.add_entry(repo.root, rel)
-            if changed_ignore:
-                to_stage.append(changed_ignore)
-            elif os.path.exists(repo.root / gitignore.gitignore_rel(rel)):
-                to_stage.append(gitignore.gitignore_rel(rel))
-        repo.state.flush()
-        result.to_track = sorted(set(to_stage))
-        if repo.autostage:
-            repo.git.add(to_stage)
-            result.staged = result.to_track
+            record_added(repo, result, to_stage, added)
+        finish(repo, result, to_stage)
     return result
+
+
+def record_added(repo: RepoContext, result: AddResult, to_stage: list[str], added: Added) -> None:
+    """Note ``added`` in ``result``, ignore its data in Git, and list its pointer and ``.gitignore``
+    for staging (``pv add`` and ``pv add --to-remote``)."""
+    result.added.append(added)
+    to_stage.append(added.pointer)
+    changed_ignore = gitignore.add_entry(repo.root, added.rel)
+    if changed_ignore:
+        to_stage.append(changed_ignore)
+    elif os.path.exists(repo.root / gitignore.gitignore_rel(added.rel)):
+        to_stage.append(gitignore.gitignore_rel(added.rel))
+
+
+def finish(repo: RepoContext, result: AddResult, to_stage: list[str]) -> None:
+    """Flush the state db and stage what the adds changed (unless ``core.autostage`` is off)."""
+    repo.state.flush()
+    result.to_track = sorted(set(to_stage))
+    if repo.autostage:
+        repo.git.add(to_stage)
+        result.staged = result.to_track
 
 
 def _add_one(

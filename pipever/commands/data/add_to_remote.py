@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 
-from pipever.data import gitignore
 from pipever.errors import TargetError
 from pipever.fsutil import is_executable
 from pipever.objects.build import FileStat, Hashed, manifest_of
@@ -51,21 +50,10 @@ def add_to_remote(
         result.skipped = sorted(set(repo.workspace.dangling))
         for rel in rels:
             saved = _send(repo, rem, rel, scans[rel], jobs=jobs, progress=progress)
-            added = add_op.write_pointer(repo, rel, existing.get(rel), saved)
-            result.added.append(added)
-            to_stage.append(added.pointer)
-            changed_ignore = gitignore.add_entry(repo.root, rel)
-            if changed_ignore:
-                to_stage.append(changed_ignore)
-            elif os.path.exists(repo.root / gitignore.gitignore_rel(rel)):
-                to_stage.append(gitignore.gitignore_rel(rel))
+            add_op.record_added(repo, result, to_stage, add_op.write_pointer(repo, rel, existing.get(rel), saved))
         if rem.packed:
             rem.packs.publish_index_list()
-        repo.state.flush()
-        result.to_track = sorted(set(to_stage))
-        if repo.autostage:
-            repo.git.add(to_stage)
-            result.staged = result.to_track
+        add_op.finish(repo, result, to_stage)
     return result
 
 

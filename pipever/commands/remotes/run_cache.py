@@ -11,6 +11,7 @@ fetches their objects (each verified); an entry is stored only once its objects 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from pipever.commands.remotes import fetch as fetch_cmd, push as push_cmd
 from pipever.errors import TransferError
@@ -22,6 +23,9 @@ from pipever.services.progress import NO_PROGRESS, Progress
 from pipever.services.stage_state import Probe
 from pipever.services.used import UsedOut
 from pipever.context import RepoContext
+
+if TYPE_CHECKING:
+    from pipever.remote.base import Remote
 
 
 @dataclass
@@ -36,13 +40,18 @@ def _used(outs: tuple[LockedPath, ...]) -> list[UsedOut]:
     return [UsedOut(o.path, o.oid, o.is_dir, size=o.size) for o in outs]
 
 
+def _open(repo: RepoContext, remote: str | None, result: RunCacheTransfer) -> Remote:
+    rem = cloud.open_remote(repo, remote)
+    if rem.ignored_options:
+        result.warnings.append(cloud.ignored_warning(rem))
+    return rem
+
+
 def push_runs(repo: RepoContext, *, remote: str | None = None, jobs: int | None = None,
               progress: Progress = NO_PROGRESS) -> RunCacheTransfer:
     result = RunCacheTransfer()
     with repo.locked():
-        rem = cloud.open_remote(repo, remote)
-        if rem.ignored_options:
-            result.warnings.append(cloud.ignored_warning(rem))
+        rem = _open(repo, remote, result)
         cache = RunCache(repo.cache_dir / RUNS_DIR)
         probe = Probe(repo)
         there = runs.list_keys(rem)
@@ -74,9 +83,7 @@ def pull_runs(repo: RepoContext, *, remote: str | None = None, jobs: int | None 
               progress: Progress = NO_PROGRESS) -> RunCacheTransfer:
     result = RunCacheTransfer()
     with repo.locked():
-        rem = cloud.open_remote(repo, remote)
-        if rem.ignored_options:
-            result.warnings.append(cloud.ignored_warning(rem))
+        rem = _open(repo, remote, result)
         cache = RunCache(repo.cache_dir / RUNS_DIR)
         have = set(cache.keys())
         entries: dict[str, tuple[bytes, tuple[LockedPath, ...]]] = {}
