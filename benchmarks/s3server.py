@@ -15,6 +15,7 @@ from types import TracebackType
 from typing import Any
 
 BUCKET = "bench-bucket"
+PIECE = 256 << 10  # response bodies are written (and counted) in pieces of at most this size
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,7 @@ class _CountedInput(io.RawIOBase):
 
 class TrafficCounter:
     """WSGI middleware: counts each request, the body bytes the app reads from it and the body
-    bytes of its response (as yielded to the server, which writes them to the socket)."""
+    bytes of its response that the server wrote to the socket."""
 
     def __init__(self, app: Callable[..., Iterable[bytes]]) -> None:
         self.app = app
@@ -95,17 +96,31 @@ class TrafficCounter:
 
             def counted_write(data: bytes) -> None:
                 self._add(0, len(data))
-                write(data)
+                try:
+                    write(data)
+                except BaseException:
+                    self._add(0, -len(data))
+                    raise
 
             return counted_write
 
         return self._body(self.app(environ, counted_start))
 
     def _body(self, result: Iterable[bytes]) -> Iterator[bytes]:
+        """The app's body in pieces of at most ``PIECE`` bytes. Each piece is counted as it is
+        handed to the server (so the count is complete before the client has the response) and
+        taken back if the server could not write it: a client that drops a response after its
+        headers (as s3fs does before a ranged download) is charged only for what went out."""
         try:
             for data in result:
-                self._add(0, len(data))
-                yield data
+                for at in range(0, len(data), PIECE) if len(data) > PIECE else (0,):
+                    piece = data[at:at + PIECE] if len(data) > PIECE else data
+                    self._add(0, len(piece))
+                    try:
+                        yield piece
+                    except GeneratorExit:  # the write failed, or the server stopped: not sent
+                        self._add(0, -len(piece))
+                        raise
         finally:
             close = getattr(result, "close", None)
             if close is not None:

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from benchmarks.s3server import MotoS3, Traffic, TrafficCounter
+from benchmarks.s3server import PIECE, MotoS3, Traffic, TrafficCounter
 
 
 class _Closing:
@@ -83,3 +83,15 @@ def test_moto_counts_uploads_ranged_reads_and_stored_bytes() -> None:
         assert s3.stored(url) == len(data)
         s3.clear(url)
         assert s3.stored(url) == 0
+
+
+def test_a_response_dropped_by_the_client_counts_only_what_was_written() -> None:
+    big = bytes(3 * PIECE + 5)
+    counter = TrafficCounter(lambda environ, start: [big])
+    body = iter(counter({"wsgi.input": io.BytesIO()}, lambda *a: None))
+    assert len(next(body)) == PIECE and counter.snapshot().served == PIECE  # counted when handed out
+    assert len(next(body)) == PIECE and counter.snapshot().served == 2 * PIECE
+    body.close()  # type: ignore[attr-defined]  # the server could not write it: the client went away
+    assert counter.snapshot().served == PIECE
+    whole = counter({"wsgi.input": io.BytesIO()}, lambda *a: None)
+    assert b"".join(whole) == big and counter.snapshot().served == PIECE + len(big)
