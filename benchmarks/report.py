@@ -118,7 +118,7 @@ def to_markdown(meta: dict[str, Any], limits: dict[str, Any] | None, rows: Seque
     if limits:
         parts += ["## Physical limits", "", limits_table(limits), ""]
     parts += ["## Workloads", "", markdown_table(rows, tools), ""]
-    if "dvc" in tools:
+    if "dvc" in tools and ratio_rows(rows):
         parts.append(
             f"Median pv/DVC ratio over {len(ratio_rows(rows))} rows of times and footprint: "
             f"**{fmt_ratio(median_ratio(rows))}**"
