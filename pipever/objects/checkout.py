@@ -306,14 +306,14 @@ class Staging:
 
     def make_dirs(self, dirs: Iterable[str]) -> None:
         """Create the staging directories and ``dirs`` (repo-relative) inside them or in place."""
-        for staged in self.tops.values():
-            os.makedirs(os.path.dirname(staged), exist_ok=True)  # the root; every other parent exists
-            os.mkdir(staged)
+        for top in self.tops.values():
+            os.makedirs(os.path.dirname(top), exist_ok=True)  # the root; every other parent exists
+            os.mkdir(top)
         for d in sorted(set(dirs)):
             if not d:
                 continue
-            staged = self.path(d + "/.")
-            target = os.path.dirname(staged) if staged is not None else os.path.join(self.root, d)
+            inside = self.path(d + "/.")
+            target = os.path.dirname(inside) if inside is not None else os.path.join(self.root, d)
             os.makedirs(target, exist_ok=True)
 
     def commit(self) -> None:
