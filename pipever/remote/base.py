@@ -485,7 +485,7 @@ def _bytes_callback(on_bytes: Callable[[int], None]) -> Any:
 _PUT_KW: dict[str, dict[str, int]] = {"s3": {"chunksize": 16 << 20, "max_concurrency": 2}}
 _GET_KW: dict[str, dict[str, int]] = {"s3": {"max_concurrency": 1}}  # one streamed GET
 # streamed pack uploads: parts of 32 MiB (a 64 MiB pack is 4 requests, ~32 MiB held per upload)
-_OPEN_KW: dict[str, dict[str, int]] = {"s3": {"block_size": 32 << 20}}
+_OPEN_KW: dict[str, dict[str, int]] = {"s3": {"block_size": 8 << 20}}
 
 
 def _mtime(entry: Mapping[str, Any]) -> float | None:
