@@ -201,7 +201,7 @@ def _open_object(r: RepoContext, oid: Oid, rel: str, remote: str | None) -> Bina
 
     streamed = open_object(r, oid, remote=remote, path=rel)
     if streamed is not None:
-        return io.BufferedReader(streamed, buffer_size=_STREAM_BUFFER)  # type: ignore[arg-type]
+        return io.BufferedReader(streamed, buffer_size=_STREAM_BUFFER)
     try:
         f = builtins.open(r.odb.path(oid), "rb", buffering=0)
     except FileNotFoundError:

@@ -7,7 +7,8 @@ The remote is the one named, else the out's own ``remote:``, else the default re
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, BinaryIO, cast
+import io
+from typing import TYPE_CHECKING
 
 from pipever.errors import ObjectNotFoundError, RemoteError, RemoteNotFoundError
 from pipever.objects.odb import ObjectRef
@@ -35,7 +36,7 @@ def ensure_object(repo: RepoContext, oid: Oid, *, is_dir: bool = False, remote: 
         rem.close()
 
 
-def open_object(repo: RepoContext, oid: Oid, *, remote: str | None = None, path: str | None = None) -> BinaryIO | None:
+def open_object(repo: RepoContext, oid: Oid, *, remote: str | None = None, path: str | None = None) -> io.RawIOBase | None:
     """File object ``oid`` for reading: None when the cache holds it (or now does: a small
     object, from a pack or loose, is downloaded into the cache, verified); else an unbuffered
     reader that streams it from the remote with no cache copy (a chunked file, chunk by chunk,
@@ -51,7 +52,7 @@ def open_object(repo: RepoContext, oid: Oid, *, remote: str | None = None, path:
         store = rem.packs
         if store.chunked(ref):
             pieces = stream.chunked_pieces(store, oid, chunkfetch.local_chunks(store, repo.odb), path=path)
-            return cast(BinaryIO, stream.PieceReader(pieces, rem.close))
+            return stream.PieceReader(pieces, rem.close)
         if store.locations(ref):
             rem.download(ref, repo.odb)
         elif store.may_have_loose and rem.existing_loose([ref]):
@@ -65,7 +66,7 @@ def open_object(repo: RepoContext, oid: Oid, *, remote: str | None = None, path:
                     finally:
                         rem.close()
 
-                return cast(BinaryIO, stream.PieceReader(pieces, close))
+                return stream.PieceReader(pieces, close)
         else:
             raise ObjectNotFoundError(str(oid), path)
     except BaseException:
