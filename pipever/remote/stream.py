@@ -2,7 +2,8 @@
 
 A chunked big file streams in the order its chunk list gives: windows of chunks (the first one
 small, so a reader that wants only the start fetches little, then doubling up to ``WINDOW``
-bytes, so memory stays at one window whatever the file's size). Each chunk comes from a cached
+bytes; after the first, ``AHEAD`` windows are fetched while the caller reads one, so memory
+stays at a few windows whatever the file's size). Each chunk comes from a cached
 version that holds it (the local chunk index) or from the remote's packs by merged range reads,
 and is hashed before any of its bytes are handed out: no corrupt byte is ever returned. At the
 end the whole file's hash must be the file's oid; a mismatch there means a wrong chunk list (each
@@ -19,8 +20,10 @@ Closing the reader early stops fetching: pieces are produced only when the calle
 
 from __future__ import annotations
 
+import collections
 import io
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from pipever.errors import CorruptObjectError, CorruptRemoteObjectError
@@ -31,12 +34,13 @@ from pipever.remote.packs import PackStore
 
 FIRST_WINDOW = 256 << 10  # bytes of chunks fetched for the first read
 WINDOW = 4 << 20  # the most bytes of chunks held at once
+AHEAD = 3  # windows in flight while the caller reads one (hides the remote's latency)
 WHOLE = 4 << 20  # loose objects up to this size are read whole and verified before use
 PIECE = 1 << 20  # read size of a big loose object
 
 
 def chunked_pieces(store: PackStore, oid: Oid, local: chunking.LocalChunks, *, path: str | None = None,
-                   first: int = FIRST_WINDOW, most: int = WINDOW) -> Iterator[bytes]:
+                   first: int | None = None, most: int | None = None) -> Iterator[bytes]:
     """The bytes of chunked file ``oid``, chunk by chunk, each verified before it is yielded;
     ``CorruptRemoteObjectError`` naming the file (and the bad chunk's pack) otherwise."""
     from blake3 import blake3
@@ -46,8 +50,8 @@ def chunked_pieces(store: PackStore, oid: Oid, local: chunking.LocalChunks, *, p
         chunks = store.read_chunk_list(oid)
     except CorruptObjectError as exc:
         raise CorruptRemoteObjectError(str(oid), path, name, exc.message) from None
-    whole = blake3()
-    for window in chunking.growing_windows(chunks, first, most):
+
+    def load(window: list[chunking.Chunk]) -> dict[Oid, bytes]:
         have: dict[Oid, bytes] = {}
         for c in window:
             if c.oid not in have:
@@ -63,10 +67,43 @@ def chunked_pieces(store: PackStore, oid: Oid, local: chunking.LocalChunks, *, p
                 raise CorruptRemoteObjectError(str(oid), path, name, exc.message) from None
         with chunkfetch.Stats.lock:
             chunkfetch.Stats.reused += reused
+        return have
+
+    whole = blake3()
+
+    def emit(window: list[chunking.Chunk], have: dict[Oid, bytes]) -> Iterator[bytes]:
         for c in window:
             data = have[c.oid]
             whole.update(data)
             yield data
+
+    windows = chunking.growing_windows(chunks, first or FIRST_WINDOW, most or WINDOW)
+    depth = max(1, AHEAD)
+    pending: collections.deque[tuple[list[chunking.Chunk], Future[dict[Oid, bytes]]]] = collections.deque()
+    pool = ThreadPoolExecutor(depth, thread_name_prefix="pv-stream")
+
+    def refill() -> None:
+        while len(pending) < depth:
+            following = next(windows, None)
+            if following is None:
+                return
+            pending.append((following, pool.submit(load, following)))
+
+    try:
+        start = next(windows, None)
+        if start is not None:  # the first window alone: a reader of the start fetches little
+            yield from emit(start, load(start))
+            refill()
+        while pending:  # then ``depth`` windows in flight while the caller reads one
+            window, fut = pending.popleft()
+            have = fut.result()
+            refill()
+            yield from emit(window, have)
+            del have
+    finally:
+        for _, fut in pending:
+            fut.cancel()
+        pool.shutdown(wait=True, cancel_futures=True)  # closed early: the reads in flight end
     if whole.hexdigest() != oid.hex:
         raise CorruptRemoteObjectError(
             str(oid), path, name, "its chunk list names good chunks that do not make up the file "
