@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import random
+import time
 from pathlib import Path
 
 import pytest
@@ -115,6 +116,22 @@ def test_reading_the_start_fetches_a_small_part_and_closing_stops(pv_repo: Path,
     assert served.bytes == after_first  # closed: nothing more was fetched
     packs = {rel for rel, _, _ in served.ranges}
     assert len(served.ranges) <= 4 and all(rel.startswith("packs/") for rel in packs), served.ranges
+
+
+def test_closing_in_the_middle_stops_the_windows_fetched_ahead(pv_repo: Path, pv, packed_remote: RemoteCase,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    data = random.Random(11).randbytes(24 << 20)
+    _pushed(pv, packed_remote, data)
+    _drop(pv_repo, data)
+    served = Served(monkeypatch)
+    with api.open("model.bin", rev="HEAD", mode="rb") as f:
+        got = b"".join(f.read(64 << 10) for _ in range(24))  # 1.5 MiB: windows ahead are in flight
+    assert got == data[:len(got)]
+    at_close = served.bytes
+    # the windows read ahead (a few MiB), not the file; closing waited for them, nothing follows
+    assert len(got) < at_close < 12 << 20, at_close
+    time.sleep(0.3)
+    assert served.bytes == at_close
 
 
 def test_a_new_version_reads_its_unchanged_chunks_from_the_cached_old_one(
