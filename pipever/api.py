@@ -11,8 +11,8 @@ commit) the pointer is read from Git objects, without checking anything out, and
 from the cache. An object missing there comes from the remote: a small one (in a pack, or a loose
 object up to 4 MiB) is downloaded, verified, into the cache; a big one streams from the remote
 and nothing is written into the cache (like ``dvc.api.open``). A big file stored as chunks is
-fetched a window of chunks at a time as the caller reads (memory stays at a few MiB, closing early
-stops fetching), chunks that cached versions already hold are read locally, and every chunk is
+fetched in windows of chunks as the caller reads (a small first one, then a few of 4 MiB ahead:
+memory does not grow with the file, closing early stops fetching), chunks that cached versions already hold are read locally, and every chunk is
 verified before any of its bytes is returned; at the end the whole file's hash is checked too
 (``CorruptObjectError`` naming the file: a wrong chunk list). A big loose object is hashed as it
 streams and a mismatch raises at its end. Streams from a remote are not seekable.

@@ -39,17 +39,23 @@ WHOLE = 4 << 20  # loose objects up to this size are read whole and verified bef
 PIECE = 1 << 20  # read size of a big loose object
 
 
-def chunked_pieces(store: PackStore, oid: Oid, local: chunking.LocalChunks, *, path: str | None = None,
-                   first: int | None = None, most: int | None = None) -> Iterator[bytes]:
-    """The bytes of chunked file ``oid``, chunk by chunk, each verified before it is yielded;
-    ``CorruptRemoteObjectError`` naming the file (and the bad chunk's pack) otherwise."""
+def chunk_list(store: PackStore, oid: Oid, *, path: str | None = None) -> list[chunking.Chunk]:
+    """The chunk list of chunked file ``oid`` (read when the file is opened, so a missing or
+    unreadable one fails ``open`` itself); ``CorruptRemoteObjectError`` naming the file."""
+    try:
+        return store.read_chunk_list(oid)
+    except CorruptObjectError as exc:
+        raise CorruptRemoteObjectError(str(oid), path, store.remote.name, exc.message) from None
+
+
+def chunked_pieces(store: PackStore, oid: Oid, chunks: list[chunking.Chunk], local: chunking.LocalChunks, *,
+                   path: str | None = None, first: int | None = None, most: int | None = None) -> Iterator[bytes]:
+    """The bytes of chunked file ``oid`` listed as ``chunks``, chunk by chunk, each verified
+    before it is yielded; ``CorruptRemoteObjectError`` naming the file (and the bad chunk's pack)
+    otherwise, and at the end when the bytes do not hash to ``oid`` (a wrong chunk list)."""
     from blake3 import blake3
 
     name = store.remote.name
-    try:
-        chunks = store.read_chunk_list(oid)
-    except CorruptObjectError as exc:
-        raise CorruptRemoteObjectError(str(oid), path, name, exc.message) from None
 
     def load(window: list[chunking.Chunk]) -> dict[Oid, bytes]:
         have: dict[Oid, bytes] = {}

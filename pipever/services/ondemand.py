@@ -51,7 +51,8 @@ def open_object(repo: RepoContext, oid: Oid, *, remote: str | None = None, path:
     try:
         store = rem.packs
         if store.chunked(ref):
-            pieces = stream.chunked_pieces(store, oid, chunkfetch.local_chunks(store, repo.odb), path=path)
+            chunks = stream.chunk_list(store, oid, path=path)
+            pieces = stream.chunked_pieces(store, oid, chunks, chunkfetch.local_chunks(store, repo.odb), path=path)
             return stream.PieceReader(pieces, rem.close)
         if store.locations(ref):
             rem.download(ref, repo.odb)

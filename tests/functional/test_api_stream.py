@@ -205,6 +205,19 @@ def test_a_wrong_chunk_list_is_caught_by_the_files_hash(pv_repo: Path, pv, packe
     assert _cached(pv_repo) == []
 
 
+def test_an_unreadable_chunk_list_fails_open_itself(pv_repo: Path, pv, packed_remote: RemoteCase) -> None:
+    data = random.Random(12).randbytes(4 << 20)
+    _pushed(pv, packed_remote, data)
+    packed_remote.corrupt(hash_bytes(data).relpath())  # the chunk list stands for its file
+    _drop(pv_repo, data)
+    with pytest.raises(CorruptObjectError) as exc:
+        with api.open("model.bin", rev="HEAD", mode="rb"):
+            pytest.fail("opened")
+    assert f"'model.bin' ({hash_bytes(data)}) on remote 'storage' is corrupt" in exc.value.render()
+    assert "its chunk list" in exc.value.render()
+    assert _cached(pv_repo) == []
+
+
 def test_text_mode_with_an_encoding_iterates_lines(pv_repo: Path, pv, packed_remote: RemoteCase) -> None:
     rng = random.Random(7)
     lines = [f"{i},ünïcödé,{rng.random():.12f},{'€' * (i % 7)}\n" for i in range(120_000)]
