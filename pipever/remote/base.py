@@ -347,6 +347,15 @@ class Remote:
             raise
         insert_file(odb, ref, tmp, remote=self.name)
 
+    def open_loose(self, ref: ObjectRef, *, block_size: int = 1 << 20) -> Any:
+        """A loose object opened for streaming (read-ahead of at most ``block_size`` bytes)."""
+        self._debug("open", self.path(ref))
+        with self.mapped_errors():
+            try:
+                return self.fs.open(self.path(ref), "rb", block_size=block_size)
+            except TypeError:  # a backend without block sizes
+                return self.fs.open(self.path(ref), "rb")
+
     def read_loose(self, ref: ObjectRef) -> bytes:
         self._debug("get", self.path(ref))
         with self.mapped_errors():
