@@ -12,12 +12,17 @@ import contextlib
 import errno
 import os
 import stat as statmod
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from pipever import fsutil
-from pipever.errors import CorruptObjectError, FileSystemError, ObjectNotFoundError, PvError
+from pipever.errors import (
+    CorruptObjectError,
+    FileSystemError,
+    ObjectNotFoundError,
+    PvError,
+)
 from pipever.objects import bulk
 from pipever.objects import manifest as mf
 from pipever.objects.hashing import hash_bytes, hash_file, reporting
@@ -284,6 +289,36 @@ class ObjectDB:
             raise CorruptObjectError(str(oid))
         if state is not None:
             state.set_trusted(key, st, oid)
+
+    def check_many(self, refs: Iterable[ObjectRef], state: StateDB) -> list[ObjectRef]:
+        """``check`` with ``state`` for many objects: those that are corrupt or gone. The state
+        rows of just these objects are read, in batches."""
+        stats: list[tuple[str, os.stat_result]] = []
+        todo: list[tuple[ObjectRef, str, os.stat_result]] = []
+        bad: list[ObjectRef] = []
+        for ref in refs:
+            try:
+                st = os.stat(self.strpath(ref.oid, is_dir=ref.is_dir))
+            except FileNotFoundError:
+                bad.append(ref)
+                continue
+            key = "\x00cache/" + ref.oid.hex + (".dir" if ref.is_dir else "")
+            stats.append((key, st))
+            todo.append((ref, key, st))
+        known = state.lookup(stats)
+        for ref, key, st in todo:
+            if known.get(key) == ref.oid:
+                continue
+            try:
+                actual = hash_file(self.path(ref.oid, is_dir=ref.is_dir))
+            except FileNotFoundError:
+                bad.append(ref)
+                continue
+            if actual != ref.oid:
+                bad.append(ref)
+            else:
+                state.set_trusted(key, st, ref.oid)
+        return bad
 
     def verify(self, oid: Oid, *, is_dir: bool = False) -> bool:
         """Re-hash an object; True when it matches its name."""

@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TypeVar
 
@@ -155,6 +155,34 @@ class StateDB:
         if hit is not None and hit[0] == stat_key(st):
             return Oid.trusted(hit[1])
         return None
+
+    def lookup(self, items: Sequence[tuple[str, os.stat_result]]) -> dict[str, Oid]:
+        """``get`` for some paths: the oids recorded for those whose stat still matches. Only
+        their rows are read (in batches), not the whole table (``get_many`` loads it all, for
+        a walk of the workspace), unless it is loaded already."""
+        found: dict[str, tuple[Key, str]] = {}
+        if self._loaded is not None:
+            table = self._loaded
+            found = {p: table[p] for p, _ in items if p in table}
+        else:
+            paths = [p for p, _ in items]
+
+            def load(db: sqlite3.Connection) -> dict[str, tuple[Key, str]]:
+                rows: dict[str, tuple[Key, str]] = {}
+                for at in range(0, len(paths), 500):
+                    part = paths[at:at + 500]
+                    query = f"SELECT path, inode, size, mtime_ns, oid FROM state WHERE path IN ({','.join('?' * len(part))})"
+                    rows.update((p, ((i, s, m), o)) for p, i, s, m, o in db.execute(query, part))
+                return rows
+
+            found = self._safely(load)
+        pending = self._pending
+        out: dict[str, Oid] = {}
+        for path, st in items:
+            hit = pending.get(path) or found.get(path)
+            if hit is not None and hit[0] == stat_key(st):
+                out[path] = Oid.trusted(hit[1])
+        return out
 
     def set(self, path: str, st: os.stat_result, oid: Oid) -> None:
         # "racy" files modified within the timestamp granularity of now could change again

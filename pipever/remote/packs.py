@@ -36,7 +36,7 @@ from pipever.remote.host import PackHost, map_concurrently
 
 MAX_GAP = 256 << 10  # unneeded bytes read to merge two ranges into one request
 MAX_BLOCK = 4 << 20  # largest merged range (bytes held in memory per concurrent read)
-READ_JOBS = 8  # concurrent range reads (bounds memory: READ_JOBS * MAX_BLOCK)
+READ_JOBS = 4  # concurrent range reads (bounds memory: READ_JOBS * MAX_BLOCK)
 
 
 class CorruptIndexError(RemoteError):

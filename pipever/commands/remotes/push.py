@@ -12,14 +12,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from pipever.errors import CorruptObjectError, TransferError
+from pipever.context import RepoContext
+from pipever.errors import TransferError
 from pipever.objects.odb import ObjectDB, ObjectRef
-from pipever.services import cloud
-from pipever.services.used import UsedOut
-from pipever.services.progress import NO_PROGRESS, Progress
 from pipever.remote import transfer
 from pipever.remote.base import Remote
-from pipever.context import RepoContext
+from pipever.services import cloud
+from pipever.services.progress import NO_PROGRESS, Progress
+from pipever.services.used import UsedOut
 
 
 @dataclass
@@ -115,13 +115,8 @@ def _push_one(
 
 
 def _corrupt(repo: RepoContext, refs: set[ObjectRef]) -> list[ObjectRef]:
-    bad = []
-    for ref in sorted(refs, key=lambda r: r.relpath):
-        try:
-            repo.odb.check(ref.oid, is_dir=ref.is_dir, state=repo.state)
-        except CorruptObjectError:
-            bad.append(ref)
-    return bad
+    """Objects about to be sent that are corrupt (or vanished since they were listed)."""
+    return repo.odb.check_many(sorted(refs, key=lambda r: r.relpath), repo.state)
 
 
 def corrupt_message(refs: list[ObjectRef]) -> str:
