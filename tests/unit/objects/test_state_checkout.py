@@ -77,3 +77,43 @@ def test_plan_dir_creates_replaces_and_deletes_only_safe_files() -> None:
 def test_parse_link_types_accepts_list_and_comma_string() -> None:
     assert co.parse_link_types("hardlink, copy") == ["hardlink", "copy"]
     assert co.parse_link_types(["reflink", "copy"]) == ["reflink", "copy"]
+
+
+def test_lookup_reads_only_the_rows_asked_for(tmp_path: Path) -> None:
+    files = []
+    for i in range(1200):  # more than one batch of the IN query
+        p = tmp_path / f"f{i}"
+        p.write_bytes(b"%d" % i)
+        os.utime(p, ns=(1_000_000_000, 1_000_000_000 + i))
+        files.append(p)
+    db = StateDB(tmp_path / "state.db")
+    for i, p in enumerate(files):
+        db.set_trusted(f"f{i}", os.stat(p), hash_bytes(b"%d" % i))
+    db.flush()
+    db = StateDB(tmp_path / "state.db")
+    (tmp_path / "f3").write_bytes(b"changed")  # its stat no longer matches
+    asked = [(f"f{i}", os.stat(files[i])) for i in range(0, 1200, 2)] + [("nope", os.stat(files[1]))]
+    found = db.lookup(asked)
+    assert db._loaded is None  # the table was not loaded whole
+    assert set(found) == {f"f{i}" for i in range(0, 1200, 2)}  # f3 is odd; 'nope' has no row
+    assert found["f10"] == hash_bytes(b"10")
+
+
+def test_check_many_finds_corrupt_and_vanished_objects_and_trusts_good_ones(tmp_path: Path) -> None:
+    from pipever.objects.odb import ObjectDB, ObjectRef
+
+    odb = ObjectDB(tmp_path / "cache")
+    refs = []
+    for data in (b"good\n", b"rots\n", b"goes\n"):
+        oid = hash_bytes(data)
+        odb.put_small(oid.hex, data, display="x")
+        refs.append(ObjectRef(oid, False))
+    rotten = odb.path(refs[1].oid)
+    os.chmod(rotten, 0o644)
+    rotten.write_bytes(b"ROTS\n")
+    os.unlink(odb.path(refs[2].oid))
+    db = StateDB(tmp_path / "state.db")
+    bad = odb.check_many(refs, db)
+    assert len(bad) == 2 and set(bad) == {refs[1], refs[2]}
+    key = "\x00cache/" + refs[0].oid.hex
+    assert db.lookup([(key, os.stat(odb.path(refs[0].oid)))]) == {key: refs[0].oid}
