@@ -42,6 +42,8 @@ class PackHost(Protocol):
 
     def remove_file(self, rel: str) -> None: ...
 
+    def move_file(self, src: str, dst: str) -> None: ...
+
 
 def map_concurrently(fn: Callable[[Any], T], items: list[Any], *, jobs: int) -> list[T]:
     """``[fn(x) for x in items]`` on ``jobs`` threads; the first error is raised."""

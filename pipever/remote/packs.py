@@ -315,6 +315,42 @@ class PackStore:
         self._add_entries(pid, entries)
         return pid
 
+    def write_streamed(self, pieces: Iterable[bytes], entries: list[pf.Entry]) -> str:
+        """A pack whose objects are known only once ``pieces`` is consumed (a source read once:
+        ``pv add/import-url --to-remote``): the generator appends an entry for each object it
+        yields. The pack goes to a temp name, is renamed to its index's id once complete, then
+        the index is written; a failure removes the temp file, so nothing is left under a name
+        readers use."""
+        import uuid
+
+        tmp = f"{pf.PACKS}/.incoming-{uuid.uuid4().hex[:16]}.pvtmp"
+        total = 0
+
+        def counted() -> Iterator[bytes]:
+            nonlocal total
+            for piece in pieces:
+                total += len(piece)
+                yield piece
+
+        try:
+            self.remote.write_stream(tmp, counted())
+            laid = pf.layout_entries([(e.ref, e.length) for e in entries], [e.kind for e in entries])
+            if sum(e.length for e in laid) != total:
+                raise RemoteError(f"a streamed pack holds {total} bytes, its objects {sum(e.length for e in laid)}")
+            index = pf.encode_index(laid)
+            pid = pf.index_id(index)
+            self.remote.move_file(tmp, f"{pf.PACKS}/{pid}.pack")
+        except BaseException:
+            with contextlib.suppress(Exception):
+                self.remote.remove_file(tmp)
+            raise
+        self.remote.write_file(f"{pf.PACKS}/{pid}.idx", index)
+        self._remember(pid, index)
+        with self._lock:
+            self.packs[pid] = Pack(pid, laid)
+        self._add_entries(pid, laid)
+        return pid
+
     def write_pack_from(self, entries: Sequence[pf.Entry], chunks: Iterable[bytes]) -> str:
         """A pack of ``entries`` (their kinds and sizes; offsets are laid out anew) whose bytes
         ``chunks`` yields in order (repack)."""
