@@ -59,13 +59,15 @@ def put_hashing(remote: Remote, path: Path, *, is_dir: bool = False) -> Oid:
     return _put_loose(remote, file_pieces(path), is_dir=is_dir)[0]
 
 
-def put_stream(remote: Remote, pieces: Iterable[bytes], *, check: Callable[[], None] | None = None) -> tuple[Oid, int]:
+def put_stream(remote: Remote, pieces: Iterable[bytes], *, check: Callable[[], None] | None = None,
+               small: Callable[[ObjectRef, bytes], None] | None = None) -> tuple[Oid, int]:
     """Store a file's bytes, read once from ``pieces`` and hashed on the way, on the remote; its
     oid and size. On a packed remote a file below the pack threshold goes into a pack, a bigger
     one as FastCDC chunks in packs (only chunks the remote lacks) plus its chunk list, exactly as
     ``pv push`` stores it; memory stays at about one threshold plus one upload part. ``check``
     runs once every byte was read and before the object gets its name (raise to refuse it: the
-    source changed meanwhile); chunks already stored stay as unreferenced garbage for gc."""
+    source changed meanwhile); chunks already stored stay as unreferenced garbage for gc.
+    ``small`` takes a small file's bytes instead of a pack of its own (``SmallBatch.add``)."""
     if not remote.packed or not chunking.available():
         return _put_loose(remote, pieces, check=check)
     store = remote.packs
@@ -78,7 +80,9 @@ def put_stream(remote: Remote, pieces: Iterable[bytes], *, check: Callable[[], N
         if check is not None:
             check()
         ref = ObjectRef(oid, False)
-        if not store.has(ref):
+        if small is not None:
+            small(ref, head)
+        elif not store.has(ref):
             store.write_items([Item(ref, head, len(head))])
         return oid, len(head)
     src.push_back(head)
@@ -92,6 +96,32 @@ def put_stream(remote: Remote, pieces: Iterable[bytes], *, check: Callable[[], N
         data = chunking.encode(chunks)
         store.write_items([Item(ref, data, len(data), kind=packfmt.CHUNK_LIST)])
     return oid, src.size
+
+
+class SmallBatch:
+    """Small files read by ``put_stream`` gathered into shared packs (at most ``BATCH`` bytes
+    held in memory) rather than a pack each; ``flush`` stores the rest."""
+
+    BATCH = 16 << 20
+
+    def __init__(self, remote: Remote) -> None:
+        self.remote = remote
+        self.items: list[Item] = []
+        self.held = 0
+        self.limit = min(remote.pack_size, self.BATCH)
+
+    def add(self, ref: ObjectRef, data: bytes) -> None:
+        if any(i.ref == ref for i in self.items) or self.remote.packs.has(ref):
+            return
+        self.items.append(Item(ref, data, len(data)))
+        self.held += len(data)
+        if self.held >= self.limit:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.items:
+            self.remote.packs.write_items(self.items)
+        self.items, self.held = [], 0
 
 
 def _stream_chunks(remote: Remote, src: _Tee) -> list[chunking.Chunk]:

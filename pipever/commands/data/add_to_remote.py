@@ -2,8 +2,8 @@
 
 For data bigger than the local disk: each file is hashed and sent (small ones into packs, big
 ones hashed while they stream, as chunks in packs on a packed remote), then the pointer is
-written and staged as ``pv add`` does. The cache keeps only a directory's manifest (small; it says which files the directory has). The
-workspace data stays as it is; ``pv pull`` elsewhere brings it back from the remote.
+written and staged as ``pv add`` does. The cache keeps only a directory's manifest (small; it
+says which files the directory has). The workspace data stays as it is; ``pv pull`` elsewhere brings it back from the remote.
 """
 
 from __future__ import annotations
