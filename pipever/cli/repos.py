@@ -104,7 +104,7 @@ def update(
     to_remote: bool = typer.Option(False, "--to-remote", help="URL imports: stream the new data to a remote, without a cache or workspace copy."),
     remote: Optional[str] = typer.Option(None, "-r", "--remote", help="Remote for --to-remote (default: the default remote)."),  # noqa: UP007
 ) -> None:
-    from pipever.commands.repos.import_url import update as do_update
+    from pipever.commands.repos.update import update as do_update
 
     if remote and not to_remote:
         raise typer.BadParameter("-r/--remote needs --to-remote")
