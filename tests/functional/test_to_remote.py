@@ -9,6 +9,7 @@ import http.server
 import os
 import random
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -177,7 +178,8 @@ def test_to_remote_usage_errors(pv_repo: Path, pv: PvRunner, tmp_path: Path) -> 
 
 
 class _Flaky(http.server.BaseHTTPRequestHandler):
-    """Serves ``data`` with an ETag; a GET sends only ``cut`` bytes and drops the connection."""
+    """Serves ``data`` with an ETag; a GET sends only ``cut`` bytes and, a moment later, drops
+    the connection."""
 
     data = b""
     cut = 0
@@ -198,6 +200,8 @@ class _Flaky(http.server.BaseHTTPRequestHandler):
         self._head()
         self.wfile.write(self.data[:self.cut])
         self.wfile.flush()
+        if self.cut < len(self.data):
+            time.sleep(1.5)  # pv reads (and stores) what arrived before it learns of the cut
         self.close_connection = True
 
 
