@@ -18,6 +18,7 @@ from pathlib import Path
 
 import blake3
 
+from pipever.errors import PvError
 from pipever.objects.hashing import hash_bytes
 from pipever.objects.odb import ObjectRef
 from pipever.objects.oid import Oid
@@ -68,11 +69,12 @@ def put_stream(remote: Remote, pieces: Iterable[bytes], *, check: Callable[[], N
     runs once every byte was read and before the object gets its name (raise to refuse it: the
     source changed meanwhile); chunks already stored stay as unreferenced garbage for gc.
     ``small`` takes a small file's bytes instead of a pack of its own (``SmallBatch.add``)."""
+    pieces = _source(pieces)
     if not remote.packed or not chunking.available():
         return _put_loose(remote, pieces, check=check)
     store = remote.packs
     store.ensure_format()
-    src = _Tee(iter(pieces))
+    src = _Tee(pieces)
     threshold = remote.pack_threshold
     head = src.read_upto(threshold)
     if len(head) < threshold:  # the whole file: small
@@ -96,6 +98,21 @@ def put_stream(remote: Remote, pieces: Iterable[bytes], *, check: Callable[[], N
         data = chunking.encode(chunks)
         store.write_items([Item(ref, data, len(data), kind=packfmt.CHUNK_LIST)])
     return oid, src.size
+
+
+class SourceReadError(PvError):
+    def __init__(self, why: str) -> None:
+        super().__init__(f"reading the data to send failed: {why}", hint="check the source, then rerun the command")
+
+
+def _source(pieces: Iterable[bytes]) -> Iterator[bytes]:
+    """``pieces``, with an OSError of the source told apart from the remote's errors."""
+    try:
+        yield from pieces
+    except PvError:
+        raise
+    except OSError as exc:
+        raise SourceReadError(str(exc)) from exc
 
 
 class SmallBatch:
