@@ -323,7 +323,7 @@ class PackStore:
         readers use."""
         import uuid
 
-        tmp = f"{pf.PACKS}/.incoming-{uuid.uuid4().hex[:16]}.pvtmp"
+        tmp = f"{pf.PACKS}/.incoming.{uuid.uuid4().hex[:12]}.pvtmp"  # a temp name (fsutil.is_tmp_name)
         total = 0
 
         def counted() -> Iterator[bytes]:
