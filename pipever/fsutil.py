@@ -147,12 +147,17 @@ def is_tmp_name(name: str) -> bool:
 
 
 def remove_tmp_files(root: Path, *, skip: tuple[Path, ...] = ()) -> int:
-    """Delete pv's temp files below ``root`` (not in ``.git`` directories nor in ``skip``);
-    returns how many. For recovery after a pv process was killed while it held the repo lock."""
+    """Delete pv's temp files below ``root`` (not in ``.git`` directories nor in ``skip``), and
+    its temp-named directories (a checkout's staging directory holds copies of cache objects
+    only); returns how many. For recovery after a pv process was killed while it held the repo
+    lock."""
     skipped = {os.path.abspath(p) for p in skip}
     removed = 0
     for dirpath, dirs, files in os.walk(root):
-        dirs[:] = [d for d in dirs if d != ".git" and os.path.join(dirpath, d) not in skipped]
+        for name in [d for d in dirs if is_tmp_name(d)]:
+            remove(Path(dirpath, name))
+            removed += 1
+        dirs[:] = [d for d in dirs if d != ".git" and not is_tmp_name(d) and os.path.join(dirpath, d) not in skipped]
         for name in files:
             if is_tmp_name(name):
                 with contextlib.suppress(FileNotFoundError):

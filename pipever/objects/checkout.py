@@ -98,22 +98,25 @@ class Linker:
             raise CorruptObjectError(str(oid))
         self._verified.add(oid)
 
-    def link(self, oid: Oid, rel: str, *, isexec: bool = False, only: str | None = None) -> None:
+    def link(
+        self, oid: Oid, rel: str, *, isexec: bool = False, only: str | None = None, staged: str | None = None,
+    ) -> None:
         """Put cache object ``oid`` at ``rel`` (through a temp name); FileSystemError naming
-        ``rel`` when the workspace cannot take it (disk full, permissions)."""
+        ``rel`` when the workspace cannot take it (disk full, permissions). ``staged``: the path
+        to create instead, inside a staging directory no one else sees (no temp name needed)."""
         try:
-            self._link(oid, rel, isexec=isexec, only=only)
+            self._link(oid, rel, isexec=isexec, only=only, staged=staged)
         except OSError as exc:
             if only:  # link_in_place: trying a link type, the caller falls back
                 raise
             raise FileSystemError(f"cannot write '{rel}'", exc, path=rel) from exc
 
-    def _link(self, oid: Oid, rel: str, *, isexec: bool, only: str | None) -> None:
+    def _link(self, oid: Oid, rel: str, *, isexec: bool, only: str | None, staged: str | None = None) -> None:
         src = self.odb.path(oid)
-        dst = self.root / rel
+        dst = self.root / rel if staged is None else Path(staged)
         if not dst.parent.is_dir():
             dst.parent.mkdir(parents=True, exist_ok=True)
-        tmp = fsutil.tmp_name(dst)
+        tmp = fsutil.tmp_name(dst) if staged is None else dst
         last: OSError | None = None
         kinds = [only] if only else list(self.types)
         if isexec and not only:  # a shared inode cannot carry a per-path execute bit
@@ -137,9 +140,10 @@ class Linker:
                     os.unlink(tmp)
                 raise
             try:
-                os.replace(tmp, dst)
-                if kind == "hardlink" and os.path.lexists(tmp):  # dst was that very inode: rename did nothing
-                    os.unlink(tmp)
+                if tmp is not dst:
+                    os.replace(tmp, dst)
+                    if kind == "hardlink" and os.path.lexists(tmp):  # dst was that very inode: rename did nothing
+                        os.unlink(tmp)
             except BaseException:
                 with contextlib.suppress(OSError):
                     os.unlink(tmp)
@@ -151,15 +155,22 @@ class Linker:
         assert last is not None
         raise last
 
-    def link_batch(self, changes: Sequence[Change], on_done: Callable[[Change], None] | None = None) -> list[str]:
+    def link_batch(
+        self, changes: Sequence[Change], on_done: Callable[[Change], None] | None = None,
+        staging: Staging | None = None,
+    ) -> list[str]:
         """Link or copy the objects of ``changes`` (their directories exist); returns the paths
         whose object is corrupt (not written). While ``copy`` is the link type, a small object is
-        read once: its bytes are verified against its oid and written from the same buffer."""
+        read once: its bytes are verified against its oid and written from the same buffer.
+        Files below a directory of ``staging`` are created in its staging copy, under their own
+        name (nobody sees that directory until it is renamed into place)."""
         corrupt: list[str] = []
         base, sep, root, types = self.odb.strpath, os.sep, os.fspath(self.root), self.types
+        where = staging.path if staging else None
         for ch in changes:
             oid = ch.oid
             assert oid is not None
+            staged = where(ch.rel) if where else None
             data = self._read_small(base(oid), oid) if types[0] == "copy" else None
             if data is None:  # another link type, or a large object: verified by the state db
                 try:
@@ -167,10 +178,16 @@ class Linker:
                 except CorruptObjectError:
                     corrupt.append(ch.rel)
                     continue
-                self.link(oid, ch.rel, isexec=ch.isexec)
+                self.link(oid, ch.rel, isexec=ch.isexec, staged=staged)
             elif blake3(data).hexdigest() != oid.hex:
                 corrupt.append(ch.rel)
                 continue
+            elif staged is not None:
+                try:
+                    bulk.write_new(staged, data, 0o755 if ch.isexec else 0o644, fix_mode=self._fix_mode)
+                except OSError as exc:
+                    raise FileSystemError(f"cannot write '{ch.rel}'", exc, path=ch.rel) from exc
+                self.used["copy"] = self.used.get("copy", 0) + 1
             else:
                 self._write(ch.rel, f"{root}{sep}{ch.rel}", data, 0o755 if ch.isexec else 0o644)
             if on_done:
@@ -250,6 +267,69 @@ class Linker:
             os.symlink(src, tmp)
 
 
+class Staging:
+    """Directories a checkout creates from nothing (``data/`` after ``rm -rf data``, a fresh
+    clone): each is built under a temp name beside it, its files written under their own names
+    (no temp file and rename per file, which is what creating many small files costs), then
+    renamed into place in one step. A killed checkout leaves only the temp-named directory, which
+    the next command that takes the repo lock removes (``fsutil.remove_tmp_files``)."""
+
+    def __init__(self, root: Path, dirs: Iterable[str]) -> None:
+        self.root = os.fspath(root)
+        self.tops: dict[str, str] = {}  # repo-relative new directory -> its staging path
+        known: dict[str, bool] = {}
+        for d in sorted(set(dirs)):
+            parts = d.split("/") if d else []
+            for i in range(1, len(parts) + 1):
+                a = "/".join(parts[:i])
+                if a in self.tops:
+                    break
+                there = known.get(a)
+                if there is None:
+                    there = known[a] = os.path.lexists(os.path.join(self.root, a))
+                if not there:
+                    parent, name = os.path.split(os.path.join(self.root, a))
+                    self.tops[a] = bulk.tmp_sibling(parent, name)
+                    break
+
+    def path(self, rel: str) -> str | None:
+        """Where file ``rel`` is created: inside a staging directory, or None (in place)."""
+        if not self.tops:
+            return None
+        at = rel.find("/")
+        while at > 0:
+            staged = self.tops.get(rel[:at])
+            if staged is not None:
+                return staged + os.sep + rel[at + 1:].replace("/", os.sep)
+            at = rel.find("/", at + 1)
+        return None
+
+    def make_dirs(self, dirs: Iterable[str]) -> None:
+        """Create the staging directories and ``dirs`` (repo-relative) inside them or in place."""
+        for top in self.tops.values():
+            os.makedirs(os.path.dirname(top), exist_ok=True)  # the root; every other parent exists
+            os.mkdir(top)
+        for d in sorted(set(dirs)):
+            if not d:
+                continue
+            inside = self.path(d + "/.")
+            target = os.path.dirname(inside) if inside is not None else os.path.join(self.root, d)
+            os.makedirs(target, exist_ok=True)
+
+    def commit(self) -> None:
+        """Rename every staging directory into place."""
+        for top, staged in self.tops.items():
+            try:
+                os.rename(staged, os.path.join(self.root, top))
+            except OSError as exc:  # something appeared there meanwhile (not pv: it holds the lock)
+                raise FileSystemError(f"cannot write '{top}'", exc, path=top) from exc
+
+    def discard(self) -> None:
+        """Remove what is left of the staging directories (copies of cache objects only)."""
+        for staged in self.tops.values():
+            fsutil.remove(Path(staged))
+
+
 def apply(
     plan: CheckoutPlan, linker: Linker, *, on_done: Callable[[Change], None] | None = None, jobs: int = 0,
 ) -> list[str]:
@@ -273,13 +353,19 @@ def apply(
         fsutil.remove_empty_parents(p.parent, root)
         if on_done:
             on_done(ch)
-    for d in sorted({os.path.dirname(ch.rel) for ch in writes}):
-        (root / d).mkdir(parents=True, exist_ok=True)
-    if writes:
-        # the first on this thread, so the working link type is settled; the rest in a few
-        # threads over batches (creating files is what costs on most disks)
-        corrupt += linker.link_batch(writes[:1], on_done)
-        corrupt += bulk.batch_map(lambda batch: linker.link_batch(batch, on_done), writes[1:], jobs=jobs)
+    dirs = {os.path.dirname(ch.rel) for ch in writes}
+    staging = Staging(root, dirs)
+    try:
+        staging.make_dirs(dirs)
+        if writes:
+            # the first on this thread, so the working link type is settled; the rest in a few
+            # threads over batches (creating files is what costs on most disks)
+            corrupt += linker.link_batch(writes[:1], on_done, staging)
+            corrupt += bulk.batch_map(lambda batch: linker.link_batch(batch, on_done, staging), writes[1:], jobs=jobs)
+        staging.commit()
+    except BaseException:
+        staging.discard()
+        raise
     for rel in plan.make_dirs:  # after the deletions, which remove directories they leave empty
         if not (root / rel).is_dir():
             (root / rel).mkdir(parents=True)

@@ -190,9 +190,27 @@ class ObjectDB:
         """Store ``data``, whose BLAKE3 is ``hexd`` (the caller hashed exactly these bytes), as a
         file object unless the cache has it; True when it was written. FileSystemError naming
         ``display`` (the workspace path) when the cache cannot take it."""
+        try:
+            return self._put(hexd, data, is_dir=False)
+        except OSError as exc:
+            raise FileSystemError(f"cannot copy '{display}' into the cache ('{self.root}')", exc, path=display) from exc
+
+    def insert_verified_bytes(self, oid: Oid, data: bytes, *, is_dir: bool = False, missing: bool = False) -> bool:
+        """Store downloaded ``data`` that the caller verified hashes to ``oid`` (and, for a
+        directory, parses as a manifest) unless the cache has it; True when it was written.
+        ``missing``: the caller found the object missing just before, so it is written without
+        looking again (a copy that appeared meanwhile holds the same verified bytes)."""
+        try:
+            return self._put(oid.hex, data, is_dir=is_dir, look=not missing)
+        except OSError as exc:
+            raise FileSystemError(f"cannot store object {oid} in the cache ('{self.root}')", exc) from exc
+
+    def _put(self, hexd: str, data: bytes, *, is_dir: bool, look: bool = True) -> bool:
+        """The write of ``put_small``: one temp file in the object's shard, made read-only and
+        renamed to the object's name. OSError as the OS raises it; no temp file stays."""
         d = f"{self._base}{hexd[:2]}"
-        dst = f"{d}{os.sep}{hexd[2:]}"
-        if os.path.exists(dst):
+        dst = f"{d}{os.sep}{hexd[2:]}" + (".dir" if is_dir else "")
+        if look and os.path.exists(dst):
             return False
         tmp = bulk.tmp_sibling(d, hexd[2:])
         try:
@@ -205,10 +223,6 @@ class ObjectDB:
                 tmp = str(fsutil.tmp_name(Path(dst)))
                 bulk.write_new(tmp, data, 0o444, fix_mode=self._fix_mode)
             os.replace(tmp, dst)
-        except OSError as exc:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise FileSystemError(f"cannot copy '{display}' into the cache ('{self.root}')", exc, path=display) from exc
         except BaseException:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)

@@ -419,8 +419,9 @@ class PackStore:
         return reads
 
     def apply_read(self, read: Read, odb: ObjectDB) -> list[tuple[ObjectRef, PvError | None]]:
-        """Fetch one merged range and put each object that verifies into the cache; a bad copy
-        is retried from the next index listing the object."""
+        """Fetch one merged range and put each object that verifies into the cache (objects
+        the cache lacks: callers plan reads for those only); a bad copy is retried from the next
+        index listing the object."""
         data = self.remote.read_range(f"{pf.PACKS}/{read.pack}.pack", read.start, read.end)
         results: list[tuple[ObjectRef, PvError | None]] = []
         for e in read.objects:
@@ -429,7 +430,8 @@ class PackStore:
             try:
                 if not good(e.ref, chunk):
                     chunk = self.read_object(e.ref, skip={read.pack}, first_bad=read.pack)
-                odb.add_bytes(chunk, is_dir=e.ref.is_dir)
+                # the caller asks only for objects the cache lacks: no second look per object
+                odb.insert_verified_bytes(e.ref.oid, chunk, is_dir=e.ref.is_dir, missing=True)
                 results.append((e.ref, None))
             except PvError as exc:
                 results.append((e.ref, exc))
@@ -495,7 +497,7 @@ class PackStore:
         ``chunkfetch.download_one``)."""
         if not self.locations(ref):
             return False
-        odb.add_bytes(self.read_object(ref), is_dir=ref.is_dir)
+        odb.insert_verified_bytes(ref.oid, self.read_object(ref), is_dir=ref.is_dir)
         return True
 
     # -- deleting (gc --cloud) -------------------------------------------------------------------

@@ -128,6 +128,8 @@ def snapshot(root: Path, *, skip_tmp: bool = True) -> Snapshot:
             dirs[:] = [d for d in dirs if d != ".git"]
         if rel_dir == ".pv":
             dirs[:] = [d for d in dirs if d not in ("cache", "tmp")]
+        if skip_tmp:  # a checkout's staging directory: a temp name like a temp file's
+            dirs[:] = [d for d in dirs if not is_tmp(d)]
         for name in files + [d for d in dirs if os.path.islink(os.path.join(dirpath, d))]:
             if skip_tmp and is_tmp(name):
                 continue
@@ -145,7 +147,7 @@ def tmp_leftovers(root: Path, *, include_pv: bool = False) -> list[str]:
         rel_dir = os.path.relpath(dirpath, root).replace(os.sep, "/")
         if rel_dir == ".":
             dirs[:] = [d for d in dirs if d != ".git" and (include_pv or d != ".pv")]
-        found += [f"{rel_dir}/{n}" for n in files if is_tmp(n)]
+        found += [f"{rel_dir}/{n}" for n in files + dirs if is_tmp(n)]  # files, staging directories
     return sorted(found)
 
 

@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 
 from pipever.errors import FileSystemError
-from pipever.fsutil import is_tmp_name
+from pipever.fsutil import is_tmp_name, remove_tmp_files
 from pipever.objects import bulk
 from pipever.objects import manifest as mf
 from pipever.objects.build import FileStat, Workspace
-from pipever.objects.checkout import Action, Change, CheckoutPlan, Linker, apply
+from pipever.objects.checkout import Action, Change, CheckoutPlan, Linker, Staging, apply
 from pipever.objects.hashing import hash_bytes
 from pipever.objects.odb import ChangedWhileReadingError, ObjectDB
 from pipever.objects.oid import Oid
@@ -200,6 +200,77 @@ def test_link_batch_copies_verified_objects_and_reports_corrupt_ones(tmp_path: P
     assert all((ws / f"many/{i}.txt").read_bytes() == good for i in range(200))
     assert len(done) == 202
     assert not [n for _, _, names in os.walk(ws) for n in names if is_tmp_name(n)]
+
+
+def test_staging_builds_only_directories_that_do_not_exist_yet(tmp_path: Path) -> None:
+    (tmp_path / "have/old").mkdir(parents=True)
+    st = Staging(tmp_path, ["new", "new/a/b", "have/old", "have/fresh/x", ""])
+    assert set(st.tops) == {"new", "have/fresh"}
+    assert all(is_tmp_name(os.path.basename(p)) for p in st.tops.values())
+    assert st.path("new/a/b/f.txt") == st.tops["new"] + "/a/b/f.txt"
+    assert st.path("have/fresh/x/f") == st.tops["have/fresh"] + "/x/f"
+    assert st.path("have/old/f") is None and st.path("top.txt") is None and st.path("newer/f") is None
+
+
+def _plan(oid: Oid, rels: list[str]) -> CheckoutPlan:
+    return CheckoutPlan(changes=[Change(r, Action.CREATE, oid) for r in rels])
+
+
+def test_checkout_into_a_missing_directory_renames_it_into_place_whole(tmp_path: Path) -> None:
+    odb = ObjectDB(tmp_path / "cache")
+    oid = hash_bytes(b"x\n")
+    odb.put_small(oid.hex, b"x\n", display="x")
+    ws = tmp_path / "ws"
+    (ws / "kept").mkdir(parents=True)
+    (ws / "kept/mine.txt").write_text("mine")
+    seen: list[bool] = []  # at each file: is the final directory there yet?
+    rels = [f"data/d{i % 5}/f{i}.txt" for i in range(300)] + ["kept/new.txt"]
+    apply(_plan(oid, rels), Linker(ws, odb, StateDB(tmp_path / "s.db"), ["copy"]),
+          on_done=lambda ch: seen.append((ws / "data").exists()), jobs=3)
+    assert not any(seen)  # built under a temp name, then renamed in one step
+    assert all((ws / r).read_bytes() == b"x\n" for r in rels)
+    assert sorted(os.listdir(ws)) == ["data", "kept"]  # no staging directory left
+
+
+@pytest.mark.parametrize("kind", ["hardlink", "symlink"])
+def test_staging_works_for_links(tmp_path: Path, kind: str) -> None:
+    odb = ObjectDB(tmp_path / "cache")
+    oid = hash_bytes(b"linked\n")
+    odb.put_small(oid.hex, b"linked\n", display="x")
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    apply(_plan(oid, ["data/a", "data/sub/b"]), Linker(ws, odb, StateDB(tmp_path / "s.db"), [kind]))
+    assert (ws / "data/sub/b").read_bytes() == b"linked\n"
+    assert os.path.samefile(ws / "data/a", odb.path(oid))
+    assert os.listdir(ws) == ["data"]
+
+
+def test_a_failed_checkout_leaves_no_half_built_directory(tmp_path: Path) -> None:
+    odb = ObjectDB(tmp_path / "cache")
+    oid = hash_bytes(b"x\n")
+    odb.put_small(oid.hex, b"x\n", display="x")
+    ws = tmp_path / "ws"
+    ws.mkdir()
+
+    def stop(ch: Change) -> None:
+        if ch.rel.endswith("f7.txt"):
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        apply(_plan(oid, [f"data/f{i}.txt" for i in range(20)]), Linker(ws, odb, StateDB(tmp_path / "s.db"), ["copy"]), on_done=stop, jobs=1)
+    assert os.listdir(ws) == []
+
+
+def test_recovery_removes_a_killed_checkouts_staging_directory(tmp_path: Path) -> None:
+    st = Staging(tmp_path, ["data/sub"])
+    st.make_dirs(["data/sub"])
+    staged = st.path("data/sub/f.txt")
+    assert staged is not None
+    Path(staged).write_text("copy of a cache object")
+    os.chmod(staged, 0o444)
+    (tmp_path / "keep.txt").write_text("user data")
+    assert remove_tmp_files(tmp_path) == 1
+    assert os.listdir(tmp_path) == ["keep.txt"]
 
 
 def test_canonical_manifest_bytes_are_json_dumps_bytes() -> None:
