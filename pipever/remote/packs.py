@@ -37,6 +37,7 @@ from pipever.remote.host import PackHost, map_concurrently
 MAX_GAP = 256 << 10  # unneeded bytes read to merge two ranges into one request
 MAX_BLOCK = 8 << 20  # largest merged range (bytes held in memory per concurrent read)
 READ_JOBS = 8  # concurrent range reads (bounds memory: READ_JOBS * MAX_BLOCK)
+STREAM_PART = 8 << 20  # upload part of a streamed pack on object stores (the client buffers a few)
 
 
 class CorruptIndexError(RemoteError):
@@ -333,7 +334,7 @@ class PackStore:
                 yield piece
 
         try:
-            self.remote.write_stream(tmp, counted())
+            self.remote.write_stream(tmp, counted(), part_size=STREAM_PART)
             laid = pf.layout_entries([(e.ref, e.length) for e in entries], [e.kind for e in entries])
             if sum(e.length for e in laid) != total:
                 raise RemoteError(f"a streamed pack holds {total} bytes, its objects {sum(e.length for e in laid)}")
