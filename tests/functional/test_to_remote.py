@@ -340,3 +340,22 @@ def test_big_add_to_remote_is_chunked_and_a_new_version_pushes_only_changed_chun
     git("checkout", "-q", "HEAD~1", "--", "model.bin.pv", cwd=clone)
     pv.ok("pull", cwd=clone)
     assert (clone / "model.bin").read_bytes() == v1
+
+
+def test_plain_update_of_a_to_remote_import_downloads_as_import_url_does(
+        pv_repo: Path, pv: PvRunner, tmp_path: Path) -> None:
+    pv.ok("remote", "add", "-d", "storage", str(tmp_path / "st"))
+    src = tmp_path / "src.bin"
+    src.write_bytes(b"version 1")
+    pv.ok("import-url", "--to-remote", src.as_uri(), "d.bin")
+    assert not (pv_repo / "d.bin").exists()
+    assert pv.ok("update").stdout == "d.bin.pv is up to date\n"
+    src.write_bytes(b"version 2!")
+    assert pv.ok("update", "d.bin.pv").stdout.startswith("Updated d.bin (10 B)")
+    assert (pv_repo / "d.bin").read_bytes() == b"version 2!"  # into the cache and workspace
+    assert len(_cache_files(pv_repo)) == 1
+    # --to-remote refuses imports from repositories when named
+    gen({"other.bin": "x"})
+    pv.ok("add", "other.bin")
+    res = pv("update", "--to-remote", "other.bin.pv")
+    assert res.exit_code == 1 and "URL imports only" in res.stderr
