@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
 
-from benchmarks.rows import Row, ToolFigure, median_ratio
+from benchmarks.rows import Row, ToolFigure, median_ratio, ratio_rows
 
 NOTE_CHARS = 90
 
@@ -118,9 +118,9 @@ def to_markdown(meta: dict[str, Any], limits: dict[str, Any] | None, rows: Seque
     if limits:
         parts += ["## Physical limits", "", limits_table(limits), ""]
     parts += ["## Workloads", "", markdown_table(rows, tools), ""]
-    if "dvc" in tools:
+    if "dvc" in tools and ratio_rows(rows):
         parts.append(
-            f"Median pv/DVC ratio over {_count_ratios(rows)} rows: "
+            f"Median pv/DVC ratio over {len(ratio_rows(rows))} rows of times and footprint: "
             f"**{fmt_ratio(median_ratio(rows))}**"
         )
         parts.append("")
@@ -133,10 +133,6 @@ def to_markdown(meta: dict[str, Any], limits: dict[str, Any] | None, rows: Seque
     if notes:
         parts += ["", "## Notes", "", *notes]
     return "\n".join(parts) + "\n"
-
-
-def _count_ratios(rows: Sequence[Row]) -> int:
-    return sum(1 for row in rows if row.ratio is not None)
 
 
 def _notes(rows: Sequence[Row]) -> list[str]:

@@ -92,7 +92,16 @@ def build_rows(
     return [build_row(step, results, tools, bounds) for step in steps]
 
 
+BYTE_SHARES = "%"  # W13's rows: shares of a file moved or stored, not costs of running a command
+
+
+def ratio_rows(rows: Sequence[Row]) -> list[Row]:
+    """Rows with both figures that count towards the median ratio: times and footprint, not
+    W13's byte shares (a dozen rows of ~0.01-0.2 would drown the times)."""
+    return [row for row in rows if row.ratio is not None and row.step.unit != BYTE_SHARES]
+
+
 def median_ratio(rows: Sequence[Row]) -> float | None:
-    """Median of pv/dvc over the rows that have both figures."""
-    ratios = [row.ratio for row in rows if row.ratio is not None]
+    """Median of pv/dvc over the ``ratio_rows``."""
+    ratios = [row.ratio for row in ratio_rows(rows) if row.ratio is not None]
     return statistics.median(ratios) if ratios else None

@@ -24,9 +24,9 @@ from benchmarks.scenario import FULL, QUICK, Results, Runner, Scenario, Sizes
 from benchmarks.tools import BENCH_DIR, DVC, PV, Tool, default_pv, ensure_dvc
 
 ALL_SCENARIOS: tuple[Scenario, ...] = (
-    *workloads.SCENARIOS[:4],
+    *workloads.SCENARIOS[:5],
     *pipelines.SCENARIOS,
-    *workloads.SCENARIOS[4:],
+    *workloads.SCENARIOS[5:],
     *footprint.SCENARIOS,
     *dedup.SCENARIOS,
 )
@@ -137,6 +137,7 @@ def run_all(
         if any(s.needs_s3 for s in scenarios) and MotoS3.available():
             server = stack.enter_context(MotoS3())
             runner.s3_url, runner.s3_endpoint, runner.s3_requests = server.url, server.endpoint, server.requests
+            runner.s3 = server
         for index, scenario in enumerate(scenarios):
             runner.run(scenario)
             after_each(scenarios[: index + 1])

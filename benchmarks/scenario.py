@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from benchmarks.measure import Sample, combine, run_timed
 from benchmarks.sandbox import Sandbox
@@ -73,6 +73,15 @@ class StepFailed(RuntimeError):
         self.step_id = step_id
 
 
+class CheckFailed(RuntimeError):
+    """A workload's own check failed (e.g. a pulled file differs from what was pushed): an error
+    on that step in the report, never a number."""
+
+    def __init__(self, step_id: str, message: str) -> None:
+        super().__init__(f"error: {message}")
+        self.step_id = step_id
+
+
 @dataclass
 class Ctx:
     """What a scenario body works with for one tool and one repetition."""
@@ -85,6 +94,7 @@ class Ctx:
     s3_url: Callable[[], str] | None = None
     s3_endpoint: str = ""
     s3_requests: Callable[[], int] | None = None
+    s3: Any = None  # the MotoS3 server (traffic, stored bytes), when a scenario needs S3
     reached: set[str] = field(default_factory=set)
 
     @property
@@ -143,10 +153,18 @@ class Ctx:
         words = [self.tool.name if a == str(self.tool.exe) else a for a in argv]
         return " ".join(words).replace(str(self.root) + "/", "")
 
-    def record(self, step_id: str, value: float) -> None:
-        """A measured value that is not a run time (e.g. installed megabytes)."""
+    def record(self, step_id: str, value: float, *, requests: int | None = None) -> None:
+        """A measured value that is not a run time (e.g. installed megabytes), optionally with
+        the S3 requests it took."""
         self.reached.add(step_id)
         self.outcome(step_id).values.append(value)
+        if requests is not None:
+            self.outcome(step_id).requests.append(requests)
+
+    def fail(self, step_id: str, message: str) -> None:
+        """Report ``step_id`` as an error and end this tool's run of the scenario."""
+        self.reached.add(step_id)
+        raise CheckFailed(step_id, message)
 
 
 Body = Callable[[Ctx], None]
@@ -177,6 +195,7 @@ class Runner:
     s3_url: Callable[[], str] | None = None
     s3_endpoint: str = ""
     s3_requests: Callable[[], int] | None = None
+    s3: Any = None
 
     def run(self, scenario: Scenario) -> None:
         active = [t for t in self.tools if self._precheck(scenario, t)]
@@ -209,10 +228,10 @@ class Runner:
         with Sandbox(self.tmp_parent, keep=self.keep_tmp) as sandbox:
             tool.prepare_home(sandbox.home, sandbox.env)
             ctx = Ctx(tool, self.sizes, sandbox, self.results, steps, self.s3_url, self.s3_endpoint,
-                      self.s3_requests)
+                      self.s3_requests, self.s3)
             try:
                 scenario.body(ctx)
-            except StepFailed as exc:
+            except (StepFailed, CheckFailed) as exc:
                 self._fail(ctx, scenario, str(exc), exc.step_id)
                 return False
             except Exception as exc:  # noqa: BLE001 - a broken workload must not end the run

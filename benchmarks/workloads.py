@@ -11,12 +11,39 @@ from pathlib import Path
 from benchmarks import datagen
 from benchmarks.sandbox import remove_tree
 from benchmarks.scenario import Ctx, Scenario, Step
+from benchmarks.tools import PV
 
 
 def add_big_file(ctx: Ctx) -> None:
     repo = ctx.new_repo()
     datagen.write_big_file(repo / "big.bin", ctx.sizes.big_file, seed=1)
     ctx.time("W1", (ctx.tool.argv("add", "big.bin"), repo))
+
+
+def push_big_file(ctx: Ctx) -> None:
+    """W1-push: the W1 file pushed to a local-folder remote in pv's default packed layout (big
+    files chunked) and to one with ``layout: loose``; their ratio. DVC has one layout: its push
+    is timed as W1-push."""
+    repo = ctx.new_repo()
+    datagen.write_big_file(repo / "big.bin", ctx.sizes.big_file, seed=1)
+    ctx.run_tool("add", "big.bin", cwd=repo)
+    for name in ("packed", "loose"):
+        (ctx.root / f"remote-{name}").mkdir()
+        ctx.run_tool("remote", "add", name, str(ctx.root / f"remote-{name}"), cwd=repo)
+    if ctx.tool.flavor is not PV:
+        ctx.time("W1-push", (ctx.tool.argv("push", "-r", "packed"), repo))
+        for step_id in ("W1-push-loose", "W1-push-ratio"):
+            ctx.reached.add(step_id)
+            ctx.outcome(step_id).skipped = f"skipped: {ctx.tool.name} has one remote layout"
+        return
+    ctx.run_tool("remote", "modify", "loose", "layout", "loose", cwd=repo)
+    order = [("W1-push", "packed"), ("W1-push-loose", "loose")]
+    if len(ctx.outcome("W1-push").values) % 2:  # alternate which goes first
+        order.reverse()
+    for step_id, name in order:
+        ctx.time(step_id, (ctx.tool.argv("push", "-r", name), repo))
+    packed, loose = ctx.outcome("W1-push").values[-1], ctx.outcome("W1-push-loose").values[-1]
+    ctx.record("W1-push-ratio", packed / loose)
 
 
 def _repo_with_tree(ctx: Ctx, n_files: int) -> tuple[Path, list[datagen.TreeFile]]:
@@ -93,6 +120,16 @@ def startup(ctx: Ctx) -> None:
 PUSH = ("remote", "push")
 SCENARIOS = (
     Scenario("W1", (Step("W1", "add one large file", ("add",)),), add_big_file, ("init", "add")),
+    Scenario(
+        "W1-push",
+        (
+            Step("W1-push", "push the large file, local remote, packed layout (chunks)", PUSH),
+            Step("W1-push-loose", "push the large file, local remote, `layout: loose`", PUSH),
+            Step("W1-push-ratio", "push of the large file: packed / loose", PUSH, unit="×"),
+        ),
+        push_big_file,
+        ("init", "add", *PUSH),
+    ),
     Scenario(
         "W2-W5",
         (

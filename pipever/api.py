@@ -8,7 +8,14 @@
 Paths are relative to the repository root. With ``rev=None`` the workspace is read: the file on
 disk when it is there, otherwise the object its pointer records. With a revision (a branch, tag or
 commit) the pointer is read from Git objects, without checking anything out, and the data comes
-from the cache (an object missing there is downloaded from the remote, verified, into the cache).
+from the cache. An object missing there comes from the remote: a small one (in a pack, or a loose
+object up to 4 MiB) is downloaded, verified, into the cache; a big one streams from the remote
+and nothing is written into the cache (like ``dvc.api.open``). A big file stored as chunks is
+fetched in windows of chunks as the caller reads (a small first one, then a few of 4 MiB ahead:
+memory does not grow with the file, closing early stops fetching), chunks that cached versions already hold are read locally, and every chunk is
+verified before any of its bytes is returned; at the end the whole file's hash is checked too
+(``CorruptObjectError`` naming the file: a wrong chunk list). A big loose object is hashed as it
+streams and a mismatch raises at its end. Streams from a remote are not seekable.
 ``repo`` may also be a Git URL of another pv repository. Files inside tracked directories work, and
 so do plain files Git tracks at that revision (e.g. ``params.yaml``). Objects read from the cache are verified against their oid as they
 are streamed: reading to the end of a corrupt object raises ``CorruptObjectError``.
@@ -42,8 +49,10 @@ def open(  # noqa: A001 - the SPEC's name, like dvc.api.open
     ``repo`` is a local pipever repository (default: the one around the current directory) or a
     Git URL of one (cloned to a temp directory, read at ``rev`` or its default branch),
     ``rev`` a Git revision (default: the workspace), ``mode`` ``"r"`` (text, with ``encoding``)
-    or ``"rb"``. An object missing from the cache is downloaded (and verified) from ``remote``,
-    else the out's own remote, else the default remote; ``ObjectNotFoundError`` if none has it.
+    or ``"rb"``. An object missing from the cache is read from ``remote``, else the out's own
+    remote, else the default remote (small ones are downloaded, verified, into the cache; big ones
+    stream, verified, with no cache copy; see the module's docstring); ``ObjectNotFoundError``
+    if none has it.
 
     >>> with open("data/raw.csv", repo="https://github.com/org/registry", rev="v2") as f:
     ...     header = f.readline()
@@ -186,14 +195,21 @@ def _object_for(r: RepoContext, rel: str, out_rel: str, oid: Oid, is_dir: bool, 
 
 
 def _open_object(r: RepoContext, oid: Oid, rel: str, remote: str | None) -> BinaryIO:
-    from pipever.services.ondemand import ensure_object
+    """The cache object when the cache has it (small objects are downloaded into it first);
+    else a stream from the remote that writes nothing into the cache (SPEC §4.1, §12)."""
+    from pipever.services.ondemand import open_object
 
-    ensure_object(r, oid, remote=remote, path=rel)
+    streamed = open_object(r, oid, remote=remote, path=rel)
+    if streamed is not None:
+        return io.BufferedReader(streamed, buffer_size=_STREAM_BUFFER)
     try:
         f = builtins.open(r.odb.path(oid), "rb", buffering=0)
     except FileNotFoundError:
         raise ObjectNotFoundError(str(oid), rel) from None
     return io.BufferedReader(_Verifying(f, oid))
+
+
+_STREAM_BUFFER = 64 << 10
 
 
 class _Verifying(io.RawIOBase):

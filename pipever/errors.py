@@ -231,6 +231,17 @@ class CorruptObjectError(PvError):
         self.oid = oid
 
 
+class CorruptRemoteObjectError(CorruptObjectError):
+    """An object read from a remote without a cache copy (``pipever.api.open`` streams) whose
+    bytes do not verify; ``why`` says which part (a chunk and its pack, the whole file)."""
+
+    def __init__(self, oid: str, path: str | None, remote: str, why: str) -> None:
+        what = f"'{path}' ({oid})" if path else f"'{oid}'"
+        PvError.__init__(self, f"object {what} on remote '{remote}' is corrupt: {why}",
+                         hint=f"run 'pv fsck -r {remote} --repair' where a good copy is cached, then read it again")
+        self.oid = oid
+
+
 class ObjectNotFoundError(PvError):
     def __init__(self, oid: str, path: str | None = None) -> None:
         what = f"'{path}' ({oid})" if path else f"'{oid}'"

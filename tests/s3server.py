@@ -1,6 +1,7 @@
 """Remotes for tests: the moto S3 server (a real HTTP S3 endpoint on 127.0.0.1, reached by s3fs
-through ``endpoint_url``; never a mocked client), a TCP gate that can cut the network to it, and
-the ``remote`` fixture that runs a test once on a local-folder remote and once on S3.
+through ``endpoint_url``; never a mocked client) that counts requests and body bytes each way
+(``S3Server.traffic``), a TCP gate that can cut the network to it, and the ``remote`` fixture
+that runs a test once on a local-folder remote and once on S3.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from benchmarks.s3server import CountingMotoServer, Traffic
 
 KEY_ID = "pv-test-key-id"
 SECRET = "pv-test-secret-9f8a7b6c"  # distinctive, so tests can assert it is never printed
@@ -37,6 +40,11 @@ class S3Server:
     endpoint: str
     _server: Any = None
 
+    def traffic(self) -> Traffic:
+        """Requests answered and body bytes received/served so far (compare two snapshots)."""
+        traffic: Traffic = self._server.traffic()
+        return traffic
+
     def fs(self, endpoint: str | None = None) -> Any:
         import s3fs
 
@@ -56,16 +64,9 @@ class S3Server:
 
 
 def start_moto() -> tuple[Any, str]:
-    import logging
-
-    from moto.server import ThreadedMotoServer
-
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    return server, f"http://{host}:{port}"
+    """moto's S3 app in a thread, counting requests and body bytes (the benchmarks' server)."""
+    server = CountingMotoServer().start()
+    return server, server.endpoint
 
 
 @pytest.fixture(scope="session")

@@ -18,7 +18,9 @@ def test_every_goal_step_belongs_to_a_scenario() -> None:
 
 
 def test_select_by_id_prefix() -> None:
-    assert [s.name for s in select(ALL_SCENARIOS, "W1")] == ["W1"]
+    assert [s.name for s in select(ALL_SCENARIOS, "W1")] == ["W1", "W1-push"]
+    assert [s.name for s in select(ALL_SCENARIOS, "W1-push")] == ["W1-push"]
+    assert [s.name for s in select(ALL_SCENARIOS, "W13")] == ["W13-overwrite", "W13-insert", "W13-append"]
     assert [s.name for s in select(ALL_SCENARIOS, "w3,W9")] == ["W2-W5", "W9"]
     assert len(select(ALL_SCENARIOS, "W8")) == 2
     assert select(ALL_SCENARIOS, None) == list(ALL_SCENARIOS)

@@ -347,6 +347,15 @@ class Remote:
             raise
         insert_file(odb, ref, tmp, remote=self.name)
 
+    def open_loose(self, ref: ObjectRef, *, block_size: int = 1 << 20) -> Any:
+        """A loose object opened for streaming (read-ahead of at most ``block_size`` bytes)."""
+        self._debug("open", self.path(ref))
+        with self.mapped_errors():
+            try:
+                return self.fs.open(self.path(ref), "rb", block_size=block_size)
+            except TypeError:  # a backend without block sizes
+                return self.fs.open(self.path(ref), "rb")
+
     def read_loose(self, ref: ObjectRef) -> bytes:
         self._debug("get", self.path(ref))
         with self.mapped_errors():
@@ -489,7 +498,7 @@ def _bytes_callback(on_bytes: Callable[[int], None]) -> Any:
 _PUT_KW: dict[str, dict[str, int]] = {"s3": {"chunksize": 16 << 20, "max_concurrency": 2}}
 _GET_KW: dict[str, dict[str, int]] = {"s3": {"max_concurrency": 1}}  # one streamed GET
 # streamed pack uploads: parts of 32 MiB (a 64 MiB pack is 4 requests, ~32 MiB held per upload)
-_OPEN_KW: dict[str, dict[str, int]] = {"s3": {"block_size": 32 << 20}}
+_OPEN_KW: dict[str, dict[str, int]] = {"s3": {"block_size": 8 << 20}}
 
 
 def _mtime(entry: Mapping[str, Any]) -> float | None:

@@ -48,7 +48,7 @@ def fetch(store: PackStore, ref: ObjectRef, odb: ObjectDB) -> None:
                         if data is not None:
                             have[c.oid] = data
                 missing = [c for c in window if c.oid not in have]
-                have.update(_download(store, missing))
+                have.update(fetch_chunks(store, missing))
                 for c in window:
                     out.write(have[c.oid])
                     if c.oid not in {m.oid for m in missing}:
@@ -62,28 +62,22 @@ def fetch(store: PackStore, ref: ObjectRef, odb: ObjectDB) -> None:
     local.record(ref.oid, chunks)
 
 
-def _download(store: PackStore, chunks: list[chunking.Chunk]) -> dict[Oid, bytes]:
-    """Missing chunks by merged range reads, each verified (another pack's copy on a bad one)."""
+def plan_chunk_reads(wanted: dict[Oid, pf.Location], *, max_gap: int = MAX_GAP, max_block: int = MAX_BLOCK,
+                     ) -> list[tuple[str, int, int, list[tuple[Oid, pf.Location]]]]:
+    """Merged range reads ``(pack, start, end, chunks inside)`` for chunks at ``wanted``
+    locations: neighbours in one pack closer than ``max_gap`` share a request of at most
+    ``max_block`` bytes (``fsspec.utils.merge_offset_ranges``)."""
     from fsspec.utils import merge_offset_ranges
 
-
-    wanted: dict[Oid, pf.Location] = {}
-    for c in chunks:
-        if c.oid in wanted:
-            continue
-        locs = store.chunk_locations(c.oid)
-        if not locs:
-            raise CorruptObjectError(f"{c.oid} (a chunk)", where=f"remote '{store.remote.name}': no pack holds it")
-        wanted[c.oid] = locs[0]
     by_pack: dict[str, list[tuple[Oid, pf.Location]]] = {}
     for oid, loc in wanted.items():
         by_pack.setdefault(loc.pack, []).append((oid, loc))
     reads: list[tuple[str, int, int, list[tuple[Oid, pf.Location]]]] = []
-    for pid, items in by_pack.items():
-        items.sort(key=lambda x: x[1].offset)
+    for pid in sorted(by_pack):
+        items = sorted(by_pack[pid], key=lambda x: x[1].offset)
         _, starts, ends = merge_offset_ranges([pid] * len(items), [l.offset for _, l in items],
-                                              [l.offset + l.length for _, l in items], max_gap=MAX_GAP,
-                                              max_block=MAX_BLOCK, sort=False)
+                                              [l.offset + l.length for _, l in items], max_gap=max_gap,
+                                              max_block=max_block, sort=False)
         i = 0
         for start, end in zip(starts, ends):
             assert end is not None
@@ -92,6 +86,21 @@ def _download(store: PackStore, chunks: list[chunking.Chunk]) -> dict[Oid, bytes
                 inside.append(items[i])
                 i += 1
             reads.append((pid, int(start), int(end), inside))
+    return reads
+
+
+def fetch_chunks(store: PackStore, chunks: list[chunking.Chunk]) -> dict[Oid, bytes]:
+    """Chunks by merged range reads, each verified (another pack's copy on a bad one);
+    CorruptObjectError naming the chunk and its pack when no copy is good."""
+    wanted: dict[Oid, pf.Location] = {}
+    for c in chunks:
+        if c.oid in wanted:
+            continue
+        locs = store.chunk_locations(c.oid)
+        if not locs:
+            raise CorruptObjectError(f"{c.oid} (a chunk)", where=f"remote '{store.remote.name}': no pack holds it")
+        wanted[c.oid] = locs[0]
+    reads = plan_chunk_reads(wanted)
 
     def read(r: tuple[str, int, int, list[tuple[Oid, pf.Location]]]) -> dict[Oid, bytes]:
         pid, start, end, inside = r
@@ -131,7 +140,7 @@ def verify(store: PackStore, ref: ObjectRef) -> str | None:
     try:
         chunks = store.read_chunk_list(ref.oid)
         for window in chunking.iter_windows(chunks, WINDOW):
-            _download(store, window)
+            fetch_chunks(store, window)
     except CorruptObjectError as exc:
         return exc.message
     return None

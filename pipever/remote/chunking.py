@@ -175,3 +175,21 @@ def iter_windows(chunks: list[Chunk], budget: int) -> Iterator[list[Chunk]]:
             cur, held = [], 0
     if cur:
         yield cur
+
+
+def growing_windows(chunks: list[Chunk], first: int, most: int) -> Iterator[list[Chunk]]:
+    """Consecutive runs of chunks for a streaming reader: the first of about ``first`` bytes (a
+    reader that wants only the start fetches little), each next one twice the last, up to
+    ``most`` bytes (memory stays at one window, whatever the file's size)."""
+    cur: list[Chunk] = []
+    held = 0
+    budget = max(1, min(first, most))
+    for c in chunks:
+        cur.append(c)
+        held += c.length
+        if held >= budget:
+            yield cur
+            cur, held = [], 0
+            budget = min(max(budget * 2, 1), max(most, 1))
+    if cur:
+        yield cur

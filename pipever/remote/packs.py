@@ -35,7 +35,7 @@ from pipever.remote.host import PackHost, map_concurrently
 
 
 MAX_GAP = 256 << 10  # unneeded bytes read to merge two ranges into one request
-MAX_BLOCK = 8 << 20  # largest merged range (bytes held in memory per concurrent read)
+MAX_BLOCK = 4 << 20  # largest merged range (bytes held in memory per concurrent read)
 READ_JOBS = 8  # concurrent range reads (bounds memory: READ_JOBS * MAX_BLOCK)
 STREAM_PART = 8 << 20  # upload part of a streamed pack on object stores (the client buffers a few)
 
