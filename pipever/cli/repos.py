@@ -101,10 +101,14 @@ def update(
     rev: Optional[str] = typer.Option(None, "--rev", help="Move the imports to this revision of their source."),  # noqa: UP007
     jobs: Optional[int] = typer.Option(None, "-j", "--jobs", min=0, help="Parallel downloads."),  # noqa: UP007
     force: bool = typer.Option(False, "-f", "--force", help="Discard local changes to the imported data."),
+    to_remote: bool = typer.Option(False, "--to-remote", help="URL imports: stream the new data to a remote, without a cache or workspace copy."),
+    remote: Optional[str] = typer.Option(None, "-r", "--remote", help="Remote for --to-remote (default: the default remote)."),  # noqa: UP007
 ) -> None:
-    from pipever.commands.repos.import_url import update as do_update
+    from pipever.commands.repos.update import update as do_update
 
-    res = do_update(context.repo(), targets or [], rev=rev, jobs=jobs, force=force)
+    if remote and not to_remote:
+        raise typer.BadParameter("-r/--remote needs --to-remote")
+    res = do_update(context.repo(), targets or [], rev=rev, jobs=jobs, force=force, to_remote=to_remote, remote=remote)
     for i in res.updated:
         render.out(f"Updated {i.rel} ({_what(i.size, i.nfiles)}) to {i.source.rev_lock[:10]} of {i.source.url}")
     for rel in res.unchanged:
@@ -116,10 +120,19 @@ def update(
 def import_url(
     url: str = typer.Argument(..., help="https://, s3://, gs://, azure://... URL of a file or folder."),
     out: Optional[str] = typer.Argument(None, help="Where to put it (default: the URL's name here)."),  # noqa: UP007
+    to_remote: bool = typer.Option(False, "--to-remote", help="Stream the data to a remote instead of the cache and workspace (data bigger than the disk)."),
+    remote: Optional[str] = typer.Option(None, "-r", "--remote", help="Remote for --to-remote (default: the default remote)."),  # noqa: UP007
 ) -> None:
-    from pipever.commands.repos.import_url import import_url as do_import
+    if remote and not to_remote:
+        raise typer.BadParameter("-r/--remote needs --to-remote")
+    if to_remote:
+        from pipever.commands.repos.import_url_remote import import_url_to_remote
 
-    imported, staged = do_import(context.repo(), url, out)
+        imported, staged = import_url_to_remote(context.repo(), url, out, remote=remote)
+    else:
+        from pipever.commands.repos.import_url import import_url as do_import
+
+        imported, staged = do_import(context.repo(), url, out)
     render.out(f"Imported {imported.rel} ({_what(imported.size, imported.nfiles)}) from {imported.source.url} "
                f"-> {imported.pointer}")
     if staged:

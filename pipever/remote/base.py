@@ -406,10 +406,11 @@ class Remote:
         """Write a small file whole (a single request where the backend allows)."""
         self.write_stream(rel, [data])
 
-    def write_stream(self, rel: str, chunks: Iterable[bytes]) -> None:
+    def write_stream(self, rel: str, chunks: Iterable[bytes], *, part_size: int | None = None) -> None:
         """Stream ``chunks`` into a new file that appears only once complete: a temp name and a
         rename where renames are atomic, else an upload that is committed at the end (and
-        aborted when ``chunks`` fails)."""
+        aborted when ``chunks`` fails). ``part_size``: the upload part size on object stores
+        (what the client buffers) instead of the default."""
         self._debug("put", self.file_path(rel))
         if not self.writable:
             raise RemoteError(f"remote '{self.name}' ({self.display}) is read-only", hint="push to another remote with -r")
@@ -419,7 +420,10 @@ class Remote:
             if self.spec.backend.page_size is None:
                 self.fs.makedirs(head, exist_ok=True)
             target = f"{head}/.{name}.{uuid.uuid4().hex[:12]}{TMP_SUFFIX}" if self.spec.backend.atomic_move else dst
-            f = self.fs.open(target, "wb", **_OPEN_KW.get(self.spec.backend.protocol, {}))
+            kw = dict(_OPEN_KW.get(self.spec.backend.protocol, {}))
+            if part_size is not None and "block_size" in kw:
+                kw["block_size"] = part_size
+            f = self.fs.open(target, "wb", **kw)
             try:
                 for chunk in chunks:
                     f.write(chunk)

@@ -61,7 +61,7 @@ def compiled() -> bool:
     return True
 
 
-def _chunker(params: Chunking) -> Any:
+def chunker(params: Chunking) -> Any:
     if not compiled() and not _warned.is_set():
         _warned.set()
         warnings.warn("pyfastcdc runs without its compiled extension: chunking big files is slow "
@@ -78,7 +78,7 @@ def cut_file(path: Path, params: Chunking) -> list[Chunk]:
     """The chunks of a file (streamed: memory stays at a few chunk sizes)."""
     out = []
     with open(path, "rb") as f:
-        for c in _chunker(params).cut_stream(f):
+        for c in chunker(params).cut_stream(f):
             out.append(Chunk(hash_bytes(bytes(c.data)), c.offset, c.length))
     return out
 

@@ -124,7 +124,7 @@ class LocalRemote(Remote):
             f.seek(start)
             return f.read(end - start)
 
-    def write_stream(self, rel: str, chunks: Iterable[bytes]) -> None:
+    def write_stream(self, rel: str, chunks: Iterable[bytes], *, part_size: int | None = None) -> None:
         self._debug("put", self.file_path(rel))
         dst = Path(self.file_path(rel))
         with self.mapped_errors():

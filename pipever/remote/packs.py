@@ -37,6 +37,7 @@ from pipever.remote.host import PackHost, map_concurrently
 MAX_GAP = 256 << 10  # unneeded bytes read to merge two ranges into one request
 MAX_BLOCK = 4 << 20  # largest merged range (bytes held in memory per concurrent read)
 READ_JOBS = 4  # concurrent range reads (bounds memory: READ_JOBS * MAX_BLOCK)
+STREAM_PART = 5 << 20  # upload part of a streamed pack on object stores (the client buffers a few)
 
 
 class CorruptIndexError(RemoteError):
@@ -313,6 +314,42 @@ class PackStore:
         with self._lock:
             self.packs[pid] = Pack(pid, entries)
         self._add_entries(pid, entries)
+        return pid
+
+    def write_streamed(self, pieces: Iterable[bytes], entries: list[pf.Entry]) -> str:
+        """A pack whose objects are known only once ``pieces`` is consumed (a source read once:
+        ``pv add/import-url --to-remote``): the generator appends an entry for each object it
+        yields. The pack goes to a temp name, is renamed to its index's id once complete, then
+        the index is written; a failure removes the temp file, so nothing is left under a name
+        readers use."""
+        import uuid
+
+        tmp = f"{pf.PACKS}/.incoming.{uuid.uuid4().hex[:12]}.pvtmp"  # a temp name (fsutil.is_tmp_name)
+        total = 0
+
+        def counted() -> Iterator[bytes]:
+            nonlocal total
+            for piece in pieces:
+                total += len(piece)
+                yield piece
+
+        try:
+            self.remote.write_stream(tmp, counted(), part_size=STREAM_PART)
+            laid = pf.layout_entries([(e.ref, e.length) for e in entries], [e.kind for e in entries])
+            if sum(e.length for e in laid) != total:
+                raise RemoteError(f"a streamed pack holds {total} bytes, its objects {sum(e.length for e in laid)}")
+            index = pf.encode_index(laid)
+            pid = pf.index_id(index)
+            self.remote.move_file(tmp, f"{pf.PACKS}/{pid}.pack")
+        except BaseException:
+            with contextlib.suppress(Exception):
+                self.remote.remove_file(tmp)
+            raise
+        self.remote.write_file(f"{pf.PACKS}/{pid}.idx", index)
+        self._remember(pid, index)
+        with self._lock:
+            self.packs[pid] = Pack(pid, laid)
+        self._add_entries(pid, laid)
         return pid
 
     def write_pack_from(self, entries: Sequence[pf.Entry], chunks: Iterable[bytes]) -> str:

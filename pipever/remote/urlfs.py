@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -107,3 +107,37 @@ def download(url: str, dest: Path, options: Mapping[str, Any] | None = None) -> 
     finally:
         if tmp.exists():
             shutil.rmtree(tmp) if tmp.is_dir() and not tmp.is_symlink() else tmp.unlink()
+
+
+def source_files(url: str, options: Mapping[str, Any] | None = None,
+                 ) -> tuple[Remote, str, list[tuple[str, str]] | None]:
+    """What ``url`` holds, to be read without a local copy (``import-url --to-remote``): its
+    filesystem, its path there and, for a folder, its files as ``(relative POSIX path, path)``
+    (None: a file).
+    PvError when nothing is there."""
+    remote, path = open_url(url, options)
+    with remote.mapped_errors():
+        try:
+            info = remote.fs.info(path)
+        except FileNotFoundError:
+            raise PvError(f"'{mask_url(url)}' does not exist", hint="check the URL") from None
+        if info.get("type") != "directory":
+            return remote, path, None
+        files = []
+        for name in sorted(remote.fs.find(path)):
+            rel = name[len(path):].lstrip("/")
+            if not rel or ".." in rel.split("/"):
+                continue  # a key that would leave the folder
+            files.append((rel, name))
+    return remote, path, files
+
+
+def read_pieces(remote: Remote, path: str, piece: int = 1 << 20) -> Iterator[bytes]:
+    """The bytes at ``path`` of a URL filesystem, streamed in pieces (one GET over http)."""
+    kw: dict[str, Any] = {"block_size": 0} if remote.spec.backend.protocol == "http" else {"block_size": 8 << 20}
+    with remote.mapped_errors(), remote.fs.open(path, "rb", **kw) as f:
+        while True:
+            data = f.read(piece)
+            if not data:
+                return
+            yield data

@@ -1,9 +1,9 @@
 """``pv add --to-remote``: track data by streaming it to a remote, without a cache copy (SPEC §6).
 
 For data bigger than the local disk: each file is hashed and sent (small ones into packs, big
-ones hashed while they stream), then the pointer is written and staged as ``pv add`` does. The
-cache keeps only a directory's manifest (small; it says which files the directory has). The
-workspace data stays as it is; ``pv pull`` elsewhere brings it back from the remote.
+ones hashed while they stream, as chunks in packs on a packed remote), then the pointer is
+written and staged as ``pv add`` does. The cache keeps only a directory's manifest (small; it
+says which files the directory has). The workspace data stays as it is; ``pv pull`` elsewhere brings it back from the remote.
 """
 
 from __future__ import annotations
@@ -72,10 +72,14 @@ def _send(repo: RepoContext, rem: Remote, rel: str, found: list[FileStat] | File
             if ObjectRef(h.oid, False) not in have]
     direct.put_small(rem, todo)
     progress.advance(len(hashed))
-    for f in big:  # hashed while they stream
-        oid = direct.put_hashing(rem, repo.root / f.rel)
-        after = os.stat(repo.root / f.rel)
-        if (after.st_size, after.st_mtime_ns) != (f.st.st_size, f.st.st_mtime_ns):
+    for f in big:  # hashed while they stream (as chunks in packs on a packed remote)
+        def unchanged(f: FileStat = f) -> None:
+            after = os.stat(repo.root / f.rel)
+            if (after.st_size, after.st_mtime_ns, after.st_ino) != (f.st.st_size, f.st.st_mtime_ns, f.st.st_ino):
+                raise ChangedWhileReadingError(f.rel)
+
+        oid, size = direct.put_stream(rem, direct.file_pieces(repo.root / f.rel), check=unchanged)
+        if size != f.st.st_size:
             raise ChangedWhileReadingError(f.rel)
         repo.state.set(f.rel, f.st, oid)
         hashed.append(Hashed(f.rel, f.st, oid, True))

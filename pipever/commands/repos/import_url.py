@@ -14,7 +14,8 @@ of an import does)::
       etag: '"5d41402abc4b2a76"'
       size: 1024
 
-``pv update`` asks the URL again and downloads it only when its identity changed.
+``pv update`` (``commands.repos.update``) asks the URL again and downloads it only when its
+identity changed.
 """
 
 from __future__ import annotations
@@ -164,34 +165,6 @@ def update_url(repo: RepoContext, rel: str, pointer: ptr.Pointer, *, force: bool
         new = _fetch_into(repo, data_rel, recorded.url, now, extra=dict(pointer.outs[0].extra), previous=pointer,
                           force=force)
     return UrlImported(rel, data_rel, new.outs[0].size, new.outs[0].nfiles, now)
-
-
-def update(repo: RepoContext, targets: list[str], *, rev: str | None = None, jobs: int | None = None,
-           force: bool = False) -> UpdateResult:
-    """``pv update``: imports from repositories (``imports.update``) and from URLs (``rev`` does
-    not apply to those), all of them when ``targets`` is empty."""
-    chosen = {t.pointer.rel: t.pointer for t in trk.select(repo, targets)}
-    urls = {rel: p for rel, p in chosen.items() if url_source(p) is not None}
-    others = [rel for rel in chosen if rel not in urls]
-    if targets and not others:
-        result = UpdateResult()
-    else:
-        result = update_repos(repo, others if targets else [], rev=rev, jobs=jobs, force=force)
-    updated: list[UrlImported] = []
-    try:
-        for rel, pointer in sorted(urls.items()):
-            got = update_url(repo, rel, pointer, force=force)
-            if got is None:
-                result.unchanged.append(rel)
-            else:
-                updated.append(got)
-                tag = got.source.etag or got.source.version_id or got.source.checksum or ""
-                result.updated.append(Imported(got.pointer, got.rel, got.size, got.nfiles,
-                                               ImportSource(got.source.url, got.source.url, None, tag.strip('"'))))
-    finally:
-        result.staged = sorted(set(result.staged) | set(_stage(repo, [u.pointer for u in updated],
-                                                                [u.rel for u in updated])))
-    return result
 
 
 __all__ = ["UrlImported", "default_out", "get_url", "import_url", "update_url", "url_source", "url_options"]
