@@ -19,6 +19,7 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
+from pipever.concurrency import steady_malloc
 from pipever.errors import CorruptObjectError, PvError, RemoteError
 from pipever.objects.hashing import hash_bytes
 from pipever.objects.odb import ObjectDB, ObjectRef
@@ -50,6 +51,7 @@ class Remote:
         self.index_cache: Path | None = None  # where read pack indexes are kept (.pv/tmp/remotes/..)
         self.chunk_dir: Path | None = None  # the local chunk index (.pv/tmp/chunks)
         self._packs: PackStore | None = None
+        steady_malloc()  # data will move in big buffers: keep them from settling in the heap
 
     # -- identity ------------------------------------------------------------------------------
     @property
