@@ -78,12 +78,15 @@ def chunker(params: Chunking) -> Any:
 
 def cut_file(path: Path, params: Chunking) -> list[Chunk]:
     """The chunks of a file (streamed: memory stays at a few chunk sizes)."""
-    out = []
+    return list(iter_cut(path, params))
+
+
+def iter_cut(path: Path, params: Chunking) -> Iterator[Chunk]:
+    """The chunks of a file as they are cut."""
     trusted = Oid.trusted
     with open(path, "rb") as f:
         for c in chunker(params).cut_stream(f):  # c.data: a view into the chunker's buffer, hashed in place
-            out.append(Chunk(trusted(blake3(c.data).hexdigest()), c.offset, c.length))
-    return out
+            yield Chunk(trusted(blake3(c.data).hexdigest()), c.offset, c.length)
 
 
 def encode(chunks: list[Chunk]) -> bytes:
@@ -127,12 +130,20 @@ class LocalChunks:
 
     def chunks_of(self, oid: Oid, path: Path, params: Chunking) -> list[Chunk]:
         """The chunk list of a cached file: recorded, or cut now (and recorded)."""
+        return list(self.iter_chunks_of(oid, path, params))
+
+    def iter_chunks_of(self, oid: Oid, path: Path, params: Chunking) -> Iterator[Chunk]:
+        """``chunks_of`` chunk by chunk, as they are cut (the list is recorded once complete),
+        so a push can send the first packs while the rest of the file is being cut."""
         known = self.get(oid)
         if known is not None:
-            return known
-        chunks = cut_file(path, params)
+            yield from known
+            return
+        chunks = []
+        for c in iter_cut(path, params):
+            chunks.append(c)
+            yield c
         self.record(oid, chunks)
-        return chunks
 
     def where(self) -> dict[Oid, tuple[Oid, int, int]]:
         """chunk oid -> (cached file oid, offset, length), over files still in the cache."""

@@ -5,7 +5,7 @@ failures instead of raising (a fatal remote error stops new items from starting)
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sized
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
@@ -34,12 +34,13 @@ class Outcome(Generic[T]):
 
 
 def run(
-    items: Sequence[T], action: Callable[[T], object], *, jobs: int, translate: Callable[[BaseException], PvError],
+    items: Iterable[T], action: Callable[[T], object], *, jobs: int, translate: Callable[[BaseException], PvError],
     advance: Advance | None = None,
 ) -> Outcome[T]:
-    """Apply ``action`` to every item on ``jobs`` threads; errors are collected, not raised."""
+    """Apply ``action`` to every item on ``jobs`` threads; errors are collected, not raised.
+    ``items`` may be a generator: it is drawn from on this thread while earlier items run."""
     outcome: Outcome[T] = Outcome()
-    if not items:
+    if isinstance(items, Sized) and not items:
         return outcome
     stop = threading.Event()
     skipped = object()
@@ -56,7 +57,8 @@ def run(
             return err
         return None
 
-    pool = ThreadPoolExecutor(max_workers=max(1, min(jobs, len(items))), thread_name_prefix="pv-transfer")
+    workers = max(1, min(jobs, len(items)) if isinstance(items, Sized) else jobs)
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pv-transfer")
     futures: dict[Future[object], T] = {}
     try:
         # keep a bounded window in flight so a fatal error or Ctrl-C stops quickly

@@ -15,7 +15,7 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterator, Mapping
 
 from pipever.errors import PvError, RemoteError
 from pipever.objects.odb import ObjectDB, ObjectRef
@@ -129,32 +129,40 @@ def upload(
 def _put_chunks(remote: Remote, odb: ObjectDB, files: list[ObjectRef], outcome: Outcome[ObjectRef],
                 jobs: int) -> list[tuple[ObjectRef, bytes]]:
     """Cut big files into chunks and put the chunks the remote lacks into packs; the chunk lists
-    of the files whose chunks are all stored (the others go to ``outcome.failed``)."""
+    of the files whose chunks are all stored (the others go to ``outcome.failed``). Packs are
+    sent as soon as they are full, while the rest is still being cut."""
     store = remote.packs
     params = (store.format or packfmt.RemoteFormat()).chunking
     local = chunkfetch.local_chunks(store, odb)
     lists: dict[ObjectRef, list[chunking.Chunk]] = {}
-    items: list[packs.Item] = []
     queued: dict[Oid, ObjectRef] = {}  # chunk -> the file it is taken from
-    for ref in files:
-        path = odb.path(ref.oid)
-        try:
-            chunks = local.chunks_of(ref.oid, path, params)
-        except OSError as exc:
-            outcome.failed.append((ref, remote.error(exc)))
-            continue
-        lists[ref] = chunks
-        for c in chunks:
-            if c.oid not in queued and (store.resend_chunks or not store.has_chunk(c.oid)):
-                queued[c.oid] = ref
-                items.append(packs.Item(ObjectRef(c.oid, False), path, c.length, c.offset, packfmt.CHUNK))
-    groups = packfmt.group_into_packs([(i.ref, i.size) for i in items], remote.pack_size)
-    grouped: list[list[packs.Item]] = []
-    at = 0
-    for g in groups:
-        grouped.append(items[at:at + len(g)])
-        at += len(g)
-    res = run(grouped, remote.packs.write_items, jobs=min(jobs, PACK_JOBS), translate=remote.error)
+    limit = remote.pack_size
+
+    def grouped() -> Iterator[list[packs.Item]]:
+        group: list[packs.Item] = []
+        size = 0
+        for ref in files:
+            path = odb.path(ref.oid)
+            chunks: list[chunking.Chunk] = []
+            try:
+                for c in local.iter_chunks_of(ref.oid, path, params):
+                    chunks.append(c)
+                    if c.oid in queued or not (store.resend_chunks or not store.has_chunk(c.oid)):
+                        continue
+                    queued[c.oid] = ref
+                    if group and size + c.length > limit:  # as packfmt.group_into_packs
+                        yield group
+                        group, size = [], 0
+                    group.append(packs.Item(ObjectRef(c.oid, False), path, c.length, c.offset, packfmt.CHUNK))
+                    size += c.length
+            except OSError as exc:
+                outcome.failed.append((ref, remote.error(exc)))
+                continue
+            lists[ref] = chunks
+        if group:
+            yield group
+
+    res = run(grouped(), remote.packs.write_items, jobs=min(jobs, PACK_JOBS), translate=remote.error)
     failed_files: dict[ObjectRef, PvError] = {}
     for group, err in res.failed:
         for item in group:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -52,6 +54,19 @@ def test_a_fatal_error_stops_new_items() -> None:
     assert out.fatal is not None
     assert len(out.done) + len(out.failed) + len(out.not_attempted) == 199
     assert len(out.not_attempted) > 150
+
+
+def test_run_draws_a_generator_while_earlier_items_run() -> None:
+    """A push of a big file sends its first packs while the rest is still being cut."""
+    first_ran = threading.Event()
+
+    def items() -> Iterator[int]:
+        yield 1
+        assert first_ran.wait(10), "item 2 was asked for before item 1 ran"
+        yield 2
+
+    out = transfer.run(items(), lambda i: first_ran.set() if i == 1 else None, jobs=2, translate=_translate)
+    assert sorted(out.done) == [1, 2]
 
 
 def _store(odb: ObjectDB, data: bytes) -> ObjectRef:
