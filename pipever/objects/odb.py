@@ -55,6 +55,11 @@ class ObjectDB:
         self.shared_group = shared_group
         self._base = f"{root}{os.sep}{ALGO}{os.sep}"
         self._made_dirs: set[str] = set()
+        # shards this process created, and what it wrote into them: no existence check per
+        # object there (another process writing the same object at once renames identical,
+        # verified bytes over it)
+        self._fresh: set[str] = set()
+        self._written: set[str] = set()
         self._fix_mode = bulk.umask_strips(0o444)
 
     # -- naming ------------------------------------------------------------------------------
@@ -213,9 +218,13 @@ class ObjectDB:
     def _put(self, hexd: str, data: bytes, *, is_dir: bool, look: bool = True) -> bool:
         """The write of ``put_small``: one temp file in the object's shard, made read-only and
         renamed to the object's name. OSError as the OS raises it; no temp file stays."""
-        d = f"{self._base}{hexd[:2]}"
+        shard = hexd[:2]
+        d = f"{self._base}{shard}"
         dst = f"{d}{os.sep}{hexd[2:]}" + (".dir" if is_dir else "")
-        if look and os.path.exists(dst):
+        if shard in self._fresh:  # a shard this process made: it holds what was written here
+            if dst in self._written:
+                return False
+        elif look and os.path.exists(dst):
             return False
         tmp = bulk.tmp_sibling(d, hexd[2:])
         try:
@@ -223,6 +232,7 @@ class ObjectDB:
                 bulk.write_new(tmp, data, 0o444, fix_mode=self._fix_mode)
             except FileNotFoundError:  # first object of its shard
                 self._prepare_dir(Oid.trusted(hexd))
+                self._fresh.add(shard)
                 bulk.write_new(tmp, data, 0o444, fix_mode=self._fix_mode)
             except FileExistsError:  # another process with the same temp-name tag
                 tmp = str(fsutil.tmp_name(Path(dst)))
@@ -232,6 +242,8 @@ class ObjectDB:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
             raise
+        if shard in self._fresh:
+            self._written.add(dst)
         return True
 
     def add_manifest(self, manifest: mf.Manifest) -> Oid:

@@ -291,3 +291,14 @@ def test_filestat_walk_feeds_hash_files(tmp_path: Path) -> None:
     [h] = ws.hash_files([FileStat("data/x", os.stat(tmp_path / "data/x"))], store=odb)
     assert str(h.oid) == "blake3:af1349b9f5f9a1a6a0404dea36dcc9499bcb25c9adc112b7cc9a93cae41f3262"
     assert odb.path(h.oid).read_bytes() == b""
+
+
+def test_put_small_into_a_shard_it_made_writes_each_object_once(tmp_path: Path) -> None:
+    odb = ObjectDB(tmp_path / "cache")
+    oid = hash_bytes(b"same\n")
+    assert odb.put_small(oid.hex, b"same\n", display="a") is True  # makes the shard
+    assert odb.put_small(oid.hex, b"same\n", display="b") is False  # known without a stat
+    other = ObjectDB(tmp_path / "cache")  # another process: the shard exists, it looks
+    assert other.put_small(oid.hex, b"same\n", display="c") is False
+    assert odb.path(oid).read_bytes() == b"same\n"
+    assert not [n for _, _, names in os.walk(tmp_path / "cache") for n in names if is_tmp_name(n)]
