@@ -45,6 +45,9 @@ class ObjectRef:
         return self.oid.relpath(is_dir=self.is_dir)
 
 
+_REMEMBER_WRITTEN = 100_000  # objects written into fresh shards that one ObjectDB remembers (~15 MB)
+
+
 class ObjectDB:
     """``shared_group`` (``cache.shared: group``): directories pv creates are group-writable
     with the setgid bit (new entries keep the directory's group), so a team or an HPC group can
@@ -244,6 +247,9 @@ class ObjectDB:
             raise
         if shard in self._fresh:
             self._written.add(dst)
+            if len(self._written) > _REMEMBER_WRITTEN:  # bounded memory: look on disk again from here
+                self._fresh.clear()
+                self._written.clear()
         return True
 
     def add_manifest(self, manifest: mf.Manifest) -> Oid:

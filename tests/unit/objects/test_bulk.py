@@ -302,3 +302,16 @@ def test_put_small_into_a_shard_it_made_writes_each_object_once(tmp_path: Path) 
     assert other.put_small(oid.hex, b"same\n", display="c") is False
     assert odb.path(oid).read_bytes() == b"same\n"
     assert not [n for _, _, names in os.walk(tmp_path / "cache") for n in names if is_tmp_name(n)]
+
+
+def test_fresh_shard_memory_is_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pipever.objects import odb as odb_module
+
+    monkeypatch.setattr(odb_module, "_REMEMBER_WRITTEN", 3)
+    odb = ObjectDB(tmp_path / "cache")
+    blobs = [b"%d\n" % i for i in range(10)]
+    for b in blobs:
+        odb.put_small(hash_bytes(b).hex, b, display="x")
+    assert len(odb._written) <= 3
+    assert all(odb.put_small(hash_bytes(b).hex, b, display="x") is False for b in blobs)  # none written twice
+    assert all(odb.path(hash_bytes(b)).read_bytes() == b for b in blobs)
