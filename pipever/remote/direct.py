@@ -20,9 +20,10 @@ import blake3
 
 from pipever.errors import PvError
 from pipever.objects.hashing import hash_bytes
-from pipever.objects.odb import ObjectRef
+from pipever.objects.manifest import Manifest
+from pipever.objects.odb import ObjectDB, ObjectRef
 from pipever.objects.oid import Oid
-from pipever.remote import chunking, packfmt
+from pipever.remote import chunking, packfmt, transfer
 from pipever.remote.base import TMP_SUFFIX, Remote
 from pipever.remote.packs import Item
 
@@ -270,3 +271,17 @@ class _Tee:
 
     def oid(self) -> Oid:
         return Oid(self._hasher.hexdigest())
+
+
+def put_manifest(remote: Remote, odb: ObjectDB, manifest: Manifest) -> tuple[Oid, bool]:
+    """Store a directory's manifest in the cache (small, and what status and pull read) and on
+    the remote, whose files the caller has just sent; its oid, and whether it was sent now."""
+    oid = odb.add_manifest(manifest)
+    ref = ObjectRef(oid, True)
+    if ref in remote.existing([ref]):
+        return oid, False
+    files = [ObjectRef(e.oid, False) for e in manifest.entries]
+    outcome = transfer.upload(remote, odb, [], {ref: files}, present=files, jobs=remote.jobs)
+    if outcome.failed:
+        raise outcome.failed[0][1]
+    return oid, True

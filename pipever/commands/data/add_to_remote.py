@@ -19,7 +19,7 @@ from pipever.commands.data import add as add_op
 from pipever.services import cloud, tracked as trk
 from pipever.services.progress import NO_PROGRESS, Progress
 from pipever.services.save import Saved, scan
-from pipever.remote import direct, transfer
+from pipever.remote import direct
 from pipever.remote.base import Remote
 from pipever.context import RepoContext
 
@@ -89,13 +89,7 @@ def _send(repo: RepoContext, rem: Remote, rel: str, found: list[FileStat] | File
         h = hashed[0]
         return Saved(rel, h.oid, h.st.st_size, None, is_executable(h.st.st_mode))
     manifest = manifest_of(rel, hashed)
-    oid = repo.odb.add_manifest(manifest)  # the manifest only: small, and what status/pull read
-    ref = ObjectRef(oid, True)
-    files_refs = [ObjectRef(h.oid, False) for h in hashed]
-    if ref not in rem.existing([ref]):
-        outcome = transfer.upload(rem, repo.odb, [], {ref: files_refs}, present=files_refs, jobs=rem.jobs)
-        if outcome.failed:
-            raise outcome.failed[0][1]
+    oid, _ = direct.put_manifest(rem, repo.odb, manifest)
     return Saved(rel, oid, manifest.size, manifest.nfiles)
 
 

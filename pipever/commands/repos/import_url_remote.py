@@ -26,10 +26,9 @@ from pipever.data import gitignore
 from pipever.data import pointer as ptr
 from pipever.errors import PvError, TargetError
 from pipever.objects.manifest import Entry, Manifest
-from pipever.objects.odb import ObjectRef
 from pipever.objects.oid import Oid
 from pipever.pipeline.lockfile import LockedUrl
-from pipever.remote import direct, transfer, urlfs
+from pipever.remote import direct, urlfs
 from pipever.remote.base import Remote
 from pipever.remote.url import mask_url
 from pipever.services import cloud, tracked as trk
@@ -114,14 +113,8 @@ def stream_url(repo: RepoContext, rem: Remote, url: str, source: LockedUrl) -> t
     batch.flush()
     _unchanged(url, options, source, None)
     manifest = Manifest.build(entries)
-    oid = repo.odb.add_manifest(manifest)  # the manifest only: small, and what status/pull read
-    ref = ObjectRef(oid, True)
-    refs = [ObjectRef(e.oid, False) for e in entries]
-    if ref not in rem.existing([ref]):
-        outcome = transfer.upload(rem, repo.odb, [], {ref: refs}, present=refs, jobs=rem.jobs)
-        if outcome.failed:
-            raise outcome.failed[0][1]
-    elif rem.packed:
+    oid, sent = direct.put_manifest(rem, repo.odb, manifest)
+    if not sent and rem.packed:
         rem.packs.publish_index_list()
     return oid, manifest.size, manifest.nfiles
 
