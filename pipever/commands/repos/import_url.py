@@ -96,19 +96,32 @@ def get_url(url: str, out: str | None = None, *, repo: RepoContext | None = None
     return dest
 
 
-def import_url(repo: RepoContext, url: str, out: str | None = None) -> tuple[UrlImported, list[str]]:
-    """Download ``url`` into the workspace as ``out``, store it in the cache and write its
-    pointer recording the URL's identity; returns it and the paths staged in Git."""
+def destination(repo: RepoContext, url: str, out: str | None) -> str:
+    """The repo path an import of ``url`` writes (``out``, a file named after the URL inside
+    ``out`` when that is a directory, or that name here), checked to be a place it may write."""
     _check_url(url)
     dest = out or default_out(url)
     if os.path.isdir(dest) and not os.path.islink(dest):
         dest = os.path.join(dest, default_out(url))
     rel = trk.resolve_target(repo, dest)
     _check_dest(repo, rel)
+    return rel
+
+
+def probe_source(repo: RepoContext, url: str) -> LockedUrl:
+    """The identity of what ``url`` holds now; TargetError when there is nothing there."""
+    source = UrlProbe(repo).identity(url)
+    if source is None:
+        raise TargetError(f"'{mask_url(url)}' does not exist", hint="check the URL")
+    return source
+
+
+def import_url(repo: RepoContext, url: str, out: str | None = None) -> tuple[UrlImported, list[str]]:
+    """Download ``url`` into the workspace as ``out``, store it in the cache and write its
+    pointer recording the URL's identity; returns it and the paths staged in Git."""
+    rel = destination(repo, url, out)
     with repo.locked():
-        source = UrlProbe(repo).identity(url)
-        if source is None:
-            raise TargetError(f"'{mask_url(url)}' does not exist", hint="check the URL")
+        source = probe_source(repo, url)
         _check_dest(repo, rel)
         pointer = _fetch_into(repo, rel, url, source, extra={})
     staged = _stage(repo, [pointer.rel], [rel])

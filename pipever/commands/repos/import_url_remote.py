@@ -14,12 +14,11 @@ compared), so a source that changed while it was read is refused. ``pv pull`` br
 from __future__ import annotations
 
 import hashlib
-import os
 import posixpath
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
 
-from pipever.commands.repos.import_url import UrlImported, _check_url, default_out, url_source
+from pipever.commands.repos.import_url import UrlImported, destination, probe_source, url_source
 from pipever.commands.repos.imports import _check_dest, _stage, _write
 from pipever.context import RepoContext
 from pipever.data import gitignore
@@ -31,7 +30,7 @@ from pipever.pipeline.lockfile import LockedUrl
 from pipever.remote import direct, urlfs
 from pipever.remote.base import Remote
 from pipever.remote.url import mask_url
-from pipever.services import cloud, tracked as trk
+from pipever.services import cloud
 from pipever.services.url_deps import UrlProbe, same, url_options
 
 
@@ -45,17 +44,10 @@ def import_url_to_remote(repo: RepoContext, url: str, out: str | None = None, *,
                          remote: str | None = None) -> tuple[UrlImported, list[str]]:
     """Stream ``url`` to ``remote`` (default: the default remote) and write the pointer
     ``import-url`` would write; returns it and the paths staged in Git."""
-    _check_url(url)
-    dest = out or default_out(url)
-    if os.path.isdir(dest) and not os.path.islink(dest):
-        dest = os.path.join(dest, default_out(url))
-    rel = trk.resolve_target(repo, dest)
-    _check_dest(repo, rel)
+    rel = destination(repo, url, out)
     rem = cloud.open_remote(repo, remote)
     with repo.locked():
-        source = UrlProbe(repo).identity(url)
-        if source is None:
-            raise TargetError(f"'{mask_url(url)}' does not exist", hint="check the URL")
+        source = probe_source(repo, url)
         _check_dest(repo, rel)
         oid, size, nfiles = stream_url(repo, rem, url, source)
         pointer = ptr.Pointer(ptr.pointer_rel_for(rel), (ptr.PointerOut(posixpath.basename(rel), oid, size, nfiles, {}),),
