@@ -10,7 +10,7 @@ import hashlib
 import http.server
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 
@@ -29,7 +29,14 @@ def serve_dir(root: Path, *, etag: bool = False) -> Iterator[str]:
                     self.send_header("ETag", '"' + hashlib.md5(f.read()).hexdigest() + '"')
             super().end_headers()
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Handler, directory=str(root)))
+    with serve(functools.partial(Handler, directory=str(root))) as url:
+        yield url
+
+
+@contextlib.contextmanager
+def serve(handler: Callable[..., http.server.BaseHTTPRequestHandler]) -> Iterator[str]:
+    """Run an HTTP server with ``handler`` on 127.0.0.1 until the block ends; yields its base URL."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:

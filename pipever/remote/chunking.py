@@ -179,16 +179,7 @@ class LocalChunks:
 
 def iter_windows(chunks: list[Chunk], budget: int) -> Iterator[list[Chunk]]:
     """Consecutive runs of chunks of about ``budget`` bytes."""
-    cur: list[Chunk] = []
-    held = 0
-    for c in chunks:
-        cur.append(c)
-        held += c.length
-        if held >= budget:
-            yield cur
-            cur, held = [], 0
-    if cur:
-        yield cur
+    return growing_windows(chunks, budget, budget)
 
 
 def growing_windows(chunks: list[Chunk], first: int, most: int) -> Iterator[list[Chunk]]:

@@ -83,16 +83,20 @@ def upload(
 
         record(run(list_groups, put_lists, jobs=1, translate=remote.error))
         big_files = []
-    if big_files and outcome.fatal is None:
-        def put_whole(r: ObjectRef) -> None:
-            remote.upload(r, odb.path(r.oid))
+    def put_whole(refs: list[ObjectRef]) -> None:
+        """Objects as whole files (big files where chunking is not available, big manifests)."""
+        def put(r: ObjectRef) -> None:
+            remote.upload(r, odb.path(r.oid, is_dir=r.is_dir))
             if on_bytes is not None:
                 on_bytes(sizes[r])
 
-        loose = run(big_files, put_whole, jobs=jobs, translate=remote.error, advance=advance)
-        outcome.done += loose.done
-        outcome.failed += loose.failed
-        outcome.not_attempted += loose.not_attempted
+        res = run(refs, put, jobs=jobs, translate=remote.error, advance=advance)
+        outcome.done += res.done
+        outcome.failed += res.failed
+        outcome.not_attempted += res.not_attempted
+
+    if big_files and outcome.fatal is None:
+        put_whole(big_files)
     else:
         outcome.not_attempted += big_files
     for group in with_dirs:  # in order: a manifest's files are on the remote or in its own pack
@@ -109,15 +113,7 @@ def upload(
         ready, blocked = split_ready(remote, {r: manifests.get(r, ()) for r in big_dirs},
                                      set(present) | set(outcome.done))
         outcome.failed += blocked
-        def put_dir(r: ObjectRef) -> None:
-            remote.upload(r, odb.path(r.oid, is_dir=True))
-            if on_bytes is not None:
-                on_bytes(sizes[r])
-
-        last = run(ready, put_dir, jobs=jobs, translate=remote.error, advance=advance)
-        outcome.done += last.done
-        outcome.failed += last.failed
-        outcome.not_attempted += last.not_attempted
+        put_whole(ready)
     if outcome.done:
         # the packs are stored and listable: a failure here only delays http readers until the
         # next push or gc --cloud rewrites the list

@@ -19,7 +19,7 @@ import yaml
 from pipever.objects.hashing import hash_bytes
 from pipever.remote import packfmt
 from tests.helpers import PvRunner, gen, git, git_commit
-from tests.httpserve import serve_dir
+from tests.httpserve import serve, serve_dir
 from tests.s3server import RemoteCase, S3Server, _aws_env, s3_case
 
 THRESHOLD = "64KiB"
@@ -209,15 +209,8 @@ class _Flaky(http.server.BaseHTTPRequestHandler):
 def flaky() -> Iterator[str]:
     _Flaky.data = random.Random(5).randbytes(3_000_000)
     _Flaky.cut = 2_200_000  # two whole pieces of 1 MiB arrive
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Flaky)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/data.bin"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with serve(_Flaky) as url:
+        yield f"{url}/data.bin"
 
 
 def test_a_source_failing_mid_stream_leaves_nothing_named(
