@@ -7,6 +7,7 @@ files from outside the repository.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import stat as statmod
@@ -19,6 +20,7 @@ from blake3 import blake3
 
 from pipever.errors import FileSystemError, PathOutsideRepoError, TargetError
 from pipever.fsutil import TMP_SUFFIX, is_executable, is_tmp_name
+from pipever.objects import bulk
 from pipever.objects.bulk import SMALL, batch_map, read_small
 from pipever.objects.hashing import ON_BYTES, hash_file, reporting
 from pipever.objects.manifest import Entry, Manifest
@@ -159,15 +161,27 @@ class Workspace:
             exists = store.exists
             todo = [i for i, oid in enumerate(known) if oid is None or not exists(oid)]
         root, state = os.fspath(self.root), self.state
+        small = [i for i in todo if files[i].st.st_size <= SMALL]
+        big = [i for i in todo if files[i].st.st_size > SMALL]
 
-        def work(batch: Sequence[int]) -> list[tuple[Oid, bool]]:
-            with reporting(on_hashed):  # big files report each window as it is hashed
-                out = [_hash_one(root, files[i], known[i], store, state) for i in batch]
-            if on_hashed:  # small ones once per batch
-                on_hashed(sum(size for i in batch if (size := files[i].st.st_size) <= SMALL))
-            return out
+        def small_batch(batch: Sequence[int]) -> list[tuple[str, bool]]:
+            # may run in a forked process (no progress, state db or logging here: see below)
+            return [_hash_small(root, files[i], known[i], store) for i in batch]
 
-        done = dict(zip(todo, batch_map(work, todo, jobs=jobs)))
+        def small_done(batch: Sequence[int], _: object) -> None:
+            if on_hashed:
+                on_hashed(sum(files[i].st.st_size for i in batch))
+
+        def big_batch(batch: Sequence[int]) -> list[tuple[str, bool]]:
+            with reporting(on_hashed):  # each window as it is hashed
+                return [_hash_big(root, files[i], known[i], store, state) for i in batch]
+
+        # -v logs every file hashed (as hashing.hash_file does): that stays in this process
+        fork = not _hash_log.isEnabledFor(logging.DEBUG)
+        many = fork and store is not None and len(small) >= bulk.FORK_MIN
+        with store.forked_writes() if many and store is not None else contextlib.nullcontext():
+            done = dict(zip(small, batch_map(small_batch, small, jobs=jobs, fork=fork, on_batch=small_done)))
+        done.update(zip(big, batch_map(big_batch, big, jobs=jobs)))
         if files:
             log.debug("%d file(s) hashed, %d known unchanged from the state db", len(todo), len(files) - len(todo))
         results: list[Hashed] = []
@@ -179,30 +193,45 @@ class Workspace:
                 assert oid is not None
                 results.append(Hashed(f.rel, f.st, oid, False))
             else:
-                results.append(Hashed(f.rel, f.st, got[0], got[1]))
-                if got[1]:
-                    fresh.append((f.rel, f.st, got[0]))
+                hexd, hashed = got
+                oid = Oid.trusted(hexd)
+                results.append(Hashed(f.rel, f.st, oid, hashed))
+                if hashed:
+                    fresh.append((f.rel, f.st, oid))
         self.state.set_many(fresh)
         return results
 
 
-def _hash_one(root: str, f: FileStat, known: Oid | None, store: ObjectDB | None, state: StateDB) -> tuple[Oid, bool]:
-    """(oid, hashed now) of one file; with ``store`` its object is put into that cache."""
+def _hash_big(root: str, f: FileStat, known: Oid | None, store: ObjectDB | None, state: StateDB) -> tuple[str, bool]:
+    """(hex digest, hashed now) of a file over ``SMALL``; with ``store`` it is put into that cache."""
+    from pipever.objects.odb import ChangedWhileReadingError
+
+    path = f"{root}{os.sep}{f.rel}"
+    try:
+        if store is not None:
+            oid = store.add_file_hashing(Path(path), hashed_stat=f.st, display=f.rel, on_bytes=ON_BYTES.get())
+            state.set_trusted("\x00cache/" + oid.hex, os.stat(store.strpath(oid)), oid)
+            return oid.hex, known is None or oid != known
+        oid = hash_file(path)
+        after = os.stat(path)
+        if (after.st_size, after.st_mtime_ns) != (f.st.st_size, f.st.st_mtime_ns):
+            raise ChangedWhileReadingError(f.rel)
+        return oid.hex, True
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        raise ChangedWhileReadingError(f.rel) from None  # it vanished or was replaced
+    except OSError as exc:
+        raise FileSystemError(f"cannot read '{f.rel}'", exc, path=f.rel) from exc
+
+
+def _hash_small(root: str, f: FileStat, known: Oid | None, store: ObjectDB | None) -> tuple[str, bool]:
+    """(hex digest, hashed now) of a file of at most ``SMALL``, read whole; with ``store`` its
+    object is written into that cache from the same buffer. Runs in forked workers too: it
+    touches only the files (and logs only where -v keeps it in the main process)."""
     from pipever.objects.odb import ChangedWhileReadingError
 
     path = f"{root}{os.sep}{f.rel}"
     size = f.st.st_size
     try:
-        if size > SMALL:
-            if store is not None:
-                oid = store.add_file_hashing(Path(path), hashed_stat=f.st, display=f.rel, on_bytes=ON_BYTES.get())
-                state.set_trusted("\x00cache/" + oid.hex, os.stat(store.strpath(oid)), oid)
-                return oid, known is None or oid != known
-            oid = hash_file(path)
-            after = os.stat(path)
-            if (after.st_size, after.st_mtime_ns) != (size, f.st.st_mtime_ns):
-                raise ChangedWhileReadingError(f.rel)
-            return oid, True
         data = read_small(path, size, f.st.st_mtime_ns, check=store is None)  # stored: checked below
         if data is None:
             raise ChangedWhileReadingError(f.rel)
@@ -220,9 +249,7 @@ def _hash_one(root: str, f: FileStat, known: Oid | None, store: ObjectDB | None,
         raise ChangedWhileReadingError(f.rel) from None  # it vanished or was replaced
     except OSError as exc:
         raise FileSystemError(f"cannot read '{f.rel}'", exc, path=f.rel) from exc
-    if known is not None and known.hex == hexd:
-        return known, False
-    return Oid.trusted(hexd), True  # a digest blake3 just made: valid by construction
+    return hexd, known is None or known.hex != hexd
 
 
 def fingerprint(files: Sequence[FileStat]) -> str | None:

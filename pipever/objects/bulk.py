@@ -14,7 +14,7 @@ import os
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
-from pipever.concurrency import thread_map
+from pipever.concurrency import cpu_cores, process_map, thread_map
 from pipever.fsutil import TMP_SUFFIX, tmp_stem
 
 T = TypeVar("T")
@@ -23,6 +23,8 @@ R = TypeVar("R")
 SMALL = 1 << 20  # files up to this size are read whole, hashed and copied from one buffer
 BATCH = 512  # files per batch: large enough that scheduling a batch costs nothing per file
 MAX_WORKERS = 4  # the loop holds the GIL between syscalls: more threads only contend for it
+MAX_PROCESSES = 8  # forked workers: past this the disk, not the CPU, sets the pace
+FORK_MIN = 1024  # files: below this, forking costs more than it saves
 
 _READ = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0)
 _CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
@@ -35,20 +37,48 @@ def workers(jobs: int = 0) -> int:
     return jobs if jobs > 0 else min(MAX_WORKERS, 2 * (os.cpu_count() or 1))
 
 
+def processes(jobs: int = 0) -> int:
+    """Processes for a forked batched loop: ``jobs`` when given, else one per core it may use."""
+    return jobs if jobs > 0 else min(MAX_PROCESSES, cpu_cores())
+
+
 def batches(items: Sequence[T], jobs: int) -> list[Sequence[T]]:
     """``items`` cut into consecutive batches, about four per worker, at most ``BATCH`` long."""
     size = max(16, min(BATCH, -(-len(items) // (4 * jobs))))
     return [items[i:i + size] for i in range(0, len(items), size)]
 
 
-def batch_map(fn: Callable[[Sequence[T]], list[R]], items: Sequence[T], *, jobs: int = 0) -> list[R]:
-    """``fn`` over consecutive batches of ``items`` in a few threads; the results concatenated in
-    order. Ctrl-C cancels the batches not started (see ``thread_map``)."""
+def batch_map(
+    fn: Callable[[Sequence[T]], list[R]], items: Sequence[T], *, jobs: int = 0, fork: bool = False,
+    on_batch: Callable[[Sequence[T], list[R]], None] | None = None,
+) -> list[R]:
+    """``fn`` over consecutive batches of ``items``; the results concatenated in order.
+    ``on_batch(batch, results)`` follows each batch (progress).
+
+    With ``fork``, and enough items to be worth it, the batches run in forked processes
+    (``concurrency.process_map``: ``fn`` may then touch only the filesystem, must be safe to
+    repeat, and returns what pickles). Otherwise in a few threads. Ctrl-C cancels the batches
+    not started (see ``thread_map``)."""
     if not items:
         return []
-    n = workers(jobs)
-    parts = thread_map(fn, batches(items, n), jobs=n, serial_below=2)
+    parts: list[list[R]] | None = None
+    if fork and len(items) >= FORK_MIN:
+        n = processes(jobs)
+        cut = batches(items, n)
+        done = None if on_batch is None else (lambda i, r: on_batch(cut[i], r))
+        parts = process_map(fn, cut, procs=n, on_result=done)
+    if parts is None:
+        n = workers(jobs)
+        run = fn if on_batch is None else (lambda batch: _reported(fn, batch, on_batch))
+        parts = thread_map(run, batches(items, n), jobs=n, serial_below=2)
     return [r for part in parts for r in part]
+
+
+def _reported(fn: Callable[[Sequence[T]], list[R]], batch: Sequence[T],
+              on_batch: Callable[[Sequence[T], list[R]], None]) -> list[R]:
+    out = fn(batch)
+    on_batch(batch, out)
+    return out
 
 
 def tmp_sibling(dirpath: str, name: str) -> str:

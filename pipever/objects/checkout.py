@@ -27,6 +27,7 @@ from pipever.objects.oid import Oid
 from pipever.objects.state import StateDB
 
 LINK_TYPES = ("reflink", "hardlink", "symlink", "copy")
+COPIED, CORRUPT, LEFT = 0, 1, 2  # what Linker.copy_small did with each change
 
 
 class Action(Enum):
@@ -160,39 +161,80 @@ class Linker:
         staging: Staging | None = None,
     ) -> list[str]:
         """Link or copy the objects of ``changes`` (their directories exist); returns the paths
-        whose object is corrupt (not written). While ``copy`` is the link type, a small object is
-        read once: its bytes are verified against its oid and written from the same buffer.
-        Files below a directory of ``staging`` are created in its staging copy, under their own
-        name (nobody sees that directory until it is renamed into place)."""
+        whose object is corrupt (not written). While ``copy`` is the link type, small objects
+        go through ``copy_small``. Files below a directory of ``staging`` are created in its
+        staging copy, under their own name (nobody sees that directory until it is renamed
+        into place)."""
+        codes = self.copy_small(changes, staging) if self.types[0] == "copy" else [LEFT] * len(changes)
+        corrupt, left = self.report_copied(changes, codes, on_done)
+        return corrupt + self.link_each(left, on_done, staging)
+
+    def report_copied(
+        self, changes: Sequence[Change], codes: Sequence[int], on_done: Callable[[Change], None] | None = None,
+    ) -> tuple[list[str], list[Change]]:
+        """After ``copy_small`` gave ``codes`` for ``changes``: ``on_done`` for each copied one;
+        returns the paths whose object is corrupt and the changes it left."""
+        self.used["copy"] = self.used.get("copy", 0) + codes.count(COPIED)
+        if on_done:
+            for ch, code in zip(changes, codes):
+                if code == COPIED:
+                    on_done(ch)
+        corrupt = [ch.rel for ch, code in zip(changes, codes) if code == CORRUPT]
+        return corrupt, [ch for ch, code in zip(changes, codes) if code == LEFT]
+
+    def link_each(
+        self, changes: Sequence[Change], on_done: Callable[[Change], None] | None = None,
+        staging: Staging | None = None,
+    ) -> list[str]:
+        """Link ``changes`` one by one, each object verified first (large ones by the state db);
+        returns the paths whose object is corrupt."""
         corrupt: list[str] = []
-        base, sep, root, types = self.odb.strpath, os.sep, os.fspath(self.root), self.types
+        where = staging.path if staging else None
+        for ch in changes:
+            assert ch.oid is not None
+            try:
+                self.verify(ch.oid)
+            except CorruptObjectError:
+                corrupt.append(ch.rel)
+                continue
+            self.link(ch.oid, ch.rel, isexec=ch.isexec, staged=where(ch.rel) if where else None)
+            if on_done:
+                on_done(ch)
+        return corrupt
+
+    def copy_small(self, changes: Sequence[Change], staging: Staging | None = None) -> list[int]:
+        """Copy the small objects of ``changes``: each is read once, verified against its oid
+        and written from the same buffer. Returns a code per change: ``COPIED``, ``CORRUPT``
+        (nothing written) or ``LEFT`` (a large object, for ``finish_batch``). Touches only
+        files, so it runs in forked workers too (``apply``); safe to repeat."""
+        codes: list[int] = []
+        base, sep, root = self.odb.strpath, os.sep, os.fspath(self.root)
         where = staging.path if staging else None
         for ch in changes:
             oid = ch.oid
             assert oid is not None
-            staged = where(ch.rel) if where else None
-            data = self._read_small(base(oid), oid) if types[0] == "copy" else None
-            if data is None:  # another link type, or a large object: verified by the state db
-                try:
-                    self.verify(oid)
-                except CorruptObjectError:
-                    corrupt.append(ch.rel)
-                    continue
-                self.link(oid, ch.rel, isexec=ch.isexec, staged=staged)
-            elif blake3(data).hexdigest() != oid.hex:
-                corrupt.append(ch.rel)
+            data = self._read_small(base(oid), oid)
+            if data is None:
+                codes.append(LEFT)
                 continue
-            elif staged is not None:
+            if blake3(data).hexdigest() != oid.hex:
+                codes.append(CORRUPT)
+                continue
+            codes.append(COPIED)
+            mode = 0o755 if ch.isexec else 0o644
+            staged = where(ch.rel) if where else None
+            if staged is None:
+                self._write(ch.rel, f"{root}{sep}{ch.rel}", data, mode)
+                continue
+            try:
                 try:
-                    bulk.write_new(staged, data, 0o755 if ch.isexec else 0o644, fix_mode=self._fix_mode)
-                except OSError as exc:
-                    raise FileSystemError(f"cannot write '{ch.rel}'", exc, path=ch.rel) from exc
-                self.used["copy"] = self.used.get("copy", 0) + 1
-            else:
-                self._write(ch.rel, f"{root}{sep}{ch.rel}", data, 0o755 if ch.isexec else 0o644)
-            if on_done:
-                on_done(ch)
-        return corrupt
+                    bulk.write_new(staged, data, mode, fix_mode=self._fix_mode)
+                except FileExistsError:  # a rerun of what a forked worker began: the staging
+                    os.unlink(staged)  # directory is this checkout's own
+                    bulk.write_new(staged, data, mode, fix_mode=self._fix_mode)
+            except OSError as exc:
+                raise FileSystemError(f"cannot write '{ch.rel}'", exc, path=ch.rel) from exc
+        return codes
 
     @staticmethod
     def _read_small(path: str, oid: Oid) -> bytes | None:
@@ -234,7 +276,6 @@ class Linker:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
             raise
-        self.used["copy"] = self.used.get("copy", 0) + 1
         # no state row: a file written just now has a racy mtime, which the state db never
         # vouches for (``StateDB.set``); it is hashed once by the next command that needs it
 
@@ -361,7 +402,15 @@ def apply(
             # the first on this thread, so the working link type is settled; the rest in a few
             # threads over batches (creating files is what costs on most disks)
             corrupt += linker.link_batch(writes[:1], on_done, staging)
-            corrupt += bulk.batch_map(lambda batch: linker.link_batch(batch, on_done, staging), writes[1:], jobs=jobs)
+            rest = writes[1:]
+            if linker.types[0] == "copy" and len(rest) >= bulk.FORK_MIN:
+                # small objects copied in forked workers; what they leave, and the reporting, here
+                codes = bulk.batch_map(lambda batch: linker.copy_small(batch, staging), rest, jobs=jobs, fork=True)
+                bad, left = linker.report_copied(rest, codes, on_done)
+                corrupt += bad
+                corrupt += bulk.batch_map(lambda batch: linker.link_each(batch, on_done, staging), left, jobs=jobs)
+            else:
+                corrupt += bulk.batch_map(lambda batch: linker.link_batch(batch, on_done, staging), rest, jobs=jobs)
         staging.commit()
     except BaseException:
         staging.discard()

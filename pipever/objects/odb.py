@@ -45,6 +45,8 @@ class ObjectRef:
         return self.oid.relpath(is_dir=self.is_dir)
 
 
+_LIST_FROM = 2048  # lookups from which exists_check lists shards instead of a stat each
+_DIRENT_BYTES = 64  # at least this much directory size per entry named by a 62-digit object name
 _REMEMBER_WRITTEN = 100_000  # objects written into fresh shards that one ObjectDB remembers (~15 MB)
 
 
@@ -76,6 +78,38 @@ class ObjectDB:
     def exists(self, oid: Oid, *, is_dir: bool = False) -> bool:
         return os.path.exists(self.strpath(oid, is_dir=is_dir))
 
+    def exists_check(self, lookups: int) -> Callable[[Oid], bool]:
+        """``exists`` for ``lookups`` coming questions: one stat each, or for many, each shard
+        they touch listed once (256 listings instead of 20k stats), unless a shard holds so
+        many more objects than will be asked about it that stats are cheaper. What it lists is
+        a snapshot: for callers holding the repo lock."""
+        if lookups < _LIST_FROM:
+            return self.exists
+        per_shard = lookups / 256
+        listed: dict[str, frozenset[str] | None] = {}
+        base = self._base
+
+        def exists(oid: Oid) -> bool:
+            h = oid.hex
+            shard = h[:2]
+            try:
+                names = listed[shard]
+            except KeyError:
+                names = None
+                try:
+                    if os.stat(base + shard).st_size // _DIRENT_BYTES <= 16 * per_shard + 256:
+                        names = frozenset(os.listdir(base + shard))
+                except FileNotFoundError:
+                    names = frozenset()
+                except OSError:
+                    pass  # a stat each, which says what is wrong
+                listed[shard] = names
+            if names is None:
+                return os.path.exists(f"{base}{shard}{os.sep}{h[2:]}")
+            return h[2:] in names
+
+        return exists
+
     def _prepare_dir(self, oid: Oid) -> Path:
         d = self.root / ALGO / oid.hex[:2]
         key = oid.hex[:2]
@@ -86,6 +120,32 @@ class ObjectDB:
                 raise FileSystemError(f"cannot write into the cache ('{d}')", exc, path=str(d)) from exc
             self._made_dirs.add(key)
         return d
+
+    @contextlib.contextmanager
+    def forked_writes(self) -> Iterator[None]:
+        """Around writes by forked copies of this ObjectDB (``bulk.batch_map(fork=True)``): the
+        shards missing now are made first, so the copies write into them without an existence
+        check per object, as into shards they made themselves (two copies writing one object
+        rename identical bytes over each other). After, this process no longer trusts what it
+        remembers of those shards: the copies wrote there."""
+        made: set[str] = set()
+        for i in range(256):
+            shard = f"{i:02x}"
+            d = f"{self._base}{shard}"
+            if shard in self._made_dirs or os.path.isdir(d):
+                continue
+            try:
+                self.make_dirs(Path(d))
+            except OSError as exc:
+                raise FileSystemError(f"cannot write into the cache ('{d}')", exc, path=d) from exc
+            made.add(shard)
+            self._made_dirs.add(shard)
+        self._fresh |= made
+        try:
+            yield
+        finally:
+            self._fresh -= made
+            self._written = {w for w in self._written if w[len(self._base):len(self._base) + 2] not in made}
 
     def make_dirs(self, d: Path) -> None:
         """``mkdir -p d``; with ``shared_group``, each directory created is made ``rwxrwsr-x``."""

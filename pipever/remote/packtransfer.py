@@ -17,8 +17,8 @@ import os
 import threading
 from collections.abc import Collection, Iterator, Mapping
 
-from pipever.errors import PvError, RemoteError
-from pipever.objects.odb import ObjectDB, ObjectRef
+from pipever.errors import CorruptObjectError, PvError, RemoteError
+from pipever.objects.odb import ChangedWhileReadingError, ObjectDB, ObjectRef
 from pipever.objects.oid import Oid
 from pipever.remote import chunkfetch, chunking, packfmt, packs
 from pipever.remote.base import Remote
@@ -59,12 +59,28 @@ def upload(
     plain = [g for g in groups if not any(r.is_dir for r, _ in g)]
     with_dirs = [g for g in groups if any(r.is_dir for r, _ in g)]
 
+    rotten: set[ObjectRef] = set()
+    lock = threading.Lock()
+
     def put_pack(group: list[tuple[ObjectRef, int]]) -> None:
-        remote.packs.write_pack([(r, odb.path(r.oid, is_dir=r.is_dir), n) for r, n in group])
+        try:
+            remote.packs.write_pack([(r, odb.path(r.oid, is_dir=r.is_dir), n) for r, n in group])
+        except ChangedWhileReadingError:
+            # the stream verifies each object it packs, and stopped at one that no longer hashes
+            # to its name (before the index was written): find those, pack the rest
+            bad = {r for r, _ in group if not odb.verify(r.oid, is_dir=r.is_dir)}
+            if not bad:
+                raise
+            with lock:
+                rotten.update(bad)
+            rest = [(r, odb.path(r.oid, is_dir=r.is_dir), n) for r, n in group if r not in bad]
+            if rest:
+                remote.packs.write_pack(rest)
 
     def record(res: Outcome[list[tuple[ObjectRef, int]]]) -> None:
         for group in res.done:
-            outcome.done.extend(r for r, _ in group)
+            outcome.done.extend(r for r, _ in group if r not in rotten)
+            outcome.failed.extend((r, CorruptObjectError(str(r.oid))) for r, _ in group if r in rotten)
             if advance is not None:
                 advance(len(group))
             if on_bytes is not None:

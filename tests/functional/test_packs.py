@@ -106,6 +106,28 @@ def test_objects_at_the_threshold_are_chunked_and_old_loose_remotes_keep_working
     assert pv.ok("status", "-c", cwd=clone).stdout == "Cache and remote 'storage' are in sync.\n"
 
 
+@pytest.mark.parametrize("damage", ["same size", "other size"])
+def test_a_rotten_cache_object_is_left_out_of_its_pack_and_the_rest_is_pushed(
+    pv_repo: Path, pv, packed_remote: RemoteCase, damage: str,
+) -> None:
+    """Small files bound for a pack are verified as they are read into it (no separate pass):
+    the one that no longer hashes to its name is named, its pack is written without it."""
+    remote = packed_remote
+    files = _files(12, 7)
+    _setup(pv, remote, {"data": files}, "data")
+    victim = hash_bytes(files["f003.bin"])
+    path = pv_repo / ".pv/cache" / victim.relpath()
+    path.chmod(0o644)
+    path.write_bytes(b"x" * len(files["f003.bin"]) if damage == "same size" else b"rot")
+    res = pv("push")
+    assert res.exit_code == 1 and res.stderr.startswith("ERROR: ") and "Traceback" not in res.stderr, res
+    assert "1 corrupt in the cache, not uploaded; run 'pv fsck --repair'" in res.stderr, res.stderr
+    stored = remote.stored()
+    assert victim.relpath() not in stored
+    assert {hash_bytes(v).relpath() for k, v in files.items() if k != "f003.bin"} <= stored
+    assert remote.unsound() == []  # every object an index names is what its name says
+
+
 def test_bad_layout_options_are_errors(pv_repo: Path, pv, tmp_path: Path) -> None:
     gen({"f.txt": "x"})
     pv.ok("add", "f.txt")

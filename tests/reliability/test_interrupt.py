@@ -40,10 +40,25 @@ class Case:
     name: str
     setup: Callable[[Path, PvRunner], None]
     args: tuple[str, ...]
+    delay: float = 0.02  # seconds the shim sleeps before each file write
+
+
+MANY = 1200  # files: over bulk.FORK_MIN, so the batched loops run in forked workers
 
 
 def c_add(root: Path, pv: PvRunner) -> None:
     gen({"data": files(120, 1)}, root)
+
+
+def c_add_many(root: Path, pv: PvRunner) -> None:
+    gen({"data": files(MANY, 4, size=300)}, root)
+
+
+def c_checkout_many(root: Path, pv: PvRunner) -> None:
+    c_add_many(root, pv)
+    pv.ok("add", "data", cwd=root)
+    git_commit("data", cwd=root)
+    shutil.rmtree(root / "data")
 
 
 def _tracked(root: Path, pv: PvRunner) -> None:
@@ -82,6 +97,8 @@ def c_repro(root: Path, pv: PvRunner) -> None:
 
 CASES = [
     Case("add", c_add, ("add", "data")),
+    Case("add-many", c_add_many, ("add", "data"), delay=0.002),
+    Case("checkout-many", c_checkout_many, ("checkout",), delay=0.002),
     Case("checkout", c_checkout, ("checkout",)),
     Case("push", c_push, ("push",)),
     Case("fetch", c_fetch, ("fetch",)),
@@ -90,9 +107,9 @@ CASES = [
 ]
 
 
-def start(repo: Path, args: tuple[str, ...]) -> subprocess.Popen[str]:
+def start(repo: Path, args: tuple[str, ...], delay: float = 0.02) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "pipever", *args], cwd=repo, env=h.child_env({"PV_DELAY_EACH": "0.02"}, shim=True),
+        [sys.executable, "-m", "pipever", *args], cwd=repo, env=h.child_env({"PV_DELAY_EACH": str(delay)}, shim=True),
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
 
@@ -105,17 +122,17 @@ def wait_locked(repo: Path, proc: subprocess.Popen[str]) -> float:
     return time.monotonic()
 
 
-def duration(base: Path, work: Path, args: tuple[str, ...]) -> float:
+def duration(base: Path, work: Path, args: tuple[str, ...], delay: float = 0.02) -> float:
     """How long the (slowed-down) command holds the lock when nobody interrupts it."""
     shutil.copytree(base, work, symlinks=True)
-    proc = start(work / "repo", args)
+    proc = start(work / "repo", args, delay)
     locked = wait_locked(work / "repo", proc)
     proc.communicate(timeout=300)
     return time.monotonic() - locked
 
 
-def interrupt(repo: Path, args: tuple[str, ...], after: float) -> subprocess.CompletedProcess[str]:
-    proc = start(repo, args)
+def interrupt(repo: Path, args: tuple[str, ...], after: float, delay: float = 0.02) -> subprocess.CompletedProcess[str]:
+    proc = start(repo, args, delay)
     wait_locked(repo, proc)
     time.sleep(after)
     proc.send_signal(signal.SIGINT)
@@ -127,12 +144,12 @@ def interrupt(repo: Path, args: tuple[str, ...], after: float) -> subprocess.Com
 def test_ctrl_c_exits_130_and_leaves_a_usable_repo(case: Case, tmp_path: Path, pv_repo: Path, pv: PvRunner) -> None:
     base = h.make_base(tmp_path, pv_repo)
     case.setup(base / "repo", pv)
-    span = 2.0 if case.name == "repro" else duration(base, tmp_path / "timing", case.args)
+    span = 2.0 if case.name == "repro" else duration(base, tmp_path / "timing", case.args, case.delay)
     for i in range(TRIES):
         copy = tmp_path / f"try{i}"
         shutil.copytree(base, copy, symlinks=True)
         repo = copy / "repo"
-        res = interrupt(repo, case.args, after=span * (i + 1) / (TRIES + 2))
+        res = interrupt(repo, case.args, after=span * (i + 1) / (TRIES + 2), delay=case.delay)
         assert res.returncode == 130, (case.name, i, res)
         assert res.stderr.endswith("ERROR: interrupted\n") and "Traceback" not in res.stderr, res
         assert h.tmp_leftovers(repo, include_pv=True) == [], "temp files left behind"

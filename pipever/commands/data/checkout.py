@@ -55,7 +55,7 @@ def plan_outs(repo: RepoContext, outs: list[trk.Tracked], *, force: bool, relink
             co.plan_dir(
                 plan, t.rel, ((e.path, e.oid, e.isexec) for e in manifest.entries),
                 current,  # type: ignore[arg-type]
-                in_cache=in_cache, force=force, relink=relink,
+                in_cache=odb.exists_check(len(manifest.entries)), force=force, relink=relink,
             )
             if not manifest.entries:
                 plan.make_dirs.append(t.rel)

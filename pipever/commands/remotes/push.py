@@ -9,11 +9,13 @@ still missing. Objects that are neither in the cache nor on the remote are repor
 
 from __future__ import annotations
 
+import contextlib
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from pipever.context import RepoContext
-from pipever.errors import TransferError
+from pipever.errors import CorruptObjectError, TransferError
 from pipever.objects.odb import ObjectDB, ObjectRef
 from pipever.remote import transfer
 from pipever.remote.base import Remote
@@ -82,17 +84,25 @@ def _push_one(
         progress.done()
     result.present += len(on_remote)
     lacking = wanted - on_remote
-    missing = sorted(need.label(r) for r in lacking if not odb.exists(r.oid, is_dir=r.is_dir))
+    size_of: dict[ObjectRef, int] = {}
+    for r in lacking:
+        with contextlib.suppress(OSError):
+            size_of[r] = os.stat(odb.strpath(r.oid, is_dir=r.is_dir)).st_size
+    missing = sorted(need.label(r) for r in lacking if r not in size_of)
     if missing:
         result.missing[rem.name] = missing
-    sendable = {r for r in lacking if odb.exists(r.oid, is_dir=r.is_dir)}
-    corrupt = _corrupt(repo, sendable)  # never upload damage: the remote would keep it for good
+    sendable = set(size_of)
+    # never upload damage: the remote would keep it for good. Small files bound for packs are
+    # verified as they are read into the pack (a bad one is left out there): no second read
+    threshold = rem.pack_threshold if rem.packed else 0
+    streamed = {r for r in sendable if not r.is_dir and size_of[r] < threshold}
+    corrupt = _corrupt(repo, sendable - streamed)
     sendable -= set(corrupt)
     files = [r for r in sendable if not r.is_dir]
     manifests = {r: need.manifests.get(r, []) for r in sendable if r.is_dir}
     if not files and not manifests:
         return ([need.label(r) for r in corrupt], corrupt_message(corrupt)) if corrupt else None
-    sizes = [_size(odb, r) for r in [*files, *manifests]]
+    sizes = [size_of[r] for r in [*files, *manifests]]
     by_bytes = max(sizes, default=0) >= transfer.BYTES_PROGRESS_MIN  # a big file: show its bytes move
     if by_bytes:
         progress.start(f"Pushing to '{rem.name}'", sum(sizes), unit="bytes")
@@ -105,7 +115,9 @@ def _push_one(
     finally:
         progress.done()
     result.pushed += len(outcome.done)
-    result.bytes += sum(_size(odb, r) for r in outcome.done)
+    result.bytes += sum(size_of[r] for r in outcome.done)
+    corrupt += [r for r, err in outcome.failed if isinstance(err, CorruptObjectError)]
+    outcome.failed = [(r, err) for r, err in outcome.failed if not isinstance(err, CorruptObjectError)]
     if not outcome.failed and not outcome.not_attempted and not corrupt:
         return None
     failed = [need.label(r) for r in corrupt] + [need.label(r) for r, _ in outcome.failed]
@@ -121,10 +133,3 @@ def _corrupt(repo: RepoContext, refs: set[ObjectRef]) -> list[ObjectRef]:
 
 def corrupt_message(refs: list[ObjectRef]) -> str:
     return f"{len(refs)} corrupt in the cache, not uploaded; run 'pv fsck --repair'"
-
-
-def _size(odb: ObjectDB, ref: ObjectRef) -> int:
-    try:
-        return odb.path(ref.oid, is_dir=ref.is_dir).stat().st_size
-    except OSError:
-        return 0

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import stat
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -175,12 +177,61 @@ def test_hash_files_refuses_a_file_changed_after_it_was_listed(tmp_path: Path) -
     assert not odb.exists(new_oid)  # the new content was never stored under any name
 
 
-def test_link_batch_copies_verified_objects_and_reports_corrupt_ones(tmp_path: Path, umask_077: None) -> None:
+@pytest.fixture(params=["threads", "forked"])
+def forked(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Runs a test with the batched loops in threads, then in forked workers (from 32 files);
+    the sizes of the forked runs that happened."""
+    runs: list[int] = []
+    if request.param == "forked":
+        if not sys.platform.startswith("linux"):
+            pytest.skip("forked workers are Linux-only")
+        monkeypatch.setattr(bulk, "FORK_MIN", 32)
+        real = bulk.process_map
+
+        def spy(fn: Any, items: Any, **kw: Any) -> Any:
+            out = real(fn, items, **kw)
+            if out is not None:
+                runs.append(sum(len(b) for b in items))
+            return out
+
+        monkeypatch.setattr(bulk, "process_map", spy)
+    return runs
+
+
+def _mode(request: pytest.FixtureRequest) -> str:
+    return str(request.node.callspec.params["forked"])
+
+
+def test_hash_files_stores_what_it_hashed_in_threads_or_forked_workers(
+    tmp_path: Path, forked: list[int], umask_077: None, request: pytest.FixtureRequest,
+) -> None:
+    rels = _files(tmp_path, 300)
+    (tmp_path / "data/big.bin").write_bytes(b"b" * (bulk.SMALL + 5))  # over SMALL: stays in this process
+    ws, odb, state = _workspace(tmp_path)
+    files = ws.walk("data")
+    seen: list[int] = []
+    hashed = ws.hash_files(files, store=odb, on_hashed=seen.append, jobs=2)
+    assert [h.rel for h in hashed] == [f.rel for f in files] and len(hashed) == len(rels) + 1
+    for h in hashed:
+        assert h.oid == hash_bytes((tmp_path / h.rel).read_bytes()) and h.fresh
+        assert odb.path(h.oid).read_bytes() == (tmp_path / h.rel).read_bytes()
+        assert stat.S_IMODE(os.stat(odb.path(h.oid)).st_mode) == 0o444
+    assert sum(seen) == sum(f.st.st_size for f in files)  # progress: every byte, once
+    assert not [n for _, _, names in os.walk(tmp_path / "cache") for n in names if is_tmp_name(n)]
+    assert forked == ([300] if _mode(request) == "forked" else [])  # the small files, in workers
+    assert [h.oid for h in ws.hash_files(files, store=odb)] == [h.oid for h in hashed]  # known now
+
+
+def test_link_batch_copies_verified_objects_and_reports_corrupt_ones(
+    tmp_path: Path, umask_077: None, forked: list[int], request: pytest.FixtureRequest,
+) -> None:
     odb = ObjectDB(tmp_path / "cache")
     good, bad, exe = b"good bytes\n", b"will rot\n", b"#!/bin/sh\necho hi\n"
     oids = [hash_bytes(x) for x in (good, bad, exe)]
     for oid, data in zip(oids, (good, bad, exe)):
         odb.put_small(oid.hex, data, display="x")
+    big = b"big object " * (bulk.SMALL // 10)  # over SMALL: left to this process
+    odb.add_bytes(big)
     rotten = odb.path(oids[1])
     os.chmod(rotten, 0o644)
     rotten.write_bytes(b"bit rot!\n")
@@ -189,9 +240,13 @@ def test_link_batch_copies_verified_objects_and_reports_corrupt_ones(tmp_path: P
         Change("d/good.txt", Action.CREATE, oids[0]),
         Change("d/bad.txt", Action.CREATE, oids[1]),
         Change("d/run.sh", Action.CREATE, oids[2], isexec=True),
-    ] + [Change(f"many/{i}.txt", Action.CREATE, oids[0]) for i in range(200)])
+    ] + [Change(f"many/{i}.txt", Action.CREATE, oids[0]) for i in range(200)]
+      + [Change("many/big.bin", Action.CREATE, hash_bytes(big))])
     done: list[str] = []
     corrupt = apply(plan, Linker(ws, odb, StateDB(tmp_path / "s.db"), ["reflink", "copy"]), on_done=lambda ch: done.append(ch.rel), jobs=3)
+    assert (ws / "many/big.bin").read_bytes() == big
+    assert forked == ([203] if _mode(request) == "forked" else [])  # all but the first, in workers
+    done.remove("many/big.bin")
     assert corrupt == ["d/bad.txt"]
     assert not (ws / "d/bad.txt").exists()
     assert (ws / "d/good.txt").read_bytes() == good
