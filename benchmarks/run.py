@@ -138,6 +138,7 @@ def run_all(
             server = stack.enter_context(MotoS3())
             runner.s3_url, runner.s3_endpoint, runner.s3_requests = server.url, server.endpoint, server.requests
             runner.s3 = server
+        stack.callback(runner.cleanup)
         for index, scenario in enumerate(scenarios):
             runner.run(scenario)
             after_each(scenarios[: index + 1])

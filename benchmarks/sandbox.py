@@ -13,6 +13,10 @@ from types import TracebackType
 
 # Variables of the caller's environment that would change what pv, dvc or git do.
 DROPPED_PREFIXES = ("PV_", "DVC_", "GIT_", "AWS_", "XDG_", "PIPEVER_")
+# A developer's setting a user's shell lacks: without bytecode files every run of a tool from a
+# source checkout (pv in the dev venv) compiles its modules again, while pip-installed DVC has
+# them. Users write them on first run, so the tools run with them.
+DROPPED_NAMES = ("PYTHONDONTWRITEBYTECODE",)
 
 IDENTITY = {
     "GIT_AUTHOR_NAME": "pv bench",
@@ -38,7 +42,7 @@ class SetupError(RuntimeError):
 def isolated_env(home: Path, base: Mapping[str, str] | None = None) -> dict[str, str]:
     """The caller's environment minus tool settings, with HOME and XDG dirs under ``home``."""
     source = os.environ if base is None else base
-    env = {k: v for k, v in source.items() if not k.startswith(DROPPED_PREFIXES)}
+    env = {k: v for k, v in source.items() if not k.startswith(DROPPED_PREFIXES) and k not in DROPPED_NAMES}
     env.update(IDENTITY)
     env.update(FIXED)
     env["HOME"] = str(home)
@@ -82,7 +86,10 @@ class Sandbox:
         tb: TracebackType | None,
     ) -> None:
         if not self.keep:
-            remove_tree(self.root)
+            self.remove()
+
+    def remove(self) -> None:
+        remove_tree(self.root)
 
     def run(self, argv: Sequence[str], *, cwd: Path | None = None) -> str:
         """Run an untimed command; raise ``SetupError`` with its output if it fails."""

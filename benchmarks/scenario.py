@@ -7,6 +7,7 @@ it did not reach, and never ends the benchmark run.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -136,6 +137,7 @@ class Ctx:
         self.outcome(step_id).command = " && ".join(self.show(argv) for argv, _ in cmds)
         for _ in range(repeat):
             samples: list[Sample] = []
+            os.sync()  # what the setup wrote is on disk: no writeback of it during the timing
             before = self.s3_requests() if self.s3_requests else 0
             for argv, cwd in cmds:
                 samples.append(run_timed(argv, cwd=cwd, env=self.sandbox.env))
@@ -180,6 +182,9 @@ class Scenario:
     requires: tuple[str, ...] = ("init",)
     max_reps: int | None = None
     needs_s3: bool = False
+    # Thousands of files per run: its temp dirs are removed at the end of the whole run, not
+    # after each repetition (see ``Runner.cleanup``).
+    many_files: bool = False
 
 
 @dataclass
@@ -196,6 +201,7 @@ class Runner:
     s3_endpoint: str = ""
     s3_requests: Callable[[], int] | None = None
     s3: Any = None
+    kept: list[Sandbox] = field(default_factory=list)
 
     def run(self, scenario: Scenario) -> None:
         active = [t for t in self.tools if self._precheck(scenario, t)]
@@ -223,9 +229,24 @@ class Runner:
                 self.results.setdefault((step.id, tool.name), Outcome()).skipped = reason
         return reason is None
 
+    def cleanup(self) -> None:
+        """Remove the temp dirs of the many-file scenarios, at the end of the run.
+
+        Removed after each repetition, their tens of thousands of files made the next ones
+        slow to create, and so the next repetition's timings: without a journal (this
+        machine's ext4) the kernel avoids reusing an inode for 60-360 s after its file was
+        deleted, and scans past every such inode on each file it creates (``perf``: 37% of
+        the samples of a 20k-file ``pv add`` in ``recently_deleted``/``find_inode_bit``). Both
+        tools paid it, by how long ago the last ``rm -rf`` ran, not by what they do."""
+        while self.kept:
+            self.kept.pop().remove()
+
     def _run_once(self, scenario: Scenario, tool: Tool) -> bool:
         steps = {s.id: s for s in scenario.steps}
-        with Sandbox(self.tmp_parent, keep=self.keep_tmp) as sandbox:
+        keep = self.keep_tmp or scenario.many_files
+        with Sandbox(self.tmp_parent, keep=keep) as sandbox:
+            if scenario.many_files and not self.keep_tmp:
+                self.kept.append(sandbox)
             tool.prepare_home(sandbox.home, sandbox.env)
             ctx = Ctx(tool, self.sizes, sandbox, self.results, steps, self.s3_url, self.s3_endpoint,
                       self.s3_requests, self.s3)

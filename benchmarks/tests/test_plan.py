@@ -42,3 +42,32 @@ def test_tool_spelling(tmp_path: Path) -> None:
     assert PV.pipeline_file == "pv.yaml" and DVC.pipeline_file == "dvc.yaml"
     assert DVC.endpoint_option == "endpointurl"
     assert pv.missing(("init",), {"PATH": ""}) == "skipped: pv has no `init` command yet"
+
+
+def test_many_file_runs_keep_their_temp_dirs_until_the_end_of_the_run(tmp_path: Path) -> None:
+    """Deleting tens of thousands of files slows the next file creations on a journal-less ext4
+    for minutes; those temp dirs go when the run ends, others after each repetition."""
+    import io
+
+    from benchmarks.scenario import QUICK, Ctx, Results, Runner, Scenario, Step
+
+    roots: list[Path] = []
+
+    def body(ctx: Ctx) -> None:
+        roots.append(ctx.root)
+        ctx.record(next(iter(ctx.steps)), 1.0)
+
+    runner = Runner([Tool(PV, tmp_path / "pv")], QUICK, {}, io.StringIO(), tmp_path)
+    runner.run(Scenario("few", (Step("F", "few files"),), body, requires=(), max_reps=2))
+    assert len(roots) == 2 and not any(r.exists() for r in roots)
+    runner.run(Scenario("many", (Step("M", "many files"),), body, requires=(), max_reps=2, many_files=True))
+    assert len(roots) == 4 and all(r.exists() for r in roots[2:])
+    runner.cleanup()
+    assert not any(r.exists() for r in roots)
+
+
+def test_tools_run_with_bytecode_files_as_users_have_them() -> None:
+    from benchmarks.sandbox import isolated_env
+
+    env = isolated_env(Path("/h"), {"PYTHONDONTWRITEBYTECODE": "1", "PV_X": "1", "PATH": "/bin"})
+    assert "PYTHONDONTWRITEBYTECODE" not in env and "PV_X" not in env and env["PATH"] == "/bin"
