@@ -370,3 +370,25 @@ def test_fresh_shard_memory_is_bounded(tmp_path: Path, monkeypatch: pytest.Monke
     assert len(odb._written) <= 3
     assert all(odb.put_small(hash_bytes(b).hex, b, display="x") is False for b in blobs)  # none written twice
     assert all(odb.path(hash_bytes(b)).read_bytes() == b for b in blobs)
+
+
+def test_exists_check_lists_shards_for_many_lookups_and_agrees_with_exists(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    odb = ObjectDB(tmp_path / "cache")
+    present = [hash_bytes(b"%d" % i) for i in range(300)]
+    for oid in present:
+        odb.put_small(oid.hex, b"%d" % present.index(oid), display="x")
+    absent = [hash_bytes(b"absent %d" % i) for i in range(300)]
+    listings: list[str] = []
+    real_listdir = os.listdir
+    monkeypatch.setattr(os, "listdir", lambda p: listings.append(str(p)) or real_listdir(p))
+    few = odb.exists_check(10)
+    assert all(few(o) for o in present) and not any(few(o) for o in absent) and listings == []
+    many = odb.exists_check(5000)
+    assert all(many(o) for o in present) and not any(many(o) for o in absent)
+    assert 0 < len(listings) <= 256 and len(set(listings)) == len(listings)  # each shard once
+    listings.clear()
+    monkeypatch.setattr("pipever.objects.odb._DIRENT_BYTES", 1)  # every shard "huge": a stat each
+    huge = odb.exists_check(5000)
+    assert all(huge(o) for o in present) and not any(huge(o) for o in absent) and listings == []
