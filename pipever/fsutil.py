@@ -167,8 +167,12 @@ def remove_tmp_files(root: Path, *, skip: tuple[Path, ...] = ()) -> int:
 
 
 def cleanup_tmp_files(directory: Path) -> Iterator[Path]:
-    """Yield leftover temp files (from a killed process) below ``directory``."""
-    for dirpath, _dirs, files in os.walk(directory):
+    """Yield leftover temp files (from a killed process) below ``directory``, and temp-named
+    directories (a cache shard being built, see ``ObjectDB.bulk_writes``) without looking in."""
+    for dirpath, dirs, files in os.walk(directory):
+        for name in [d for d in dirs if is_tmp_name(d)]:
+            yield Path(dirpath) / name
+        dirs[:] = [d for d in dirs if not is_tmp_name(d)]
         for name in files:
             if name.endswith(TMP_SUFFIX):
                 yield Path(dirpath) / name

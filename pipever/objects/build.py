@@ -179,7 +179,7 @@ class Workspace:
         # -v logs every file hashed (as hashing.hash_file does): that stays in this process
         fork = not _hash_log.isEnabledFor(logging.DEBUG)
         many = fork and store is not None and len(small) >= bulk.FORK_MIN
-        with store.forked_writes() if many and store is not None else contextlib.nullcontext():
+        with store.bulk_writes() if many and store is not None else contextlib.nullcontext():
             done = dict(zip(small, batch_map(small_batch, small, jobs=jobs, fork=fork, on_batch=small_done)))
         done.update(zip(big, batch_map(big_batch, big, jobs=jobs)))
         if files:

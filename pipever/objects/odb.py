@@ -65,6 +65,8 @@ class ObjectDB:
         # verified bytes over it)
         self._fresh: set[str] = set()
         self._written: set[str] = set()
+        self._staged: dict[str, str] = {}  # shard -> its staging directory, in bulk_writes
+        self._staged_written: set[str] = set()
         self._fix_mode = bulk.umask_strips(0o444)
 
     # -- naming ------------------------------------------------------------------------------
@@ -122,30 +124,64 @@ class ObjectDB:
         return d
 
     @contextlib.contextmanager
-    def forked_writes(self) -> Iterator[None]:
-        """Around writes by forked copies of this ObjectDB (``bulk.batch_map(fork=True)``): the
-        shards missing now are made first, so the copies write into them without an existence
-        check per object, as into shards they made themselves (two copies writing one object
-        rename identical bytes over each other). After, this process no longer trusts what it
-        remembers of those shards: the copies wrote there."""
-        made: set[str] = set()
-        for i in range(256):
-            shard = f"{i:02x}"
-            d = f"{self._base}{shard}"
-            if shard in self._made_dirs or os.path.isdir(d):
-                continue
-            try:
-                self.make_dirs(Path(d))
-            except OSError as exc:
-                raise FileSystemError(f"cannot write into the cache ('{d}')", exc, path=d) from exc
-            made.add(shard)
-            self._made_dirs.add(shard)
-        self._fresh |= made
+    def bulk_writes(self) -> Iterator[None]:
+        """Around many writes, by this process's threads or by forked copies of it
+        (``bulk.batch_map(fork=True)``): each shard the cache lacks is built under a temp name
+        next to its place, its objects written there under their own names (no temp file and
+        rename each, no existence check), and it is renamed into place when the block ends.
+        Nobody sees a half-written object: a staging shard appears whole, or (on an error, an
+        interrupt) is removed; one left by a killed process is a temp name ``pv gc`` removes.
+        Shards that exist take the usual temp file and rename per object."""
+        if self._staged:  # nested (or another thread's): the outer block commits
+            yield
+            return
+        staged: dict[str, str] = {}
+        try:
+            for i in range(256):
+                shard = f"{i:02x}"
+                if shard in self._made_dirs or os.path.isdir(f"{self._base}{shard}"):
+                    continue
+                staging = bulk.tmp_sibling(self._base.rstrip(os.sep), shard)
+                self.make_dirs(Path(staging))
+                staged[shard] = staging
+        except OSError as exc:
+            for staging in staged.values():
+                fsutil.remove(Path(staging))
+            raise FileSystemError(f"cannot write into the cache ('{self.root}')", exc, path=str(self.root)) from exc
+        self._staged = staged
+        done = False
         try:
             yield
+            done = True
         finally:
-            self._fresh -= made
-            self._written = {w for w in self._written if w[len(self._base):len(self._base) + 2] not in made}
+            self._staged = {}
+            self._staged_written.clear()
+            if done:
+                self._commit_staged(staged)
+            else:
+                for staging in staged.values():
+                    fsutil.remove(Path(staging))
+
+    def _commit_staged(self, staged: dict[str, str]) -> None:
+        """Rename each staging shard into place; where a shard appeared meanwhile (another repo
+        sharing this cache), move its objects in one by one (the same names hold the same bytes)."""
+        for shard, staging in staged.items():
+            final = f"{self._base}{shard}"
+            try:
+                try:
+                    os.rename(staging, final)
+                except OSError as exc:
+                    if exc.errno not in (errno.EEXIST, errno.ENOTEMPTY):
+                        raise
+                    for name in os.listdir(staging):
+                        os.replace(os.path.join(staging, name), os.path.join(final, name))
+                    os.rmdir(staging)
+            except OSError as exc:
+                for rest in staged.values():
+                    with contextlib.suppress(OSError):
+                        fsutil.remove(Path(rest))
+                raise FileSystemError(f"cannot write into the cache ('{final}')", exc, path=final) from exc
+            self._made_dirs.add(shard)
 
     def make_dirs(self, d: Path) -> None:
         """``mkdir -p d``; with ``shared_group``, each directory created is made ``rwxrwsr-x``."""
@@ -282,6 +318,9 @@ class ObjectDB:
         """The write of ``put_small``: one temp file in the object's shard, made read-only and
         renamed to the object's name. OSError as the OS raises it; no temp file stays."""
         shard = hexd[:2]
+        staging = self._staged.get(shard)
+        if staging is not None:  # a shard built for bulk_writes: nothing else is in it
+            return self._put_staged(f"{staging}{os.sep}{hexd[2:]}" + (".dir" if is_dir else ""), data)
         d = f"{self._base}{shard}"
         dst = f"{d}{os.sep}{hexd[2:]}" + (".dir" if is_dir else "")
         if shard in self._fresh:  # a shard this process made: it holds what was written here
@@ -310,6 +349,18 @@ class ObjectDB:
             if len(self._written) > _REMEMBER_WRITTEN:  # bounded memory: look on disk again from here
                 self._fresh.clear()
                 self._written.clear()
+        return True
+
+    def _put_staged(self, dst: str, data: bytes) -> bool:
+        if dst in self._staged_written:
+            return False
+        try:
+            bulk.write_new(dst, data, 0o444, fix_mode=self._fix_mode)
+        except FileExistsError:  # another worker wrote it too, or one that died began it: redo it
+            os.unlink(dst)
+            bulk.write_new(dst, data, 0o444, fix_mode=self._fix_mode)
+        if len(self._staged_written) < _REMEMBER_WRITTEN:
+            self._staged_written.add(dst)
         return True
 
     def add_manifest(self, manifest: mf.Manifest) -> Oid:

@@ -18,6 +18,7 @@ import threading
 from collections.abc import Collection, Iterator, Mapping
 
 from pipever.errors import CorruptObjectError, PvError, RemoteError
+from pipever.objects import bulk
 from pipever.objects.odb import ChangedWhileReadingError, ObjectDB, ObjectRef
 from pipever.objects.oid import Oid
 from pipever.remote import chunkfetch, chunking, packfmt, packs
@@ -203,7 +204,10 @@ def download(
         if advance is not None:
             advance(len(got))
 
-    res = run(store.plan_reads(refs), read, jobs=max(1, min(jobs, packs.READ_JOBS)), translate=remote.error)
+    reads = store.plan_reads(refs)
+    # into a cache lacking whole shards (a fresh clone's): built aside, renamed into place
+    with odb.bulk_writes() if len(refs) >= bulk.FORK_MIN else contextlib.nullcontext():
+        res = run(reads, read, jobs=max(1, min(jobs, packs.READ_JOBS)), translate=remote.error)
     for ref, err in results:
         if err is None:
             outcome.done.append(ref)

@@ -183,6 +183,20 @@ def test_leftover_temp_files_are_cleaned(pv_repo: Path, pv: PvRunner) -> None:
     assert young.exists()  # may belong to a transfer running now
 
 
+def test_a_staging_shard_left_by_a_killed_add_is_cleaned(pv_repo: Path, pv: PvRunner) -> None:
+    """``ObjectDB.bulk_writes`` builds missing shards under temp names; kill -9 leaves one."""
+    gen({"x": "x\n"})
+    pv.ok("add", "x")
+    staging = CACHE / ".ab.0123456789ab.pvtmp"
+    staging.mkdir()
+    (staging / ("c" * 62)).write_text("half an object")
+    os.utime(staging, (time.time() - 3600, time.time() - 3600))
+    assert "1 leftover temp file(s)" in pv("gc", "-w", "--dry").stdout
+    pv.ok("gc", "-w", "-f")
+    assert not staging.exists() and (CACHE / obj("x\n")[:2]).is_dir()
+    assert pv.ok("fsck").stdout.startswith("Checked 1 ")
+
+
 def test_objects_that_came_into_use_after_planning_are_spared(pv_repo: Path, pv: PvRunner) -> None:
     from pipever.commands.data import gc as gc_op
     from pipever.repo import Repo

@@ -118,7 +118,10 @@ def apply_gc(repo: RepoContext, plan: GcPlan) -> GcResult:
             repo.state.clear_complete()  # "every file of this directory is cached" may be false now
         for tmp in plan.tmp_files:
             try:
-                os.unlink(tmp)
+                if os.path.isdir(tmp) and not os.path.islink(tmp):
+                    fsutil.remove(tmp)  # a staging shard a killed pv left (ObjectDB.bulk_writes)
+                else:
+                    os.unlink(tmp)
             except FileNotFoundError:
                 continue
             result.tmp_removed += 1

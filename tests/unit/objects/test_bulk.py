@@ -392,3 +392,65 @@ def test_exists_check_lists_shards_for_many_lookups_and_agrees_with_exists(
     monkeypatch.setattr("pipever.objects.odb._DIRENT_BYTES", 1)  # every shard "huge": a stat each
     huge = odb.exists_check(5000)
     assert all(huge(o) for o in present) and not any(huge(o) for o in absent) and listings == []
+
+
+def _cache_names(cache: Path) -> list[str]:
+    return sorted(str(p.relative_to(cache)) for p in cache.rglob("*") if p.is_file())
+
+
+def test_bulk_writes_build_missing_shards_aside_and_rename_them_into_place(tmp_path: Path) -> None:
+    odb = ObjectDB(tmp_path / "cache")
+    first = hash_bytes(b"before")
+    odb.put_small(first.hex, b"before", display="x")  # its shard exists: the usual temp + rename
+    datas = [b"object %d" % i for i in range(600)]
+    with odb.bulk_writes():
+        for data in datas:
+            odb.put_small(hash_bytes(data).hex, data, display="x")
+        odb.put_small(hash_bytes(datas[0]).hex, datas[0], display="x")  # twice: written once
+        staging = [d for d in os.listdir(tmp_path / "cache/blake3") if is_tmp_name(d)]
+        assert len(staging) == 255  # every shard but the one that existed
+        others = [d for d in datas if hash_bytes(d).hex[:2] != first.hex[:2]]
+        assert not any(odb.exists(hash_bytes(d)) for d in others)  # nothing visible yet
+    assert all(odb.path(hash_bytes(d)).read_bytes() == d for d in datas)
+    assert all(stat.S_IMODE(os.stat(odb.path(hash_bytes(d))).st_mode) == 0o444 for d in datas)
+    assert sorted(os.listdir(tmp_path / "cache/blake3")) == [f"{i:02x}" for i in range(256)]
+    assert not [n for _, dirs, names in os.walk(tmp_path / "cache") for n in dirs + names if is_tmp_name(n)]
+
+
+def test_bulk_writes_that_fail_leave_nothing_half_done(tmp_path: Path) -> None:
+    odb = ObjectDB(tmp_path / "cache")
+    with pytest.raises(KeyboardInterrupt):
+        with odb.bulk_writes():
+            odb.put_small(hash_bytes(b"a").hex, b"a", display="x")
+            raise KeyboardInterrupt
+    assert _cache_names(tmp_path / "cache") == [] and not odb.exists(hash_bytes(b"a"))
+    assert not [n for _, dirs, _ in os.walk(tmp_path / "cache") for n in dirs if is_tmp_name(n)]
+
+
+def test_bulk_writes_redo_a_half_written_object_and_merge_into_a_shard_made_meanwhile(tmp_path: Path) -> None:
+    odb, other = ObjectDB(tmp_path / "cache"), ObjectDB(tmp_path / "cache")
+    data, theirs = b"mine", b"theirs, same shard?"
+    oid = hash_bytes(data)
+    while hash_bytes(theirs).hex[:2] != oid.hex[:2]:
+        theirs += b"!"
+    with odb.bulk_writes():
+        staged = odb._staged[oid.hex[:2]]
+        Path(staged, oid.hex[2:]).write_bytes(b"mi")  # what a worker killed mid-write left
+        odb.put_small(oid.hex, data, display="x")
+        other.put_small(hash_bytes(theirs).hex, theirs, display="y")  # another repo sharing the cache
+    assert odb.path(oid).read_bytes() == data and odb.path(hash_bytes(theirs)).read_bytes() == theirs
+    assert not [n for _, dirs, _ in os.walk(tmp_path / "cache") for n in dirs if is_tmp_name(n)]
+
+
+def test_a_staging_shard_left_by_a_killed_pv_is_a_temp_dir_gc_finds_without_looking_in(tmp_path: Path) -> None:
+    from pipever.fsutil import cleanup_tmp_files
+
+    odb = ObjectDB(tmp_path / "cache")
+    left = Path(bulk.tmp_sibling(str(tmp_path / "cache/blake3"), "ab"))
+    left.mkdir(parents=True)
+    (left / ("c" * 62)).write_bytes(b"half")
+    (tmp_path / "cache/blake3/cd").mkdir()
+    (tmp_path / "cache/blake3/cd/.x.0123456789ab.pvtmp").write_bytes(b"tmp")
+    assert sorted(cleanup_tmp_files(tmp_path / "cache")) == sorted(
+        [left, tmp_path / "cache/blake3/cd/.x.0123456789ab.pvtmp"])
+    assert list(odb.iter_objects()) == []  # never taken for an object
