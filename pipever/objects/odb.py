@@ -40,6 +40,9 @@ class ObjectRef:
     oid: Oid
     is_dir: bool
 
+    def __hash__(self) -> int:  # as Oid's: no tuple per call
+        return hash(self.oid.hex) + self.is_dir
+
     @property
     def relpath(self) -> str:
         return self.oid.relpath(is_dir=self.is_dir)

@@ -21,6 +21,9 @@ class Oid:
     def __str__(self) -> str:
         return PREFIX + self.hex
 
+    def __hash__(self) -> int:  # the generated one builds a tuple per call (sets of 20k oids)
+        return hash(self.hex)
+
     @classmethod
     def trusted(cls, hexd: str) -> Oid:
         """An Oid from our own state db, skipping validation (hot path: thousands of files)."""

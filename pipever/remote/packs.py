@@ -298,7 +298,7 @@ class PackStore:
                     self.cache_dir.mkdir(parents=True, exist_ok=True)
                     fsutil.atomic_write(self.cache_dir / pf.FORMAT_FILE, text)
 
-    def write_pack(self, items: Sequence[tuple[ObjectRef, Path, int]]) -> str:
+    def write_pack(self, items: Sequence[tuple[ObjectRef, str | Path, int]]) -> str:
         """Stream ``(ref, cache file, size)`` items into a new pack, then write its index; the
         pack's id. ChangedWhileReadingError when a file is not what was indexed."""
         return self.write_items([Item(ref, path, size) for ref, path, size in items])
@@ -538,7 +538,7 @@ class Item:
     bytes in memory) that must hash to ``ref``'s oid -- except a chunk list, named by its file."""
 
     ref: ObjectRef
-    source: Path | bytes
+    source: str | Path | bytes
     size: int
     offset: int = 0
     kind: int = pf.FILE
@@ -552,18 +552,18 @@ def _stream(items: Sequence[Item], *, buffer: int = 1 << 20) -> Iterator[bytes]:
     """The items' bytes back to back, in pieces of about ``buffer`` bytes. What goes into a pack
     is what its index says: a file that changed (or rotted) since it was hashed stops the pack
     before its index is written."""
+    from blake3 import blake3
+
     pending: list[bytes] = []
     held = 0
     for item in items:
-        if isinstance(item.source, bytes):
-            data = item.source
-        else:
-            with open(item.source, "rb") as f:
-                if item.offset:
-                    f.seek(item.offset)
-                data = f.read(item.size + (0 if item.kind == pf.CHUNK else 1))
-        if len(data) != item.size or (item.kind != pf.CHUNK_LIST and hash_bytes(data) != item.ref.oid):
-            raise ChangedWhileReadingError(str(item.source) if not isinstance(item.source, bytes) else str(item.ref.oid))
+        source = item.source
+        if isinstance(source, bytes):
+            data = source
+        else:  # one pread: a whole small file, or a chunk's range (one byte more: it must end there)
+            data = _pread(source, item.size + (0 if item.kind == pf.CHUNK else 1), item.offset)
+        if len(data) != item.size or (item.kind != pf.CHUNK_LIST and blake3(data).hexdigest() != item.ref.oid.hex):
+            raise ChangedWhileReadingError(str(source) if not isinstance(source, bytes) else str(item.ref.oid))
         pending.append(data)
         held += item.size
         if held >= buffer:
@@ -571,3 +571,18 @@ def _stream(items: Sequence[Item], *, buffer: int = 1 << 20) -> Iterator[bytes]:
             pending, held = [], 0
     if pending:
         yield b"".join(pending)
+
+
+def _pread(path: str | Path, n: int, offset: int) -> bytes:
+    """Up to ``n`` bytes of ``path`` from ``offset`` (fewer at its end)."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+    try:
+        data = os.pread(fd, n, offset)
+        while 0 < len(data) < n:  # a short read before the end: read on
+            more = os.pread(fd, n - len(data), offset + len(data))
+            if not more:
+                break
+            data += more
+        return data
+    finally:
+        os.close(fd)

@@ -26,19 +26,25 @@ from pipever.remote.base import Remote
 from pipever.remote.engine import Advance, Outcome, run, split_ready
 
 PACK_JOBS = 2  # packs streamed at once (each holds one upload part in memory on object stores)
+SPLIT_FROM = 8 << 20  # bytes of small files per pack from which a push splits them into PACK_JOBS packs
 
 
 def upload(
     remote: Remote, odb: ObjectDB, files: Collection[ObjectRef], manifests: Mapping[ObjectRef, Collection[ObjectRef]],
     *, present: Collection[ObjectRef], jobs: int, advance: Advance | None = None,
-    on_bytes: Advance | None = None,
+    on_bytes: Advance | None = None, known_sizes: Mapping[ObjectRef, int] | None = None,
 ) -> Outcome[ObjectRef]:
     """Small objects into packs, big files as chunks (or whole where chunking is unavailable),
     manifests once their files are stored. ``advance`` counts objects and ``on_bytes`` their
-    bytes, each as its pack (or chunk list) is stored."""
+    bytes, each as its pack (or chunk list) is stored. ``known_sizes``: the objects' sizes, when
+    the caller has just read them."""
     outcome: Outcome[ObjectRef] = Outcome()
     sizes: dict[ObjectRef, int] = {}
+    known = known_sizes or {}
     for ref in sorted(set(files) | set(manifests), key=_order):
+        if ref in known:
+            sizes[ref] = known[ref]
+            continue
         try:
             sizes[ref] = os.stat(odb.strpath(ref.oid, is_dir=ref.is_dir)).st_size
         except OSError as exc:
@@ -56,7 +62,14 @@ def upload(
     small_dirs = [(r, n) for r, n in sizes.items() if r.is_dir and n < threshold]
     big_files = [r for r, n in sizes.items() if not r.is_dir and n >= threshold]
     big_dirs = [r for r, n in sizes.items() if r.is_dir and n >= threshold]
-    groups = packfmt.group_into_packs(small_files + small_dirs, remote.pack_size)
+    file_bytes = sum(n for _, n in small_files)
+    if file_bytes >= PACK_JOBS * SPLIT_FROM:
+        # many files: packs of even size streamed side by side, the manifests in a pack after
+        # them (a small push keeps them in the last pack of files: one pack, fewer requests)
+        share = -(-file_bytes // max(PACK_JOBS, -(-file_bytes // remote.pack_size)))
+        groups = packfmt.group_into_packs(small_files, share) + packfmt.group_into_packs(small_dirs, remote.pack_size)
+    else:
+        groups = packfmt.group_into_packs(small_files + small_dirs, remote.pack_size)
     plain = [g for g in groups if not any(r.is_dir for r, _ in g)]
     with_dirs = [g for g in groups if any(r.is_dir for r, _ in g)]
 
@@ -65,7 +78,7 @@ def upload(
 
     def put_pack(group: list[tuple[ObjectRef, int]]) -> None:
         try:
-            remote.packs.write_pack([(r, odb.path(r.oid, is_dir=r.is_dir), n) for r, n in group])
+            remote.packs.write_pack([(r, odb.strpath(r.oid, is_dir=r.is_dir), n) for r, n in group])
         except ChangedWhileReadingError:
             # the stream verifies each object it packs, and stopped at one that no longer hashes
             # to its name (before the index was written): find those, pack the rest
@@ -74,7 +87,7 @@ def upload(
                 raise
             with lock:
                 rotten.update(bad)
-            rest = [(r, odb.path(r.oid, is_dir=r.is_dir), n) for r, n in group if r not in bad]
+            rest = [(r, odb.strpath(r.oid, is_dir=r.is_dir), n) for r, n in group if r not in bad]
             if rest:
                 remote.packs.write_pack(rest)
 

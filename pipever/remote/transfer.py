@@ -21,15 +21,16 @@ __all__ = ["BYTES_PROGRESS_MIN", "Advance", "Outcome", "delete", "download", "ru
 def upload(
     remote: Remote, odb: ObjectDB, files: Collection[ObjectRef], manifests: Mapping[ObjectRef, Collection[ObjectRef]],
     *, present: Collection[ObjectRef], jobs: int, advance: Advance | None = None,
-    on_bytes: Advance | None = None,
+    on_bytes: Advance | None = None, known_sizes: Mapping[ObjectRef, int] | None = None,
 ) -> Outcome[ObjectRef]:
     """Upload ``files``, then each manifest whose listed files are all on the remote by then
     (``present``: what the remote already had). ``advance`` counts objects, ``on_bytes`` bytes
     (as the backend sends them, the rest of an object when it is done). A packed remote:
-    ``packtransfer.upload`` (bytes as each pack or chunk list is stored)."""
+    ``packtransfer.upload`` (bytes as each pack or chunk list is stored; ``known_sizes`` spares
+    it a stat per object)."""
     if remote.packed:
         return packtransfer.upload(remote, odb, files, manifests, present=present, jobs=jobs, advance=advance,
-                                   on_bytes=on_bytes)
+                                   on_bytes=on_bytes, known_sizes=known_sizes)
 
     def put(ref: ObjectRef) -> None:
         path = odb.path(ref.oid, is_dir=ref.is_dir)

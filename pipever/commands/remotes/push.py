@@ -84,8 +84,16 @@ def _push_one(
         progress.done()
     result.present += len(on_remote)
     lacking = wanted - on_remote
+    # sizes as the pointers and manifests record them (a cache object of another size is
+    # corrupt, and is caught as it is read: see below); existence by listing, for many
     size_of: dict[ObjectRef, int] = {}
+    in_cache = odb.exists_check(len(lacking))
     for r in lacking:
+        recorded = need.sizes.get(r)
+        if recorded is not None and not r.is_dir:
+            if in_cache(r.oid):
+                size_of[r] = recorded
+            continue
         with contextlib.suppress(OSError):
             size_of[r] = os.stat(odb.strpath(r.oid, is_dir=r.is_dir)).st_size
     missing = sorted(need.label(r) for r in lacking if r not in size_of)
@@ -111,7 +119,7 @@ def _push_one(
     try:
         outcome = transfer.upload(rem, odb, files, manifests, present=on_remote, jobs=jobs,
                                   advance=None if by_bytes else progress.advance,
-                                  on_bytes=progress.advance if by_bytes else None)
+                                  on_bytes=progress.advance if by_bytes else None, known_sizes=size_of)
     finally:
         progress.done()
     result.pushed += len(outcome.done)

@@ -156,3 +156,48 @@ def test_read_manifest_detects_corruption(tmp_path: Path) -> None:
 
 def test_trusted_oid_equals_validated_oid() -> None:
     assert Oid.trusted("a" * 64) == Oid("a" * 64)
+
+
+PATHS = [
+    "a", "a/b.txt", "d1/d2/f", "x y/ü.bin", "a\nb", ".hidden", "...", ".../x", "a/.b", "a..b", "C", "C:",
+    "C:x", "c:/x", "~", "~x/y", "x/~", "/abs", "a//b", "a/./b", "./a", "a/", "a/.", "a/..", "../a", "a/../b",
+    ".", "..", "", "a\\b", "a\x00b", ".git", ".GIT/x", "a/.git/b", "a/.Git", ".pv", ".PV/x", "a/.pv",
+    "x.github/y", ".gitignore", "a/.gitattributes", ".pvignore", ".pvx",
+]
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_a_manifest_entry_path_is_judged_as_check_relpath_judges_it(path: str) -> None:
+    """from_bytes takes plainly normal paths by one match; everything else by check_relpath."""
+    from pipever.errors import PathOutsideRepoError
+    from pipever.paths import check_relpath
+
+    oid = hash_bytes(b"x")
+    data = b'[{"path": %s, "oid": "%s", "size": 1, "isexec": false}]' % (
+        mf._encode_str(path).encode(), str(oid).encode())
+    try:
+        expected: str | None = check_relpath(path)
+    except PathOutsideRepoError:
+        expected = None
+    if expected is None:
+        with pytest.raises(ManifestError):
+            mf.from_bytes(data)
+    else:
+        assert [e.path for e in mf.from_bytes(data).entries] == [expected]
+
+
+@pytest.mark.parametrize("text", ["blake3:" + "a" * 64, "blake3:" + "A" * 64, "blake3:" + "a" * 63, "md5:" + "a" * 64,
+                                  "blake3:" + "a" * 64 + "\n", "BLAKE3:" + "a" * 64, 7])
+def test_a_manifest_entry_oid_is_judged_as_parse_oid_judges_it(text: object) -> None:
+    import json
+
+    data = json.dumps([{"path": "f", "oid": text, "size": 1, "isexec": False}]).encode()
+    try:
+        expected: Oid | None = parse_oid(text)
+    except ValueError:
+        expected = None
+    if expected is None:
+        with pytest.raises(ManifestError):
+            mf.from_bytes(data)
+    else:
+        assert mf.from_bytes(data).entries[0].oid == expected
