@@ -50,6 +50,7 @@ class ObjectRef:
 
 _LIST_FROM = 2048  # lookups from which exists_check lists shards instead of a stat each
 _DIRENT_BYTES = 64  # at least this much directory size per entry named by a 62-digit object name
+_PARSED_MANIFESTS = 4  # read_manifest keeps the last few it parsed
 _REMEMBER_WRITTEN = 100_000  # objects written into fresh shards that one ObjectDB remembers (~15 MB)
 
 
@@ -70,6 +71,7 @@ class ObjectDB:
         self._written: set[str] = set()
         self._staged: dict[str, str] = {}  # shard -> its staging directory, in bulk_writes
         self._staged_written: set[str] = set()
+        self._manifests: dict[Oid, mf.Manifest] = {}  # the last few parsed (immutable)
         self._fix_mode = bulk.umask_strips(0o444)
 
     # -- naming ------------------------------------------------------------------------------
@@ -402,7 +404,13 @@ class ObjectDB:
             raise ObjectNotFoundError(str(oid)) from None
         if hash_bytes(data) != oid:
             raise CorruptObjectError(str(oid))
-        return mf.from_bytes(data, what=str(oid))
+        parsed = self._manifests.get(oid)  # these very bytes parsed before (fetch, then checkout)
+        if parsed is None:
+            parsed = mf.from_bytes(data, what=str(oid))
+            if len(self._manifests) >= _PARSED_MANIFESTS:
+                self._manifests.pop(next(iter(self._manifests)))
+            self._manifests[oid] = parsed
+        return parsed
 
     def check(self, oid: Oid, *, is_dir: bool = False, state: StateDB | None = None) -> None:
         """CorruptObjectError unless the object still hashes to ``oid`` (ObjectNotFoundError when

@@ -13,6 +13,7 @@ Download: merged range reads, each object verified before it enters the cache.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import threading
 from collections.abc import Collection, Iterator, Mapping
@@ -22,7 +23,9 @@ from pipever.objects import bulk
 from pipever.objects.odb import ChangedWhileReadingError, ObjectDB, ObjectRef
 from pipever.objects.oid import Oid
 from pipever.remote import chunkfetch, chunking, packfmt, packs
+from pipever.concurrency import process_map
 from pipever.remote.base import Remote
+from pipever.remote.local import LocalRemote
 from pipever.remote.engine import Advance, Outcome, run, split_ready
 
 PACK_JOBS = 2  # packs streamed at once (each holds one upload part in memory on object stores)
@@ -218,8 +221,11 @@ def download(
             advance(len(got))
 
     reads = store.plan_reads(refs)
+    many = len(refs) >= bulk.FORK_MIN
     # into a cache lacking whole shards (a fresh clone's): built aside, renamed into place
-    with odb.bulk_writes() if len(refs) >= bulk.FORK_MIN else contextlib.nullcontext():
+    with odb.bulk_writes() if many else contextlib.nullcontext():
+        if many and isinstance(remote, LocalRemote):
+            reads = _insert_forked(store, odb, reads, results, advance)
         res = run(reads, read, jobs=max(1, min(jobs, packs.READ_JOBS)), translate=remote.error)
     for ref, err in results:
         if err is None:
@@ -229,6 +235,34 @@ def download(
     outcome.failed += [(e.ref, err) for item, err in res.failed for e in item.objects]
     outcome.not_attempted += [e.ref for item in res.not_attempted for e in item.objects]
     return outcome
+
+
+def _insert_forked(
+    store: packs.PackStore, odb: ObjectDB, reads: list[packs.Read], results: list[tuple[ObjectRef, PvError | None]],
+    advance: Advance | None,
+) -> list[packs.Read]:
+    """A local remote's packs are files: forked workers read the merged ranges, verify each
+    object and write it into the cache (what costs there is creating 20k files; threads would
+    pass the GIL around every call). Returns the reads to do here: all of them where this
+    cannot fork, else those with a failure, which are redone to report it as usual."""
+
+    def insert(read: packs.Read) -> int:  # -1: redo it here, where errors keep their messages
+        try:
+            got = store.apply_read(read, odb)
+        except Exception:  # noqa: BLE001 - redone by the thread path, which reports it
+            return -1
+        return -1 if any(err is not None for _, err in got) else len(got)
+
+    if logging.getLogger("pipever").isEnabledFor(logging.DEBUG):
+        return reads  # -v logs each range read: that stays in this process
+    done = process_map(insert, reads, procs=bulk.processes(),
+                       on_result=lambda i, n: advance(n) if advance is not None and n > 0 else None)
+    if done is None:
+        return reads
+    for item, n in zip(reads, done):
+        if n >= 0:
+            results.extend((e.ref, None) for e in item.objects)
+    return [item for item, n in zip(reads, done) if n < 0]
 
 
 def _order(ref: ObjectRef) -> str:

@@ -152,9 +152,13 @@ def test_a_newer_remote_format_is_refused(pv_repo: Path, pv, packed_remote: Remo
     assert "pip install -U pipever" in res.stderr
 
 
-def test_corrupt_object_in_a_pack_is_named_kept_out_and_repaired(pv_repo: Path, pv, packed_remote: RemoteCase) -> None:
+# many: over 4 MiB in over 1024 objects, so a local remote's ranges go to forked workers
+@pytest.mark.parametrize("n,size", [(5, 600), (1100, 4000)], ids=["few", "many"])
+def test_corrupt_object_in_a_pack_is_named_kept_out_and_repaired(
+    pv_repo: Path, pv, packed_remote: RemoteCase, n: int, size: int,
+) -> None:
     remote = packed_remote
-    files = _files(5, 2)
+    files = _files(n, 2, size)
     _setup(pv, remote, {"data": files}, "data")
     pv.ok("push")
     bad = hash_bytes(files["f002.bin"])

@@ -85,7 +85,8 @@ def _fetch_one(
         result.fetched += len(outcome.done)
         fails.add(outcome, need)
         need = cloud.needed(odb, outs)
-    lacking = [r for r in need.names if not odb.exists(r.oid, is_dir=r.is_dir)]
+    in_cache = odb.exists_check(len(need.names))
+    lacking = [r for r in need.names if not (odb.exists(r.oid, is_dir=True) if r.is_dir else in_cache(r.oid))]
     if lacking:
         progress.start(f"Checking remote '{rem.name}'", None)
         try:
@@ -95,7 +96,7 @@ def _fetch_one(
         missing += [need.label(r) for r in lacking if r not in there and r not in need.optional]
         outcome = _download(rem, repo, there, jobs, progress, "files", need.sizes)
         result.fetched += len(outcome.done)
-        result.bytes += sum(_size(repo, r) for r in outcome.done)
+        result.bytes += sum(need.sizes[r] if r in need.sizes else _size(repo, r) for r in outcome.done)
         gone = [(r, e) for r, e in outcome.failed if isinstance(e, failures.ObjectMissingError)]
         outcome.failed = [(r, e) for r, e in outcome.failed if not isinstance(e, failures.ObjectMissingError)]
         missing += [need.label(r) for r, _ in gone if r not in need.optional]
