@@ -61,6 +61,17 @@ def c_checkout_many(root: Path, pv: PvRunner) -> None:
     shutil.rmtree(root / "data")
 
 
+def c_pull_many(root: Path, pv: PvRunner) -> None:
+    """Over 4 MiB in over 1024 objects: a local remote's ranges go to forked workers."""
+    gen({"data": files(MANY, 5, size=4000)}, root)
+    pv.ok("add", "data", cwd=root)
+    pv.ok("remote", "add", "-d", "storage", "../remote", cwd=root)
+    git_commit("data", cwd=root)
+    pv.ok("push", cwd=root)
+    shutil.rmtree(root / ".pv/cache")
+    shutil.rmtree(root / "data")
+
+
 def _tracked(root: Path, pv: PvRunner) -> None:
     gen({"data": files(120, 2), "big.bin": random.Random(3).randbytes(1 << 20)}, root)
     pv.ok("add", "data", "big.bin", cwd=root)
@@ -103,6 +114,7 @@ CASES = [
     Case("push", c_push, ("push",)),
     Case("fetch", c_fetch, ("fetch",)),
     Case("pull", c_pull, ("pull",)),
+    Case("pull-many", c_pull_many, ("pull",), delay=0.002),
     Case("repro", c_repro, ("repro",)),
 ]
 
