@@ -1,4 +1,4 @@
-"""Thread pools that stop promptly and safely.
+"""Thread pools, and forked worker processes (``process_map``), that stop promptly and safely.
 
 A SIGINT must not be raised inside the executor's own locking (that deadlocks the pool), so while
 a pool runs, Ctrl-C only sets a flag: queued work is cancelled, running items finish (each is

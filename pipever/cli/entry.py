@@ -53,7 +53,10 @@ def main() -> int:
     from pipever.cli.app import main as run
 
     code = run()
-    _ignore_late_interrupts()
+    try:
+        _ignore_late_interrupts()
+    except KeyboardInterrupt:  # it came as the command returned, before it could be ignored
+        _ignore_late_interrupts()
     if code == 130:
         _exit_interrupted()
     return code

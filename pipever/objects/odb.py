@@ -54,6 +54,13 @@ _PARSED_MANIFESTS = 4  # read_manifest keeps the last few it parsed
 _REMEMBER_WRITTEN = 100_000  # objects written into fresh shards that one ObjectDB remembers (~15 MB)
 
 
+def _remove_all(staged: dict[str, str]) -> None:
+    """Remove the staging shards that are still there (not renamed into place)."""
+    for staging in staged.values():
+        if os.path.lexists(staging):
+            fsutil.remove(Path(staging))
+
+
 class ObjectDB:
     """``shared_group`` (``cache.shared: group``): directories pv creates are group-writable
     with the setgid bit (new entries keep the directory's group), so a team or an HPC group can
@@ -140,32 +147,40 @@ class ObjectDB:
         if self._staged:  # nested (or another thread's): the outer block commits
             yield
             return
+        from pipever.concurrency import deferred_sigint
+
         staged: dict[str, str] = {}
-        try:
-            for i in range(256):
-                shard = f"{i:02x}"
-                if shard in self._made_dirs or os.path.isdir(f"{self._base}{shard}"):
-                    continue
-                staging = bulk.tmp_sibling(self._base.rstrip(os.sep), shard)
-                self.make_dirs(Path(staging))
-                staged[shard] = staging
-        except OSError as exc:
-            for staging in staged.values():
-                fsutil.remove(Path(staging))
-            raise FileSystemError(f"cannot write into the cache ('{self.root}')", exc, path=str(self.root)) from exc
+        with deferred_sigint() as interrupted:  # Ctrl-C while staging shards are made: none left
+            try:
+                for i in range(256):
+                    shard = f"{i:02x}"
+                    if shard in self._made_dirs or os.path.isdir(f"{self._base}{shard}"):
+                        continue
+                    staging = bulk.tmp_sibling(self._base.rstrip(os.sep), shard)
+                    self.make_dirs(Path(staging))
+                    staged[shard] = staging
+            except OSError as exc:
+                _remove_all(staged)
+                raise FileSystemError(f"cannot write into the cache ('{self.root}')", exc, path=str(self.root)) from exc
+            if interrupted.is_set():
+                _remove_all(staged)
+                raise KeyboardInterrupt
         self._staged = staged
         done = False
         try:
             yield
             done = True
         finally:
-            self._staged = {}
-            self._staged_written.clear()
-            if done:
-                self._commit_staged(staged)
-            else:
-                for staging in staged.values():
-                    fsutil.remove(Path(staging))
+            with deferred_sigint() as interrupted:  # and while they are renamed into place
+                self._staged = {}
+                self._staged_written.clear()
+                try:
+                    if done:
+                        self._commit_staged(staged)
+                finally:
+                    _remove_all(staged)  # what is not in place: after an error, or none
+            if done and interrupted.is_set():
+                raise KeyboardInterrupt
 
     def _commit_staged(self, staged: dict[str, str]) -> None:
         """Rename each staging shard into place; where a shard appeared meanwhile (another repo
@@ -182,9 +197,6 @@ class ObjectDB:
                         os.replace(os.path.join(staging, name), os.path.join(final, name))
                     os.rmdir(staging)
             except OSError as exc:
-                for rest in staged.values():
-                    with contextlib.suppress(OSError):
-                        fsutil.remove(Path(rest))
                 raise FileSystemError(f"cannot write into the cache ('{final}')", exc, path=final) from exc
             self._made_dirs.add(shard)
 
