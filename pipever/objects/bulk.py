@@ -92,12 +92,7 @@ def read_small(path: str, size: int, mtime_ns: int, *, check: bool = True) -> by
     Callers that stat the file again later pass ``check=False``. OSError as the OS raises it."""
     fd = os.open(path, _READ)
     try:
-        data = os.read(fd, size)
-        while len(data) < size:  # a short read (interrupted): read on to the end
-            more = os.read(fd, size - len(data))
-            if not more:
-                break
-            data += more
+        data = read_fd(fd, size)
         if check:
             after = os.fstat(fd)
             if after.st_size != size or after.st_mtime_ns != mtime_ns:
@@ -105,6 +100,18 @@ def read_small(path: str, size: int, mtime_ns: int, *, check: bool = True) -> by
     finally:
         os.close(fd)
     return data if len(data) == size else None
+
+
+def read_fd(fd: int, n: int, offset: int = 0) -> bytes:
+    """``n`` bytes of open file ``fd`` from ``offset`` (fewer only where it ends): one ``pread``,
+    and more where a read came back short (interrupted)."""
+    data = os.pread(fd, n, offset)
+    while 0 < len(data) < n:
+        more = os.pread(fd, n - len(data), offset + len(data))
+        if not more:
+            break
+        data += more
+    return data
 
 
 def write_new(path: str, data: bytes, mode: int, *, fix_mode: bool) -> None:

@@ -248,13 +248,7 @@ class Linker:
             size = os.fstat(fd).st_size
             if size > bulk.SMALL:
                 return None
-            data = os.read(fd, size)
-            while len(data) < size:
-                more = os.read(fd, size - len(data))
-                if not more:
-                    break
-                data += more
-            return data
+            return bulk.read_fd(fd, size)
         finally:
             os.close(fd)
 

@@ -26,6 +26,7 @@ from typing import Any
 
 from pipever import fsutil, yamlio
 from pipever.errors import CorruptObjectError, ManifestError, PvError, RemoteError
+from pipever.objects import bulk
 from pipever.objects import manifest as mf
 from pipever.objects.hashing import hash_bytes
 from pipever.objects.odb import ChangedWhileReadingError, ObjectDB, ObjectRef
@@ -577,12 +578,6 @@ def _pread(path: str | Path, n: int, offset: int) -> bytes:
     """Up to ``n`` bytes of ``path`` from ``offset`` (fewer at its end)."""
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
     try:
-        data = os.pread(fd, n, offset)
-        while 0 < len(data) < n:  # a short read before the end: read on
-            more = os.pread(fd, n - len(data), offset + len(data))
-            if not more:
-                break
-            data += more
-        return data
+        return bulk.read_fd(fd, n, offset)
     finally:
         os.close(fd)
