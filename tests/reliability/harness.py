@@ -15,9 +15,13 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pipever.objects.hashing import hash_bytes, hash_file
 from pipever.objects.oid import oid_from_relpath
+
+if TYPE_CHECKING:
+    from tests.helpers import PvRunner
 
 SHIM_DIR = Path(__file__).parent / "shim"
 FULL = os.environ.get("PV_RELIABILITY_FULL", "") not in ("", "0")
@@ -245,3 +249,12 @@ def report(kind: str, count: int, problems: Sequence[str]) -> None:
     each problem starts with ``<case>:``), then fail listing the problems, if any."""
     stat(kind, count, len({p.split(":")[0] for p in problems}))
     assert not problems, "\n".join(problems[:40])
+
+
+def tracked_then_removed(root: Path, pv: "PvRunner", top: str = "data") -> None:
+    """``top`` added, committed, then deleted from the work tree: a checkout has it all to write."""
+    from tests.helpers import git_commit
+
+    pv.ok("add", top, cwd=root)
+    git_commit(top, cwd=root)
+    shutil.rmtree(root / top)

@@ -56,9 +56,7 @@ def c_add_many(root: Path, pv: PvRunner) -> None:
 
 def c_checkout_many(root: Path, pv: PvRunner) -> None:
     c_add_many(root, pv)
-    pv.ok("add", "data", cwd=root)
-    git_commit("data", cwd=root)
-    shutil.rmtree(root / "data")
+    h.tracked_then_removed(root, pv)
 
 
 def c_pull_many(root: Path, pv: PvRunner) -> None:

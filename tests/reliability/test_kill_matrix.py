@@ -354,9 +354,7 @@ def s_add_many(root: Path, pv: PvRunner) -> None:
 
 def s_checkout_many(root: Path, pv: PvRunner) -> None:
     s_add_many(root, pv)
-    pv.ok("add", "data", cwd=root)
-    git_commit("data", cwd=root)
-    shutil.rmtree(root / "data")
+    h.tracked_then_removed(root, pv)
 
 
 def s_pull_many(root: Path, pv: PvRunner) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 import stat
 from pathlib import Path
 
@@ -179,11 +180,7 @@ def test_a_manifest_entry_path_is_judged_as_check_relpath_judges_it(path: str) -
         expected: str | None = check_relpath(path)
     except PathOutsideRepoError:
         expected = None
-    if expected is None:
-        with pytest.raises(ManifestError):
-            mf.from_bytes(data)
-    else:
-        assert [e.path for e in mf.from_bytes(data).entries] == [expected]
+    _judged_alike(data, expected, lambda m: m.entries[0].path)
 
 
 @pytest.mark.parametrize("text", ["blake3:" + "a" * 64, "blake3:" + "A" * 64, "blake3:" + "a" * 63, "md5:" + "a" * 64,
@@ -196,8 +193,15 @@ def test_a_manifest_entry_oid_is_judged_as_parse_oid_judges_it(text: object) -> 
         expected: Oid | None = parse_oid(text)
     except ValueError:
         expected = None
+    _judged_alike(data, expected, lambda m: m.entries[0].oid)
+
+
+def _judged_alike(data: bytes, expected: object, got: Callable[[mf.Manifest], object]) -> None:
+    """``from_bytes`` refuses ``data`` where the reference check refused (``expected`` None),
+    and otherwise reads the one entry as it did."""
     if expected is None:
         with pytest.raises(ManifestError):
             mf.from_bytes(data)
     else:
-        assert mf.from_bytes(data).entries[0].oid == expected
+        m = mf.from_bytes(data)
+        assert len(m.entries) == 1 and got(m) == expected
